@@ -1,0 +1,110 @@
+import { z } from "zod";
+
+/**
+ * The one configuration schema for both runtimes. Entries feed it the raw environment
+ * (process.env on Node, the Worker's string bindings) once per process/isolate;
+ * nothing else reads the environment.
+ */
+const positiveInt = (fallback: number) =>
+  z.coerce.number({ error: "must be a positive integer" }).int("must be a positive integer").positive("must be a positive integer").default(fallback);
+const optionalText = z
+  .string()
+  .trim()
+  .optional()
+  .transform((value) => (value === "" ? undefined : value));
+const booleanFlag = z
+  .enum(["true", "false"], { error: "must be true or false" })
+  .default("false")
+  .transform((value) => value === "true");
+
+const environmentSchema = z.object({
+  NODE_ENV: z.string().optional(),
+  PORT: z.coerce.number({ error: "must be a port number" }).int().min(0).max(65535, "must be a port number").default(8787),
+  DATABASE_URL: z
+    .string()
+    .regex(/^(file:|:memory:$|libsql:\/\/|https?:\/\/|wss?:\/\/)/, "must be a libSQL URL (file:, :memory:, libsql:, http(s):)")
+    .default("file:./.data/jollyjet.db"),
+  DATABASE_AUTH_TOKEN: optionalText,
+  LIBSQL_URL: optionalText,
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, "must start with redis:// or rediss://")
+    .optional(),
+  UPSTASH_REDIS_REST_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
+  UPSTASH_REDIS_REST_TOKEN: optionalText,
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,32}$/, "must be 1-32 characters of letters, digits, _ . -")
+    .default("jollyjet"),
+  REDIS_TIMEOUT_MS: positiveInt(500),
+  ADMIN_EMAIL: optionalText,
+  ADMIN_PASSWORD: optionalText,
+  ADMIN_TOKEN: optionalText,
+  RATE_LIMIT_MAX: positiveInt(100),
+  RATE_LIMIT_WINDOW_S: positiveInt(60),
+  RATE_LIMIT_AUTH_MAX: positiveInt(5),
+  RATE_LIMIT_AUTH_WINDOW_S: positiveInt(900),
+  RATE_LIMIT_FAIL_MODE: z.enum(["open", "closed"]).default("open"),
+  TRUST_PROXY: booleanFlag,
+  COOKIE_SECURE: booleanFlag,
+  CACHE_TTL_PRODUCT_S: positiveInt(1800),
+  CACHE_TTL_LIST_S: positiveInt(600),
+  SESSION_TTL_S: positiveInt(86400),
+  CONSISTENCY_CRON: z.string().trim().min(1).default("*/5 * * * *"),
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+});
+
+type Environment = z.infer<typeof environmentSchema>;
+
+export type RedisSelection =
+  | { adapter: "ioredis"; url: string }
+  | { adapter: "upstash"; url: string; token: string }
+  | { adapter: "embedded" };
+
+export type Config = Omit<
+  Environment,
+  "REDIS_URL" | "UPSTASH_REDIS_REST_URL" | "UPSTASH_REDIS_REST_TOKEN"
+> & { redis: RedisSelection };
+
+/** A configuration that cannot start; the message names every offending variable. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+function selectRedis(env: Environment): RedisSelection {
+  const { REDIS_URL, UPSTASH_REDIS_REST_URL, UPSTASH_REDIS_REST_TOKEN } = env;
+  if (REDIS_URL && UPSTASH_REDIS_REST_URL) {
+    throw new ConfigError("REDIS_URL and UPSTASH_REDIS_REST_URL are both set: choose one Redis adapter");
+  }
+  if (REDIS_URL) return { adapter: "ioredis", url: REDIS_URL };
+  if (UPSTASH_REDIS_REST_URL) {
+    if (!UPSTASH_REDIS_REST_TOKEN) {
+      throw new ConfigError("UPSTASH_REDIS_REST_TOKEN is required when UPSTASH_REDIS_REST_URL is set");
+    }
+    return { adapter: "upstash", url: UPSTASH_REDIS_REST_URL, token: UPSTASH_REDIS_REST_TOKEN };
+  }
+  if (env.NODE_ENV === "production") {
+    throw new ConfigError(
+      "NODE_ENV=production needs a real Redis: set REDIS_URL or UPSTASH_REDIS_REST_URL/UPSTASH_REDIS_REST_TOKEN (the embedded store is for local use only)",
+    );
+  }
+  return { adapter: "embedded" };
+}
+
+/**
+ * Parses raw environment values (strings; other values such as Worker bindings are ignored).
+ * @throws ConfigError naming each bad variable.
+ * @example const config = parseConfig(process.env);
+ */
+export function parseConfig(raw: Record<string, unknown>): Config {
+  const strings = Object.fromEntries(
+    Object.entries(raw).filter((entry): entry is [string, string] => typeof entry[1] === "string"),
+  );
+  const parsed = environmentSchema.safeParse(strings);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
+    throw new ConfigError(`Invalid environment: ${problems.join("; ")}`);
+  }
+  const { REDIS_URL: _r, UPSTASH_REDIS_REST_URL: _u, UPSTASH_REDIS_REST_TOKEN: _t, ...rest } = parsed.data;
+  return { ...rest, redis: selectRedis(parsed.data) };
+}

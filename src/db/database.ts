@@ -1,0 +1,11 @@
+import { sql } from "drizzle-orm";
+import type { BaseSQLiteDatabase } from "drizzle-orm/sqlite-core";
+import type * as schema from "./schema";
+
+/** A drizzle SQLite database: D1 or libSQL, async either way. Repositories take this and nothing runtime-specific. */
+export type AppDatabase = BaseSQLiteDatabase<"async", unknown, typeof schema>;
+
+/** Cheapest query that proves the database answers. */
+export async function pingDatabase(db: AppDatabase): Promise<void> {
+  await db.run(sql`select 1`);
+}

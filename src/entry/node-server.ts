@@ -1,0 +1,69 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { serve } from "@hono/node-server";
+import { createClient } from "@libsql/client";
+import { drizzle } from "drizzle-orm/libsql";
+import { createApp } from "../app";
+import { parseConfig, type Config } from "../config";
+import * as schema from "../db/schema";
+import { createEmbeddedTransport } from "../redis/adapters/embedded";
+import { createIoRedisTransport } from "../redis/adapters/ioredis";
+import { createUpstashTransport } from "../redis/adapters/upstash";
+import type { RedisTransport } from "../redis/port";
+import { buildServices } from "../services";
+
+function redisTransport(redis: Config["redis"]): RedisTransport {
+  switch (redis.adapter) {
+    case "ioredis":
+      return createIoRedisTransport(redis.url);
+    case "upstash":
+      return createUpstashTransport(redis);
+    case "embedded":
+      return createEmbeddedTransport();
+  }
+}
+
+function openDatabase(config: Config) {
+  const url = config.DATABASE_URL;
+  if (url.startsWith("file:")) mkdirSync(dirname(url.slice("file:".length)), { recursive: true });
+  const client = createClient({ url, authToken: config.DATABASE_AUTH_TOKEN });
+  return { client, db: drizzle(client, { schema }) };
+}
+
+/**
+ * Opens the database and Redis the configuration names and builds the services, for the
+ * Node server and for tests that drive the app through `app.request`.
+ */
+export function createNodeServices(config: Config) {
+  const { client, db } = openDatabase(config);
+  const services = buildServices({ config, runtime: "node", db, redisTransport: redisTransport(config.redis) });
+  const close = async () => {
+    await services.redis.close().catch(() => {});
+    client.close();
+  };
+  return { services, close };
+}
+
+/** Starts the API on Node; resolves once listening. Exported so tests and benchmarks can start real servers. */
+export async function startNodeServer(environment: Record<string, unknown>) {
+  const config = parseConfig(environment);
+  const { services, close: closeServices } = createNodeServices(config);
+  const app = createApp(services);
+  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+    const started = serve({ fetch: app.fetch, port: config.PORT }, () => resolve(started));
+  });
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : config.PORT;
+  services.logger.info("listening", { port, redis: services.redis.adapter, database: config.DATABASE_URL.split("?")[0] });
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      // Stop accepting, let in-flight requests finish, drop idle keep-alive sockets.
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      if ("closeIdleConnections" in server) server.closeIdleConnections();
+      await stopped;
+      await closeServices();
+    })());
+  return { port, services, close };
+}

@@ -1,0 +1,74 @@
+import { createClient } from "@libsql/client/web";
+import { drizzle as drizzleD1 } from "drizzle-orm/d1";
+import { drizzle as drizzleLibsql } from "drizzle-orm/libsql/web";
+import { createApp, type App } from "../app";
+import { ConfigError, parseConfig } from "../config";
+import type { AppDatabase } from "../db/database";
+import * as schema from "../db/schema";
+import type { Services } from "../env";
+import { createUpstashTransport } from "../redis/adapters/upstash";
+import { buildServices } from "../services";
+
+/** Bindings from wrangler.toml / `.dev.vars` / secrets: the D1 database plus string variables. */
+export interface WorkerEnv {
+  DB?: D1Database;
+  [variable: string]: unknown;
+}
+
+type Isolate = { ok: true; app: App; services: Services } | { ok: false; error: ConfigError };
+
+function openDatabase(env: WorkerEnv, libsqlUrl: string | undefined, authToken: string | undefined): AppDatabase {
+  if (libsqlUrl) return drizzleLibsql(createClient({ url: libsqlUrl, authToken }), { schema });
+  if (env.DB) return drizzleD1(env.DB, { schema });
+  throw new ConfigError("DB: bind a D1 database as DB in wrangler.toml, or set LIBSQL_URL");
+}
+
+function startIsolate(env: WorkerEnv): Isolate {
+  try {
+    const config = parseConfig(env);
+    if (config.redis.adapter !== "upstash") {
+      throw new ConfigError(
+        "UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN are required on Workers (REDIS_URL and the embedded store are for Node)",
+      );
+    }
+    const db = openDatabase(env, config.LIBSQL_URL, config.DATABASE_AUTH_TOKEN);
+    const services = buildServices({ config, runtime: "workerd", db, redisTransport: createUpstashTransport(config.redis) });
+    return { ok: true, app: createApp(services), services };
+  } catch (error) {
+    if (error instanceof ConfigError) return { ok: false, error };
+    throw error;
+  }
+}
+
+// Bindings are fixed for the life of an isolate, so services are built once per env object.
+const isolates = new WeakMap<WorkerEnv, Isolate>();
+
+function isolateFor(env: WorkerEnv): Isolate {
+  let isolate = isolates.get(env);
+  if (!isolate) {
+    isolate = startIsolate(env);
+    isolates.set(env, isolate);
+  }
+  return isolate;
+}
+
+function badEnvironment(error: ConfigError): Response {
+  console.error(JSON.stringify({ time: new Date().toISOString(), level: "error", message: error.message }));
+  return Response.json(
+    { status: "error", code: "BAD_ENVIRONMENT", message: error.message, requestId: crypto.randomUUID() },
+    { status: 500 },
+  );
+}
+
+export default {
+  fetch(request, env, ctx) {
+    const isolate = isolateFor(env);
+    return isolate.ok ? isolate.app.fetch(request, env, ctx) : badEnvironment(isolate.error);
+  },
+
+  async scheduled(controller, env) {
+    const isolate = isolateFor(env);
+    if (!isolate.ok) throw isolate.error;
+    isolate.services.logger.info("scheduled event", { cron: controller.cron, scheduledTime: new Date(controller.scheduledTime).toISOString() });
+  },
+} satisfies ExportedHandler<WorkerEnv>;

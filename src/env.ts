@@ -1,0 +1,31 @@
+import type { Config } from "./config";
+import type { AppDatabase } from "./db/database";
+import type { Logger } from "./logger";
+import type { RedisKeys } from "./redis/keys";
+import type { RedisPort } from "./redis/port";
+
+export type Runtime = "node" | "workerd";
+
+/** Everything a request handler may use, built once per process/isolate by an entry. */
+export interface Services {
+  readonly config: Config;
+  readonly runtime: Runtime;
+  readonly version: string;
+  readonly db: AppDatabase;
+  readonly redis: RedisPort;
+  readonly keys: RedisKeys;
+  readonly logger: Logger;
+}
+
+/** Runs work after the response without letting its failure escape (waitUntil on Workers). */
+export type Background = (label: string, work: Promise<unknown>) => void;
+
+/** The one Hono environment type for every app, router and middleware. */
+export interface AppEnv {
+  Variables: {
+    services: Services;
+    requestId: string;
+    logger: Logger;
+    background: Background;
+  };
+}

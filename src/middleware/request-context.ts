@@ -1,0 +1,28 @@
+import { createMiddleware } from "hono/factory";
+import type { AppEnv, Services } from "../env";
+
+/**
+ * Puts the services, a request-scoped logger (every line carries the request id) and a
+ * `background` runner on the context. Background work goes to `waitUntil` on Workers; on
+ * Node it runs un-awaited, and on both its failure is logged, never unhandled.
+ * @example app.use(requestContext(services)); // then c.var.background("metrics", promise)
+ */
+export function requestContext(services: Services) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const logger = services.logger.child({ requestId: c.get("requestId") });
+    let waitUntil: ((work: Promise<unknown>) => void) | undefined;
+    try {
+      const executionCtx = c.executionCtx;
+      waitUntil = (work) => executionCtx.waitUntil(work);
+    } catch {
+      // Node: there is no execution context; the process outlives the response anyway.
+    }
+    c.set("services", services);
+    c.set("logger", logger);
+    c.set("background", (label, work) => {
+      const guarded = work.catch((error: unknown) => logger.warn("background task failed", { task: label, error }));
+      waitUntil?.(guarded);
+    });
+    await next();
+  });
+}

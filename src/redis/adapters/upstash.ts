@@ -1,0 +1,97 @@
+import { Redis } from "@upstash/redis/cloudflare";
+import type { RedisCommand } from "../commands";
+import type { RawReply, RedisTransport } from "../port";
+
+type UpstashPipeline = ReturnType<Redis["pipeline"]>;
+
+/** Queues one command on an @upstash/redis pipeline through the client's typed methods. */
+function enqueue(pipeline: UpstashPipeline, command: RedisCommand): void {
+  switch (command.name) {
+    case "get":
+      pipeline.get(command.key);
+      return;
+    case "set":
+      if (command.pxMs !== undefined && command.nx) pipeline.set(command.key, command.value, { px: command.pxMs, nx: true });
+      else if (command.pxMs !== undefined) pipeline.set(command.key, command.value, { px: command.pxMs });
+      else if (command.nx) pipeline.set(command.key, command.value, { nx: true });
+      else pipeline.set(command.key, command.value);
+      return;
+    case "del":
+      pipeline.del(...command.keys);
+      return;
+    case "mget":
+      pipeline.mget(...command.keys);
+      return;
+    case "incrby":
+      pipeline.incrby(command.key, command.by);
+      return;
+    case "hincrby":
+      pipeline.hincrby(command.key, command.field, command.by);
+      return;
+    case "hgetall":
+      pipeline.hgetall(command.key);
+      return;
+    case "pexpire":
+      pipeline.pexpire(command.key, command.ms);
+      return;
+    case "pttl":
+      pipeline.pttl(command.key);
+      return;
+    case "scan":
+      pipeline.scan(command.cursor, { match: command.match, count: command.count });
+      return;
+    case "sadd":
+      pipeline.sadd(command.key, ...(command.members as [string, ...string[]]));
+      return;
+    case "srem":
+      pipeline.srem(command.key, ...command.members);
+      return;
+    case "smembers":
+      pipeline.smembers(command.key);
+      return;
+    case "lpush":
+      pipeline.lpush(command.key, ...command.values);
+      return;
+    case "ltrim":
+      pipeline.ltrim(command.key, command.start, command.stop);
+      return;
+    case "lrange":
+      pipeline.lrange(command.key, command.start, command.stop);
+      return;
+    case "evalsha":
+      pipeline.evalsha(command.sha, command.keys, command.args);
+      return;
+    case "eval":
+      pipeline.eval(command.source, command.keys, command.args);
+      return;
+    case "ping":
+      pipeline.ping();
+      return;
+  }
+}
+
+/**
+ * The edge adapter: Upstash's Redis REST API through @upstash/redis. A batch is one explicit
+ * `/pipeline` request. Automatic JSON deserialization is off so values come back exactly as
+ * stored, the same as from the other adapters; the client's own retries are off because the
+ * port bounds every call with its timeout and the caller decides what a failure means.
+ */
+export function createUpstashTransport(options: { url: string; token: string }): RedisTransport {
+  const client = new Redis({
+    url: options.url,
+    token: options.token,
+    automaticDeserialization: false,
+    enableTelemetry: false,
+    retry: false,
+  });
+  return {
+    adapter: "upstash",
+    async send(commands: readonly RedisCommand[]): Promise<RawReply[]> {
+      const pipeline = client.pipeline();
+      for (const command of commands) enqueue(pipeline, command);
+      const replies: { error?: string; result?: unknown }[] = await pipeline.exec({ keepErrors: true });
+      return replies.map((reply) => (reply.error ? { ok: false, error: new Error(reply.error) } : { ok: true, value: reply.result }));
+    },
+    async close() {},
+  };
+}

@@ -1,0 +1,156 @@
+import type { LuaScript } from "./script";
+
+/**
+ * Redis commands as data. Adapters translate a `RedisCommand` into their client's call;
+ * a `Op<T>` pairs a command with the decoder that turns the raw reply (RESP2-shaped from
+ * ioredis, JSON from Upstash REST) into one typed value, so every adapter answers alike.
+ */
+export type RedisCommand =
+  | { name: "get"; key: string }
+  | { name: "set"; key: string; value: string; pxMs?: number; nx?: boolean }
+  | { name: "del"; keys: string[] }
+  | { name: "mget"; keys: string[] }
+  | { name: "incrby"; key: string; by: number }
+  | { name: "hincrby"; key: string; field: string; by: number }
+  | { name: "hgetall"; key: string }
+  | { name: "pexpire"; key: string; ms: number }
+  | { name: "pttl"; key: string }
+  | { name: "scan"; cursor: string; match: string; count: number }
+  | { name: "sadd"; key: string; members: string[] }
+  | { name: "srem"; key: string; members: string[] }
+  | { name: "smembers"; key: string }
+  | { name: "lpush"; key: string; values: string[] }
+  | { name: "ltrim"; key: string; start: number; stop: number }
+  | { name: "lrange"; key: string; start: number; stop: number }
+  | { name: "evalsha"; sha: string; keys: string[]; args: string[] }
+  | { name: "eval"; source: string; keys: string[]; args: string[] }
+  | { name: "ping" };
+
+export type RedisCommandName = RedisCommand["name"];
+
+/** A command plus the decoder of its reply. `script` ops carry their script for the NOSCRIPT fallback. */
+export interface Op<T> {
+  readonly command: RedisCommand;
+  readonly decode: (reply: unknown) => T;
+  readonly script?: { source: LuaScript; keys: string[]; args: string[] };
+}
+
+export class RedisReplyError extends Error {
+  override readonly name = "RedisReplyError";
+}
+
+function unexpected(what: string, reply: unknown): never {
+  throw new RedisReplyError(`unexpected ${what} reply: ${JSON.stringify(reply)}`);
+}
+
+const asNullableString = (reply: unknown): string | null =>
+  reply === null || reply === undefined ? null : typeof reply === "string" ? reply : typeof reply === "number" ? String(reply) : unexpected("string", reply);
+
+const asInteger = (reply: unknown): number => {
+  const value = typeof reply === "string" ? Number(reply) : reply;
+  return typeof value === "number" && Number.isInteger(value) ? value : unexpected("integer", reply);
+};
+
+const asStrings = (reply: unknown): string[] =>
+  Array.isArray(reply) ? reply.map((item) => asNullableString(item) ?? unexpected("array item", reply)) : unexpected("array", reply);
+
+const asNullableStrings = (reply: unknown): (string | null)[] =>
+  Array.isArray(reply) ? reply.map(asNullableString) : unexpected("array", reply);
+
+/** ioredis turns HGETALL into an object; Upstash REST keeps the flat field/value array. */
+const asHash = (reply: unknown): Record<string, string> => {
+  if (Array.isArray(reply)) {
+    const hash: Record<string, string> = {};
+    for (let i = 0; i + 1 < reply.length; i += 2) hash[asStrings([reply[i]])[0]!] = asStrings([reply[i + 1]])[0]!;
+    return hash;
+  }
+  if (reply !== null && typeof reply === "object") {
+    return Object.fromEntries(Object.entries(reply).map(([field, value]) => [field, asNullableString(value) ?? ""]));
+  }
+  return unexpected("hash", reply);
+};
+
+const asScanPage = (reply: unknown): { cursor: string; keys: string[] } => {
+  if (!Array.isArray(reply) || reply.length !== 2) return unexpected("scan", reply);
+  return { cursor: String(reply[0]), keys: asStrings(reply[1]) };
+};
+
+const isOk = (reply: unknown): boolean => reply === "OK";
+const asBoolean = (reply: unknown): boolean => asInteger(reply) === 1;
+const passThrough = (reply: unknown): unknown => reply;
+
+const op = <T>(command: RedisCommand, decode: (reply: unknown) => T): Op<T> => ({ command, decode });
+
+/** Builders for every command the app sends; the port's contract suite covers each. */
+export const ops = {
+  get: (key: string) => op({ name: "get", key }, asNullableString),
+  /** Resolves true when the value was written (false when NX found the key). */
+  set: (key: string, value: string, options: { pxMs?: number; nx?: boolean } = {}) =>
+    op({ name: "set", key, value, ...options }, isOk),
+  del: (...keys: string[]) => op({ name: "del", keys }, asInteger),
+  mget: (keys: string[]) => op({ name: "mget", keys }, asNullableStrings),
+  incrby: (key: string, by = 1) => op({ name: "incrby", key, by }, asInteger),
+  hincrby: (key: string, field: string, by = 1) => op({ name: "hincrby", key, field, by }, asInteger),
+  hgetall: (key: string) => op({ name: "hgetall", key }, asHash),
+  pexpire: (key: string, ms: number) => op({ name: "pexpire", key, ms }, asBoolean),
+  /** Milliseconds left; -1 without expiry, -2 when the key does not exist. */
+  pttl: (key: string) => op({ name: "pttl", key }, asInteger),
+  scan: (cursor: string, match: string, count: number) => op({ name: "scan", cursor, match, count }, asScanPage),
+  sadd: (key: string, members: string[]) => op({ name: "sadd", key, members }, asInteger),
+  srem: (key: string, members: string[]) => op({ name: "srem", key, members }, asInteger),
+  smembers: (key: string) => op({ name: "smembers", key }, asStrings),
+  lpush: (key: string, values: string[]) => op({ name: "lpush", key, values }, asInteger),
+  ltrim: (key: string, start: number, stop: number) => op({ name: "ltrim", key, start, stop }, isOk),
+  lrange: (key: string, start: number, stop: number) => op({ name: "lrange", key, start, stop }, asStrings),
+  ping: () => op({ name: "ping" }, (reply) => reply === "PONG" || unexpected("PONG", reply)),
+  /** Runs a Lua script: EVALSHA first, EVAL when the server does not know the script yet. */
+  script: <T = unknown>(source: LuaScript, keys: string[], args: (string | number)[], decode: (reply: unknown) => T = passThrough as (reply: unknown) => T): Op<T> => {
+    const stringArgs = args.map(String);
+    return { command: { name: "eval", source: source.source, keys, args: stringArgs }, decode, script: { source, keys, args: stringArgs } };
+  },
+  /** Raw EVALSHA / EVAL for libraries that manage their own scripts (e.g. @upstash/ratelimit). */
+  evalsha: (sha: string, keys: string[], args: string[]) => op({ name: "evalsha", sha, keys, args }, passThrough),
+  eval: (source: string, keys: string[], args: string[]) => op({ name: "eval", source, keys, args }, passThrough),
+};
+
+/** Flat argument list in Redis wire order, for clients that take raw arguments (ioredis family). */
+export function toArgs(command: RedisCommand): [string, ...(string | number)[]] {
+  switch (command.name) {
+    case "get":
+    case "hgetall":
+    case "pttl":
+    case "smembers":
+      return [command.name, command.key];
+    case "set": {
+      const args: [string, ...(string | number)[]] = ["set", command.key, command.value];
+      if (command.pxMs !== undefined) args.push("PX", command.pxMs);
+      if (command.nx) args.push("NX");
+      return args;
+    }
+    case "del":
+    case "mget":
+      return [command.name, ...command.keys];
+    case "incrby":
+      return ["incrby", command.key, command.by];
+    case "hincrby":
+      return ["hincrby", command.key, command.field, command.by];
+    case "pexpire":
+      return ["pexpire", command.key, command.ms];
+    case "scan":
+      return ["scan", command.cursor, "MATCH", command.match, "COUNT", command.count];
+    case "sadd":
+    case "srem":
+      return [command.name, command.key, ...command.members];
+    case "lpush":
+      return ["lpush", command.key, ...command.values];
+    case "ltrim":
+    case "lrange":
+      return [command.name, command.key, command.start, command.stop];
+    case "evalsha":
+      return ["evalsha", command.sha, command.keys.length, ...command.keys, ...command.args];
+    case "eval":
+      return ["eval", command.source, command.keys.length, ...command.keys, ...command.args];
+    case "ping":
+      return ["ping"];
+  }
+}

@@ -1,0 +1,85 @@
+import type { Op, RedisCommand } from "./commands";
+
+export type RedisAdapterName = "upstash" | "ioredis" | "embedded";
+
+/** One reply per command: the raw value, or the error Redis answered for that command alone. */
+export type RawReply = { ok: true; value: unknown } | { ok: false; error: Error };
+
+/**
+ * What an adapter implements: send commands together (one round trip where the technology
+ * allows it) and report each reply separately.
+ */
+export interface RedisTransport {
+  readonly adapter: RedisAdapterName;
+  send(commands: readonly RedisCommand[]): Promise<RawReply[]>;
+  close(): Promise<void>;
+}
+
+type Replies<T extends readonly Op<unknown>[]> = { -readonly [K in keyof T]: T[K] extends Op<infer R> ? R : never };
+
+/**
+ * The app's only way to Redis. `run` sends one command; `pipeline` sends independent commands
+ * together in one round trip and rejects if any of them failed. Every call is bounded by
+ * `timeoutMs`; scripts go as EVALSHA and fall back to EVAL on NOSCRIPT.
+ */
+export interface RedisPort {
+  readonly adapter: RedisAdapterName;
+  run<T>(op: Op<T>): Promise<T>;
+  pipeline<const T extends readonly Op<unknown>[]>(ops: T): Promise<Replies<T>>;
+  close(): Promise<void>;
+}
+
+export class RedisTimeoutError extends Error {
+  override readonly name = "RedisTimeoutError";
+}
+
+const isNoScript = (reply: RawReply): boolean => !reply.ok && /NOSCRIPT/i.test(reply.error.message);
+
+function withTimeout<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new RedisTimeoutError(`Redis did not answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Wraps an adapter's transport into the port.
+ * @example const redis = createRedisPort(createIoRedisTransport(url), { timeoutMs: 500 });
+ *          const [value, hits] = await redis.pipeline([ops.get(k), ops.incrby(counter)]);
+ */
+export function createRedisPort(transport: RedisTransport, options: { timeoutMs: number }): RedisPort {
+  async function toWire(op: Op<unknown>): Promise<RedisCommand> {
+    if (!op.script) return op.command;
+    return { name: "evalsha", sha: await op.script.source.sha1(), keys: op.script.keys, args: op.script.args };
+  }
+
+  async function sendAll(batch: readonly Op<unknown>[]): Promise<unknown[]> {
+    const replies = await transport.send(await Promise.all(batch.map(toWire)));
+    // Scripts the server has not cached yet (first use, restart, SCRIPT FLUSH) go again as EVAL.
+    const retry = batch.flatMap((op, index) => (op.script && isNoScript(replies[index]!) ? [index] : []));
+    if (retry.length > 0) {
+      const again = await transport.send(retry.map((index) => batch[index]!.command));
+      retry.forEach((index, i) => (replies[index] = again[i]!));
+    }
+    return batch.map((op, index) => {
+      const reply = replies[index];
+      if (!reply) throw new Error(`${transport.adapter}: missing reply for ${op.command.name}`);
+      if (!reply.ok) throw reply.error;
+      return op.decode(reply.value);
+    });
+  }
+
+  return {
+    adapter: transport.adapter,
+    async run<T>(op: Op<T>): Promise<T> {
+      const [value] = await withTimeout(sendAll([op]), options.timeoutMs);
+      return value as T;
+    },
+    pipeline<const T extends readonly Op<unknown>[]>(batch: T): Promise<Replies<T>> {
+      if (batch.length === 0) return Promise.resolve([] as unknown as Replies<T>);
+      return withTimeout(sendAll(batch), options.timeoutMs) as Promise<Replies<T>>;
+    },
+    close: () => transport.close(),
+  };
+}

@@ -1,0 +1,66 @@
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { pingDatabase } from "../db/database";
+import type { AppEnv } from "../env";
+import { ops } from "../redis/commands";
+
+const dependencyStatus = z.enum(["up", "down"]);
+
+const HealthSchema = z
+  .object({
+    status: z.literal("success"),
+    data: z.object({
+      status: z.enum(["ok", "degraded"]),
+      runtime: z.enum(["node", "workerd"]),
+      version: z.string(),
+      services: z.object({
+        database: z.object({ status: dependencyStatus, latencyMs: z.number() }),
+        redis: z.object({
+          status: dependencyStatus,
+          adapter: z.enum(["upstash", "ioredis", "embedded"]),
+          latencyMs: z.number(),
+        }),
+      }),
+    }),
+  })
+  .openapi("Health");
+
+const route = createRoute({
+  method: "get",
+  path: "/health",
+  tags: ["Health"],
+  summary: "Liveness and dependency status",
+  description: "Redis down is `degraded` (still 200: the API serves without it); database down is 503 with the same body.",
+  responses: {
+    200: { description: "Serving", content: { "application/json": { schema: HealthSchema } } },
+    503: { description: "The database is down", content: { "application/json": { schema: HealthSchema } } },
+  },
+});
+
+async function probe(check: () => Promise<unknown>) {
+  const started = performance.now();
+  const status = await check().then(
+    () => "up" as const,
+    () => "down" as const,
+  );
+  return { status, latencyMs: Math.round((performance.now() - started) * 100) / 100 };
+}
+
+export function healthRoutes() {
+  return new OpenAPIHono<AppEnv>().openapi(route, async (c) => {
+    const { db, redis, runtime, version } = c.var.services;
+    const [database, redisStatus] = await Promise.all([
+      probe(() => pingDatabase(db)),
+      probe(() => redis.run(ops.ping())),
+    ]);
+    const body = {
+      status: "success" as const,
+      data: {
+        status: redisStatus.status === "up" ? ("ok" as const) : ("degraded" as const),
+        runtime,
+        version,
+        services: { database, redis: { ...redisStatus, adapter: redis.adapter } },
+      },
+    };
+    return database.status === "up" ? c.json(body, 200) : c.json(body, 503);
+  });
+}

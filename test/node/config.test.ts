@@ -1,0 +1,55 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, parseConfig } from "../../src/config";
+
+describe("configuration", () => {
+  it("applies the documented defaults and picks the embedded store without Redis settings", () => {
+    const config = parseConfig({});
+    expect(config).toMatchObject({
+      PORT: 8787,
+      DATABASE_URL: "file:./.data/jollyjet.db",
+      REDIS_PREFIX: "jollyjet",
+      RATE_LIMIT_MAX: 100,
+      RATE_LIMIT_WINDOW_S: 60,
+      RATE_LIMIT_AUTH_MAX: 5,
+      RATE_LIMIT_AUTH_WINDOW_S: 900,
+      RATE_LIMIT_FAIL_MODE: "open",
+      TRUST_PROXY: false,
+      CACHE_TTL_PRODUCT_S: 1800,
+      CACHE_TTL_LIST_S: 600,
+      SESSION_TTL_S: 86400,
+      CONSISTENCY_CRON: "*/5 * * * *",
+      LOG_LEVEL: "info",
+      redis: { adapter: "embedded" },
+    });
+  });
+
+  it("selects ioredis for REDIS_URL and Upstash for the REST pair", () => {
+    expect(parseConfig({ REDIS_URL: "redis://127.0.0.1:6379" }).redis).toEqual({ adapter: "ioredis", url: "redis://127.0.0.1:6379" });
+    expect(parseConfig({ UPSTASH_REDIS_REST_URL: "https://x.example", UPSTASH_REDIS_REST_TOKEN: "t" }).redis).toEqual({
+      adapter: "upstash",
+      url: "https://x.example",
+      token: "t",
+    });
+  });
+
+  it.each([
+    [{ RATE_LIMIT_MAX: "abc" }, /RATE_LIMIT_MAX/],
+    [{ RATE_LIMIT_MAX: "0" }, /RATE_LIMIT_MAX/],
+    [{ PORT: "70000" }, /PORT/],
+    [{ RATE_LIMIT_FAIL_MODE: "sometimes" }, /RATE_LIMIT_FAIL_MODE/],
+    [{ TRUST_PROXY: "yes" }, /TRUST_PROXY/],
+    [{ LOG_LEVEL: "loud" }, /LOG_LEVEL/],
+    [{ REDIS_URL: "http://nope" }, /REDIS_URL/],
+    [{ DATABASE_URL: "postgres://x" }, /DATABASE_URL/],
+    [{ UPSTASH_REDIS_REST_URL: "https://x.example" }, /UPSTASH_REDIS_REST_TOKEN/],
+    [{ REDIS_URL: "redis://a", UPSTASH_REDIS_REST_URL: "https://x.example", UPSTASH_REDIS_REST_TOKEN: "t" }, /REDIS_URL and UPSTASH/],
+    [{ NODE_ENV: "production" }, /NODE_ENV=production/],
+  ])("refuses %o with a message naming the variable", (environment, message) => {
+    expect(() => parseConfig(environment)).toThrow(ConfigError);
+    expect(() => parseConfig(environment)).toThrow(message);
+  });
+
+  it("ignores non-string values such as Worker bindings", () => {
+    expect(parseConfig({ DB: { prepare() {} }, RATE_LIMIT_MAX: "7" }).RATE_LIMIT_MAX).toBe(7);
+  });
+});

@@ -1,0 +1,185 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
+import { createEmbeddedTransport } from "../../src/redis/adapters/embedded";
+import { createIoRedisTransport } from "../../src/redis/adapters/ioredis";
+import { createUpstashTransport } from "../../src/redis/adapters/upstash";
+import { ops } from "../../src/redis/commands";
+import { createRedisPort, type RedisPort, type RedisTransport } from "../../src/redis/port";
+import { LuaScript } from "../../src/redis/script";
+import { startUpstashRestServer, type UpstashRestServerHandle } from "../support/upstash-rest-server";
+
+/**
+ * One contract, three adapters: every assertion below runs unchanged against the embedded
+ * store, ioredis on a real redis-server, and @upstash/redis through the local REST endpoint
+ * over that same server.
+ */
+let rest: UpstashRestServerHandle;
+beforeAll(async () => {
+  rest = await startUpstashRestServer({ redisUrl: inject("redisUrl") });
+});
+afterAll(() => rest.close());
+
+const adapters: Record<string, () => RedisTransport> = {
+  embedded: () => createEmbeddedTransport(),
+  ioredis: () => createIoRedisTransport(inject("redisUrl")),
+  upstash: () => createUpstashTransport({ url: rest.url, token: rest.token }),
+};
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const compareAndSet = new LuaScript(`
+local current = redis.call('GET', KEYS[1])
+if current == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2])
+  return 1
+end
+return 0
+`);
+
+describe.each(Object.keys(adapters))("Redis port contract: %s", (name) => {
+  let redis: RedisPort;
+  let prefix: string;
+  beforeAll(() => {
+    redis = createRedisPort(adapters[name]!(), { timeoutMs: 5_000 });
+  });
+  afterAll(() => redis.close());
+  const key = (suffix: string) => `${prefix}:${suffix}`;
+  // Fresh keys per test, so no test depends on another's leftovers.
+  beforeEach(() => {
+    prefix = `contract-${crypto.randomUUID()}`;
+  });
+
+  it("reports its adapter name", () => {
+    expect(redis.adapter).toBe(name);
+  });
+
+  it("round-trips strings exactly, including unicode and the literal OK", async () => {
+    for (const value of ["plain", "héllo ✓ 日本", "OK", "", '{"json":true}']) {
+      expect(await redis.run(ops.set(key("s"), value))).toBe(true);
+      expect(await redis.run(ops.get(key("s")))).toBe(value);
+    }
+    expect(await redis.run(ops.get(key("missing")))).toBeNull();
+  });
+
+  it("SET NX writes only when the key is absent", async () => {
+    expect(await redis.run(ops.set(key("nx"), "first", { nx: true }))).toBe(true);
+    expect(await redis.run(ops.set(key("nx"), "second", { nx: true }))).toBe(false);
+    expect(await redis.run(ops.get(key("nx")))).toBe("first");
+  });
+
+  it("expires keys after their PX time, and PTTL reports it", async () => {
+    await redis.run(ops.set(key("px"), "v", { pxMs: 150, nx: true }));
+    const ttl = await redis.run(ops.pttl(key("px")));
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(150);
+    await sleep(300);
+    expect(await redis.run(ops.get(key("px")))).toBeNull();
+    expect(await redis.run(ops.pttl(key("px")))).toBe(-2);
+  });
+
+  it("PEXPIRE adds expiry to an existing key only", async () => {
+    await redis.run(ops.set(key("pe"), "v"));
+    expect(await redis.run(ops.pttl(key("pe")))).toBe(-1);
+    expect(await redis.run(ops.pexpire(key("pe"), 10_000))).toBe(true);
+    expect(await redis.run(ops.pttl(key("pe")))).toBeGreaterThan(9_000);
+    expect(await redis.run(ops.pexpire(key("absent"), 10_000))).toBe(false);
+  });
+
+  it("DEL counts what it removed; MGET keeps positions with nulls", async () => {
+    await redis.run(ops.set(key("a"), "1"));
+    await redis.run(ops.set(key("b"), "2"));
+    expect(await redis.run(ops.mget([key("a"), key("none"), key("b")]))).toEqual(["1", null, "2"]);
+    expect(await redis.run(ops.del(key("a"), key("b"), key("none")))).toBe(2);
+    expect(await redis.run(ops.mget([key("a"), key("b")]))).toEqual([null, null]);
+  });
+
+  it("counts with INCRBY and HINCRBY, and reads hashes whole", async () => {
+    expect(await redis.run(ops.incrby(key("n")))).toBe(1);
+    expect(await redis.run(ops.incrby(key("n"), 41))).toBe(42);
+    expect(await redis.run(ops.hincrby(key("h"), "hits", 3))).toBe(3);
+    expect(await redis.run(ops.hincrby(key("h"), "misses"))).toBe(1);
+    expect(await redis.run(ops.hgetall(key("h")))).toEqual({ hits: "3", misses: "1" });
+    expect(await redis.run(ops.hgetall(key("nohash")))).toEqual({});
+  });
+
+  it("keeps sets and capped lists", async () => {
+    expect(await redis.run(ops.sadd(key("set"), ["x", "y", "x"]))).toBe(2);
+    expect(await redis.run(ops.srem(key("set"), ["x"]))).toBe(1);
+    expect(await redis.run(ops.smembers(key("set")))).toEqual(["y"]);
+    await redis.run(ops.lpush(key("list"), ["1", "2", "3"]));
+    expect(await redis.run(ops.ltrim(key("list"), 0, 1))).toBe(true);
+    expect(await redis.run(ops.lrange(key("list"), 0, -1))).toEqual(["3", "2"]);
+  });
+
+  it("SCAN walks more than 1,000 keys completely, in several pages", async () => {
+    const total = 1_200;
+    const writes = Array.from({ length: total }, (_, i) => ops.set(key(`scan:${i}`), String(i)));
+    for (let i = 0; i < writes.length; i += 200) await redis.pipeline(writes.slice(i, i + 200));
+    await redis.run(ops.set(`other-${prefix}`, "not matched"));
+
+    const seen = new Set<string>();
+    let cursor = "0";
+    let pages = 0;
+    do {
+      const page = await redis.run(ops.scan(cursor, key("scan:*"), 100));
+      page.keys.forEach((k) => seen.add(k));
+      cursor = page.cursor;
+      pages += 1;
+    } while (cursor !== "0" && pages < 10_000);
+    expect(seen.size).toBe(total);
+    expect([...seen].every((k) => k.startsWith(`${prefix}:scan:`))).toBe(true);
+    expect(pages).toBeGreaterThan(1);
+  });
+
+  it("runs Lua scripts atomically with keys and arguments", async () => {
+    await redis.run(ops.set(key("cas"), "v1"));
+    expect(await redis.run(ops.script(compareAndSet, [key("cas")], ["v1", "v2"]))).toBe(1);
+    expect(await redis.run(ops.script(compareAndSet, [key("cas")], ["v1", "v3"]))).toBe(0);
+    expect(await redis.run(ops.get(key("cas")))).toBe("v2");
+  });
+
+  it("falls back from EVALSHA to EVAL when the server does not know the script (NOSCRIPT)", async () => {
+    const script = new LuaScript(`return ARGV[1] .. '-${crypto.randomUUID()}'`);
+    const sha = await script.sha1();
+    await expect(redis.run(ops.evalsha(sha, [], ["x"]))).rejects.toThrow(/NOSCRIPT/);
+    const result = await redis.run(ops.script(script, [], ["x"]));
+    expect(result).toMatch(/^x-/);
+    // The fallback loaded the script: EVALSHA alone works now.
+    expect(await redis.run(ops.evalsha(sha, [], ["x"]))).toBe(result);
+  });
+
+  it("sends a pipeline of independent commands and types each reply", async () => {
+    const [written, value, count, missing] = await redis.pipeline([
+      ops.set(key("p"), "v"),
+      ops.get(key("p")),
+      ops.incrby(key("pc"), 5),
+      ops.get(key("nothing")),
+    ]);
+    expect([written, value, count, missing]).toEqual([true, "v", 5, null]);
+  });
+
+  it("a pipeline with a script the server has not seen still answers in order", async () => {
+    const script = new LuaScript(`return '${crypto.randomUUID()}'`);
+    const [before, scripted, after] = await redis.pipeline([ops.incrby(key("o")), ops.script(script, [], []), ops.incrby(key("o"))]);
+    expect(before).toBe(1);
+    expect(typeof scripted).toBe("string");
+    expect(after).toBe(2);
+  });
+
+  it("rejects a pipeline when one command fails, after running the others", async () => {
+    await redis.run(ops.set(key("text"), "not a number"));
+    await expect(redis.pipeline([ops.set(key("ran"), "yes"), ops.incrby(key("text"))])).rejects.toThrow(/integer|ERR/i);
+    expect(await redis.run(ops.get(key("ran")))).toBe("yes");
+  });
+});
+
+describe("Upstash adapter round trips", () => {
+  it("sends a pipeline as exactly one HTTP request", async () => {
+    const redis = createRedisPort(createUpstashTransport({ url: rest.url, token: rest.token }), { timeoutMs: 5_000 });
+    const k = `rt-${crypto.randomUUID()}`;
+    rest.resetRequests();
+    await redis.pipeline([ops.set(k, "1"), ops.get(k), ops.incrby(`${k}:n`), ops.ping()]);
+    expect(rest.requests).toHaveLength(1);
+    expect(rest.requests[0]!.path).toBe("/pipeline");
+    expect(rest.requests[0]!.commands.map((c) => c[0]!.toUpperCase())).toEqual(["SET", "GET", "INCRBY", "PING"]);
+  });
+});

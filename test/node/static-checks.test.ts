@@ -1,0 +1,47 @@
+import { execFile } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+
+const run = promisify(execFile);
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? sourceFiles(join(dir, entry.name)) : entry.name.endsWith(".ts") ? [join(dir, entry.name)] : [],
+  );
+}
+
+describe("static guarantees", () => {
+  it("no source file can send the Redis KEYS command", () => {
+    const offenders = sourceFiles("src").filter((file) => /\.keys\(|["'`]keys["'`]/i.test(readFileSync(file, "utf8")));
+    expect(offenders).toEqual([]);
+  });
+
+  it("the Worker bundle carries no Node-only module (built as wrangler deploys it)", async () => {
+    const outdir = await mkdtemp(join(tmpdir(), "jollyjet-bundle-"));
+    try {
+      await run("npx", ["wrangler", "deploy", "--dry-run", "--outdir", outdir, "--metafile", join(outdir, "meta.json")], {
+        env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" },
+        timeout: 120_000,
+      });
+      const meta = JSON.parse(await readFile(join(outdir, "meta.json"), "utf8")) as {
+        inputs: Record<string, unknown>;
+        outputs: Record<string, { imports: { path: string }[] }>;
+      };
+      const inputs = Object.getOwnPropertyNames(meta.inputs);
+      expect(inputs.some((input) => input.includes("node_modules/@upstash/redis/"))).toBe(true);
+      const nodeOnly = inputs.filter((input) =>
+        /node_modules\/(ioredis|ioredis-mock|@ioredis|libsql|@libsql\/(linux|darwin|win32)|tsx)\/|@libsql\/client\/lib-esm\/(node|sqlite3)\.js|src\/entry\/node/.test(input),
+      );
+      expect(nodeOnly).toEqual([]);
+      // Nothing left for the runtime to resolve: no `node:` or bare imports outside the bundle.
+      const imports = Object.values(meta.outputs).flatMap((output) => output.imports.map((i) => i.path));
+      expect(imports).toEqual([]);
+    } finally {
+      await rm(outdir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});

@@ -1,0 +1,29 @@
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { inject } from "vitest";
+import { createApp } from "../../src/app";
+import { parseConfig } from "../../src/config";
+import { createNodeServices } from "../../src/entry/node-server";
+
+/**
+ * Environment for one test app: its own libSQL file, its own key prefix on the shared
+ * redis-server, quiet logs. `overrides` set (or, with undefined, remove) variables.
+ */
+export function testEnvironment(overrides: Record<string, string | undefined> = {}): Record<string, string> {
+  const id = crypto.randomUUID().slice(0, 8);
+  const environment: Record<string, string | undefined> = {
+    DATABASE_URL: `file:${join(tmpdir(), `jollyjet-test-${id}.db`)}`,
+    REDIS_URL: inject("redisUrl"),
+    REDIS_PREFIX: `test-${id}`,
+    LOG_LEVEL: "error",
+    ...overrides,
+  };
+  return Object.fromEntries(Object.entries(environment).filter((entry): entry is [string, string] => entry[1] !== undefined));
+}
+
+/** A fully wired app on Node services (libSQL file + real Redis unless overridden), driven through `app.request`. */
+export function createTestApp(overrides: Record<string, string | undefined> = {}) {
+  const config = parseConfig(testEnvironment(overrides));
+  const { services, close } = createNodeServices(config);
+  return { app: createApp(services), services, config, close };
+}
