@@ -66,7 +66,7 @@ export default {
     return isolate.ok ? isolate.app.fetch(request, env, ctx) : badEnvironment(isolate.error);
   },
 
-  async scheduled(controller, env) {
+  async scheduled(controller, env, _ctx) {
     const isolate = isolateFor(env);
     if (!isolate.ok) throw isolate.error;
     isolate.services.logger.info("scheduled event", { cron: controller.cron, scheduledTime: new Date(controller.scheduledTime).toISOString() });
