@@ -3,12 +3,12 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
+    globalSetup: ["test/support/global-setup.ts"],
     projects: [
       {
         test: {
           name: "node",
           include: ["test/node/**/*.test.ts"],
-          globalSetup: ["test/support/redis-global-setup.ts"],
           testTimeout: 30_000,
           hookTimeout: 30_000,
         },
@@ -29,7 +29,6 @@ export default defineConfig({
         test: {
           name: "workers",
           include: ["test/worker/**/*.test.ts"],
-          globalSetup: ["test/support/worker-global-setup.ts"],
           testTimeout: 30_000,
         },
       },

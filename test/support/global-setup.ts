@@ -4,15 +4,22 @@ import { startUpstashRestServer } from "./upstash-rest-server";
 
 declare module "vitest" {
   export interface ProvidedContext {
+    redisUrl: string;
     upstashUrl: string;
     upstashToken: string;
   }
 }
 
-/** Worker tests: a real redis-server behind the local Upstash-REST endpoint, which the Worker reaches over fetch. */
+/**
+ * Once per test run, for both projects: a real redis-server on a free port, and the local
+ * Upstash-REST endpoint over it, which the Worker reaches over fetch. Tests isolate by key
+ * prefix. (One setup for both projects: loading ioredis in two projects' setups within one
+ * vitest process fails with "Cannot redefine property: default".)
+ */
 export default async function setup(project: TestProject) {
   const redis = await startRedisServer();
   const rest = await startUpstashRestServer({ redisUrl: redis.url });
+  project.provide("redisUrl", redis.url);
   project.provide("upstashUrl", rest.url);
   project.provide("upstashToken", rest.token);
   return async () => {
