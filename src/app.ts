@@ -1,11 +1,17 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { swaggerUI } from "@hono/swagger-ui";
+import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
 import type { AppEnv, Services } from "./env";
-import { handleError, handleNotFound } from "./errors";
+import { AppError, handleError, handleNotFound } from "./errors";
 import { requestContext } from "./middleware/request-context";
+import { authenticate } from "./middleware/authenticate";
+import { originCheck } from "./middleware/origin-check";
+import { authRoutes } from "./routes/auth";
 import { healthRoutes } from "./routes/health";
 import { validationHook } from "./validation";
+
+const MAX_BODY_BYTES = 64 * 1024;
 
 /**
  * The whole HTTP application, independent of the runtime: entries build `services` once and
@@ -18,13 +24,26 @@ export function createApp(services: Services) {
   app.use(requestContext(services));
   app.onError(handleError);
   app.notFound(handleNotFound);
+  app.use(
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new AppError(413, "PAYLOAD_TOO_LARGE", `The body exceeds ${MAX_BODY_BYTES / 1024} KiB`);
+      },
+    }),
+  );
+  app.use("/api/*", originCheck());
+  app.use("/api/*", authenticate());
 
   app.route("/", healthRoutes());
+  app.route("/", authRoutes());
 
   app.doc31("/openapi.json", {
     openapi: "3.1.0",
     info: { title: "JollyJet Edge API", version: services.version },
   });
+  app.openAPIRegistry.registerComponent("securitySchemes", "cookieAuth", { type: "apiKey", in: "cookie", name: "sid" });
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer" });
   app.get("/docs", swaggerUI({ url: "/openapi.json" }));
   return app;
 }

@@ -1,5 +1,8 @@
+import type { Principal } from "./auth/principal";
+import type { SessionStore } from "./auth/sessions";
 import type { Config } from "./config";
 import type { AppDatabase } from "./db/database";
+import type { UserRepository } from "./db/users";
 import type { Logger } from "./logger";
 import type { RedisKeys } from "./redis/keys";
 import type { RedisPort } from "./redis/port";
@@ -15,6 +18,8 @@ export interface Services {
   readonly redis: RedisPort;
   readonly keys: RedisKeys;
   readonly logger: Logger;
+  readonly users: UserRepository;
+  readonly sessions: SessionStore;
 }
 
 /** Runs work after the response without letting its failure escape (waitUntil on Workers). */
@@ -27,5 +32,9 @@ export interface AppEnv {
     requestId: string;
     logger: Logger;
     background: Background;
+    /** Set by authenticate(): the caller, or null. */
+    principal: Principal | null;
+    /** True when a token was presented but Redis could not be asked about it. */
+    sessionsUnavailable: boolean;
   };
 }

@@ -19,8 +19,9 @@ export class AppError extends HTTPException {
     readonly code: string,
     message: string,
     readonly errors?: FieldError[],
+    cause?: unknown,
   ) {
-    super(status, { message });
+    super(status, { message, cause });
   }
 }
 
@@ -45,7 +46,10 @@ export function errorResponse(c: Context<AppEnv>, status: ContentfulStatusCode, 
 
 /** AppError → its envelope; other HTTPExceptions (hono's own, e.g. malformed JSON) → envelope by status; anything else → logged 500 without details. */
 export function handleError(error: Error, c: Context<AppEnv>) {
-  if (error instanceof AppError) return errorResponse(c, error.status, error.code, error.message, error.errors);
+  if (error instanceof AppError) {
+    if (error.status >= 500) c.get("logger").warn(error.message, { code: error.code, cause: error.cause });
+    return errorResponse(c, error.status, error.code, error.message, error.errors);
+  }
   if (error instanceof HTTPException && error.status < 500) {
     const status = error.status as ContentfulStatusCode;
     return errorResponse(c, status, codeForStatus[status] ?? "BAD_REQUEST", error.message || "Bad request");

@@ -1,8 +1,10 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
 import { serve } from "@hono/node-server";
 import { createClient } from "@libsql/client";
 import { drizzle } from "drizzle-orm/libsql";
+import { migrate } from "drizzle-orm/libsql/migrator";
 import { createApp } from "../app";
 import { parseConfig, type Config } from "../config";
 import * as schema from "../db/schema";
@@ -10,7 +12,10 @@ import { createEmbeddedTransport } from "../redis/adapters/embedded";
 import { createIoRedisTransport } from "../redis/adapters/ioredis";
 import { createUpstashTransport } from "../redis/adapters/upstash";
 import type { RedisTransport } from "../redis/port";
-import { buildServices } from "../services";
+import { buildServices, prepareServices } from "../services";
+
+/** The committed drizzle-kit migrations; wrangler applies the same files to D1. */
+export const MIGRATIONS_FOLDER = fileURLToPath(new URL("../../migrations", import.meta.url));
 
 function redisTransport(redis: Config["redis"]): RedisTransport {
   switch (redis.adapter) {
@@ -31,23 +36,31 @@ function openDatabase(config: Config) {
 }
 
 /**
- * Opens the database and Redis the configuration names and builds the services, for the
- * Node server and for tests that drive the app through `app.request`.
+ * Opens the database (bringing its schema up to date) and Redis the configuration names,
+ * builds the services and prepares them, for the Node server and for tests that drive the
+ * app through `app.request`.
  */
-export function createNodeServices(config: Config) {
+export async function createNodeServices(config: Config) {
   const { client, db } = openDatabase(config);
   const services = buildServices({ config, runtime: "node", db, redisTransport: redisTransport(config.redis) });
   const close = async () => {
     await services.redis.close().catch(() => {});
     client.close();
   };
+  try {
+    await migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
+    await prepareServices(services);
+  } catch (error) {
+    await close();
+    throw error;
+  }
   return { services, close };
 }
 
 /** Starts the API on Node; resolves once listening. Exported so tests and benchmarks can start real servers. */
 export async function startNodeServer(environment: Record<string, unknown>) {
   const config = parseConfig(environment);
-  const { services, close: closeServices } = createNodeServices(config);
+  const { services, close: closeServices } = await createNodeServices(config);
   const app = createApp(services);
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const started = serve({ fetch: app.fetch, port: config.PORT }, () => resolve(started));

@@ -7,7 +7,7 @@ import type { AppDatabase } from "../db/database";
 import * as schema from "../db/schema";
 import type { Services } from "../env";
 import { createUpstashTransport } from "../redis/adapters/upstash";
-import { buildServices } from "../services";
+import { buildServices, prepareServices } from "../services";
 
 /** Bindings from wrangler.toml / `.dev.vars` / secrets: the D1 database plus string variables. */
 export interface WorkerEnv {
@@ -15,7 +15,17 @@ export interface WorkerEnv {
   [variable: string]: unknown;
 }
 
-type Isolate = { ok: true; app: App; services: Services } | { ok: false; error: ConfigError };
+type Isolate = { ok: true; app: App; services: Services; ready: () => Promise<void> } | { ok: false; error: ConfigError };
+
+/** Runs `task` once; a failure is forgotten so the next request tries again. */
+function onceUntilSuccess(task: () => Promise<void>): () => Promise<void> {
+  let pending: Promise<void> | undefined;
+  return () =>
+    (pending ??= task().catch((error: unknown) => {
+      pending = undefined;
+      throw error;
+    }));
+}
 
 function openDatabase(env: WorkerEnv, libsqlUrl: string | undefined, authToken: string | undefined): AppDatabase {
   if (libsqlUrl) return drizzleLibsql(createClient({ url: libsqlUrl, authToken }), { schema });
@@ -33,7 +43,7 @@ function startIsolate(env: WorkerEnv): Isolate {
     }
     const db = openDatabase(env, config.LIBSQL_URL, config.DATABASE_AUTH_TOKEN);
     const services = buildServices({ config, runtime: "workerd", db, redisTransport: createUpstashTransport(config.redis) });
-    return { ok: true, app: createApp(services), services };
+    return { ok: true, app: createApp(services), services, ready: onceUntilSuccess(() => prepareServices(services)) };
   } catch (error) {
     if (error instanceof ConfigError) return { ok: false, error };
     throw error;
@@ -61,14 +71,17 @@ function badEnvironment(error: ConfigError): Response {
 }
 
 export default {
-  fetch(request, env, ctx) {
+  async fetch(request, env, ctx) {
     const isolate = isolateFor(env);
-    return isolate.ok ? isolate.app.fetch(request, env, ctx) : badEnvironment(isolate.error);
+    if (!isolate.ok) return badEnvironment(isolate.error);
+    await isolate.ready();
+    return isolate.app.fetch(request, env, ctx);
   },
 
   async scheduled(controller, env, _ctx) {
     const isolate = isolateFor(env);
     if (!isolate.ok) throw isolate.error;
+    await isolate.ready();
     isolate.services.logger.info("scheduled event", { cron: controller.cron, scheduledTime: new Date(controller.scheduledTime).toISOString() });
   },
 } satisfies ExportedHandler<WorkerEnv>;

@@ -7,7 +7,7 @@ import type { LuaScript } from "./script";
  */
 export type RedisCommand =
   | { name: "get"; key: string }
-  | { name: "set"; key: string; value: string; pxMs?: number; nx?: boolean }
+  | { name: "set"; key: string; value: string; pxMs?: number; nx?: boolean; xx?: boolean }
   | { name: "del"; keys: string[] }
   | { name: "mget"; keys: string[] }
   | { name: "incrby"; key: string; by: number }
@@ -84,8 +84,8 @@ const op = <T>(command: RedisCommand, decode: (reply: unknown) => T): Op<T> => (
 /** Builders for every command the app sends; the port's contract suite covers each. */
 export const ops = {
   get: (key: string) => op({ name: "get", key }, asNullableString),
-  /** Resolves true when the value was written (false when NX found the key). */
-  set: (key: string, value: string, options: { pxMs?: number; nx?: boolean } = {}) =>
+  /** Resolves true when the value was written (false when NX found the key, or XX did not). */
+  set: (key: string, value: string, options: { pxMs?: number; nx?: boolean; xx?: boolean } = {}) =>
     op({ name: "set", key, value, ...options }, isOk),
   del: (...keys: string[]) => op({ name: "del", keys }, asInteger),
   mget: (keys: string[]) => op({ name: "mget", keys }, asNullableStrings),
@@ -125,6 +125,7 @@ export function toArgs(command: RedisCommand): [string, ...(string | number)[]] 
       const args: [string, ...(string | number)[]] = ["set", command.key, command.value];
       if (command.pxMs !== undefined) args.push("PX", command.pxMs);
       if (command.nx) args.push("NX");
+      if (command.xx) args.push("XX");
       return args;
     }
     case "del":

@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { createClient } from "@libsql/client";
+import { drizzle } from "drizzle-orm/libsql";
+import { createApp } from "../../src/app";
+import { parseConfig } from "../../src/config";
 import { startNodeServer } from "../../src/entry/node-server";
+import { createIoRedisTransport } from "../../src/redis/adapters/ioredis";
+import { buildServices } from "../../src/services";
 import { createTestApp, testEnvironment } from "../support/node-app";
 import { startUpstashRestServer, type UpstashRestServerHandle } from "../support/upstash-rest-server";
 
@@ -20,7 +26,7 @@ beforeAll(async () => {
 afterAll(() => rest.close());
 
 async function health(overrides: Record<string, string | undefined>) {
-  const { app, close } = createTestApp(overrides);
+  const { app, close } = await createTestApp(overrides);
   try {
     const response = await app.request("/health");
     return { response, body: (await response.json()) as HealthBody };
@@ -63,16 +69,31 @@ describe("GET /health", () => {
   });
 
   it("is 503 with the same body when the database is down", async () => {
-    const { response, body } = await health({ DATABASE_URL: "http://127.0.0.1:1" });
-    expect(response.status).toBe(503);
-    expect(body.data.services.database.status).toBe("down");
-    expect(body.data.services.redis.status).toBe("up");
+    // Failure injection with real parts: a libSQL client whose server is not there.
+    const config = parseConfig(testEnvironment());
+    const deadDatabase = createClient({ url: "http://127.0.0.1:1" });
+    const services = buildServices({ config, runtime: "node", db: drizzle(deadDatabase), redisTransport: createIoRedisTransport(inject("redisUrl")) });
+    try {
+      const response = await createApp(services).request("/health");
+      const body = (await response.json()) as HealthBody;
+      expect(response.status).toBe(503);
+      expect(body.status).toBe("success");
+      expect(body.data.services.database.status).toBe("down");
+      expect(body.data.services.redis.status).toBe("up");
+    } finally {
+      await services.redis.close();
+      deadDatabase.close();
+    }
   });
 });
 
 describe("request ids and the error envelope", () => {
-  const { app, close } = createTestApp();
-  afterAll(close);
+  let app: Awaited<ReturnType<typeof createTestApp>>["app"];
+  let close: () => Promise<void>;
+  beforeAll(async () => {
+    ({ app, close } = await createTestApp());
+  });
+  afterAll(() => close());
 
   it("echoes a sane incoming X-Request-Id and replaces an unsafe one", async () => {
     const echoed = await app.request("/health", { headers: { "X-Request-Id": "abc-123_XYZ" } });

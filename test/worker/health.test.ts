@@ -1,8 +1,7 @@
-import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import worker, { type WorkerEnv } from "../../src/entry/worker";
-
-const workerEnv = env as unknown as WorkerEnv;
+import { workerEnv } from "./harness";
 
 async function fetchWorker(path: string, environment: WorkerEnv = workerEnv) {
   const ctx = createExecutionContext();

@@ -10,12 +10,14 @@ function enqueue(pipeline: UpstashPipeline, command: RedisCommand): void {
     case "get":
       pipeline.get(command.key);
       return;
-    case "set":
-      if (command.pxMs !== undefined && command.nx) pipeline.set(command.key, command.value, { px: command.pxMs, nx: true });
-      else if (command.pxMs !== undefined) pipeline.set(command.key, command.value, { px: command.pxMs });
-      else if (command.nx) pipeline.set(command.key, command.value, { nx: true });
-      else pipeline.set(command.key, command.value);
+    case "set": {
+      const { key, value, pxMs, nx, xx } = command;
+      const expiry = pxMs === undefined ? {} : { px: pxMs };
+      if (nx) pipeline.set(key, value, { ...expiry, nx: true });
+      else if (xx) pipeline.set(key, value, { ...expiry, xx: true });
+      else pipeline.set(key, value, expiry);
       return;
+    }
     case "del":
       pipeline.del(...command.keys);
       return;

@@ -1,0 +1,170 @@
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { clearSessionCookie, setSessionCookie } from "../auth/cookie";
+import { hashPassword, UNKNOWN_USER_HASH, verifyPassword } from "../auth/password";
+import { userPrincipal } from "../auth/principal";
+import type { SessionUser } from "../auth/sessions";
+import type { AppEnv } from "../env";
+import { AppError } from "../errors";
+import { jsonBody } from "../middleware/json-body";
+import { requireRole } from "../middleware/require-role";
+import { errorResponse, jsonContent, sessionSecurity, success } from "./schemas";
+
+const CredentialsSchema = z
+  .object({
+    email: z.email({ error: "must be an email address" }).max(254).openapi({ example: "ada@example.com" }),
+    password: z.string().min(8).max(128).openapi({ example: "correct horse battery" }),
+  })
+  .openapi("Credentials");
+
+const UserSchema = z
+  .object({ id: z.string(), email: z.string(), roles: z.array(z.enum(["user", "admin"])) })
+  .openapi("User");
+
+const AuthResultSchema = success(z.object({ user: UserSchema, token: z.string().openapi({ description: "Session token; also sent as the sid cookie" }) }));
+
+const MeSchema = success(
+  z.object({
+    user: UserSchema,
+    session: z.object({ createdAt: z.string(), lastAccessedAt: z.string(), expiresAt: z.string() }),
+  }),
+);
+
+const credentialsBody = { content: { "application/json": { schema: CredentialsSchema } }, required: true };
+const sessionCookie = { "Set-Cookie": { description: "sid=<token>; HttpOnly; SameSite=Lax; Path=/ (Secure on https)", schema: { type: "string" as const } } };
+
+const register = createRoute({
+  method: "post",
+  path: "/api/auth/register",
+  tags: ["Auth"],
+  summary: "Create an account and sign in",
+  middleware: [jsonBody()],
+  request: { body: credentialsBody },
+  responses: {
+    201: { ...jsonContent(AuthResultSchema, "Registered and signed in"), headers: sessionCookie },
+    400: errorResponse("Malformed JSON"),
+    409: errorResponse("Email already registered"),
+    415: errorResponse("Body is not application/json"),
+    422: errorResponse("Invalid email or password length"),
+    503: errorResponse("Sessions unavailable"),
+  },
+});
+
+const login = createRoute({
+  method: "post",
+  path: "/api/auth/login",
+  tags: ["Auth"],
+  summary: "Sign in (a new session every time; the caller's previous session is ended)",
+  middleware: [jsonBody()],
+  request: { body: credentialsBody },
+  responses: {
+    200: { ...jsonContent(AuthResultSchema, "Signed in"), headers: sessionCookie },
+    400: errorResponse("Malformed JSON"),
+    401: errorResponse("Invalid email or password (one message for both)"),
+    415: errorResponse("Body is not application/json"),
+    422: errorResponse("Invalid body"),
+    503: errorResponse("Sessions unavailable"),
+  },
+});
+
+const logout = createRoute({
+  method: "post",
+  path: "/api/auth/logout",
+  tags: ["Auth"],
+  summary: "End the current session (idempotent: 204 without one too)",
+  security: sessionSecurity,
+  responses: { 204: { description: "Signed out; cookie cleared" }, 503: errorResponse("Sessions unavailable") },
+});
+
+const logoutAll = createRoute({
+  method: "post",
+  path: "/api/auth/logout-all",
+  tags: ["Auth"],
+  summary: "End every session of the signed-in user",
+  security: sessionSecurity,
+  middleware: [requireRole("user")],
+  responses: {
+    204: { description: "All sessions ended; cookie cleared" },
+    401: errorResponse("Not signed in"),
+    503: errorResponse("Sessions unavailable"),
+  },
+});
+
+const me = createRoute({
+  method: "get",
+  path: "/api/auth/me",
+  tags: ["Auth"],
+  summary: "The signed-in user and session",
+  security: sessionSecurity,
+  middleware: [requireRole("user")],
+  responses: {
+    200: jsonContent(MeSchema, "Current user"),
+    401: errorResponse("Not signed in"),
+    503: errorResponse("Sessions unavailable"),
+  },
+});
+
+const publicUser = (user: SessionUser) => ({ id: user.id, email: user.email, roles: user.roles });
+
+const sessionsUnavailable = (error: unknown) => {
+  throw new AppError(503, "SESSIONS_UNAVAILABLE", "Sessions are temporarily unavailable; try again shortly", undefined, error);
+};
+
+export function authRoutes() {
+  const app = new OpenAPIHono<AppEnv>();
+
+  app.openapi(register, async (c) => {
+    const { email, password } = c.req.valid("json");
+    const { users, sessions } = c.var.services;
+    const user = await users.create({ email, passwordHash: await hashPassword(password), roles: ["user"] });
+    if (!user) throw new AppError(409, "EMAIL_TAKEN", "An account with this email already exists");
+    const created = await sessions.create(user).catch(async (error: unknown) => {
+      // No half-registered accounts: without a session the request failed, so undo it.
+      await users.delete(user.id);
+      return sessionsUnavailable(error);
+    });
+    setSessionCookie(c, created.token);
+    return c.json({ status: "success" as const, data: { user: publicUser(user), token: created.token } }, 201);
+  });
+
+  app.openapi(login, async (c) => {
+    const { email, password } = c.req.valid("json");
+    const { users, sessions } = c.var.services;
+    const user = await users.findByEmail(email);
+    // Unknown emails cost a full hash check too, so timing does not reveal which emails exist.
+    const valid = await verifyPassword(password, user?.passwordHash ?? UNKNOWN_USER_HASH);
+    if (!user || !valid) throw new AppError(401, "INVALID_CREDENTIALS", "Invalid email or password");
+    const previous = c.get("principal");
+    const created = await sessions.create(user).catch(sessionsUnavailable);
+    // No fixation: the session this client held before is ended, not left usable.
+    if (previous?.kind === "user") {
+      await sessions.revoke(previous.session).catch((error: unknown) => c.var.logger.warn("could not end the previous session", { error }));
+    }
+    setSessionCookie(c, created.token);
+    return c.json({ status: "success" as const, data: { user: publicUser(user), token: created.token } }, 200);
+  });
+
+  app.openapi(logout, async (c) => {
+    const principal = c.get("principal");
+    if (principal?.kind === "user") await c.var.services.sessions.revoke(principal.session).catch(sessionsUnavailable);
+    else if (c.get("sessionsUnavailable")) sessionsUnavailable(new Error("session lookup failed"));
+    clearSessionCookie(c);
+    return c.body(null, 204);
+  });
+
+  app.openapi(logoutAll, async (c) => {
+    const { user } = userPrincipal(c.get("principal"));
+    await c.var.services.sessions.revokeAll(user.id).catch(sessionsUnavailable);
+    clearSessionCookie(c);
+    return c.body(null, 204);
+  });
+
+  app.openapi(me, async (c) => {
+    const { session } = userPrincipal(c.get("principal"));
+    const user = await c.var.services.users.findById(session.userId);
+    if (!user) throw new AppError(401, "UNAUTHORIZED", "This account no longer exists");
+    const { createdAt, lastAccessedAt, expiresAt } = session;
+    return c.json({ status: "success" as const, data: { user: publicUser(user), session: { createdAt, lastAccessedAt, expiresAt } } }, 200);
+  });
+
+  return app;
+}

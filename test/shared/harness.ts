@@ -1,0 +1,25 @@
+/** What a scenario needs from a runtime: an app to send requests to, built with extra environment. */
+export type Send = (path: string, init?: RequestInit) => Promise<Response>;
+
+export interface Harness {
+  runtime: "node" | "workerd";
+  /** Scheme and host relative paths are sent to (what a same-origin browser sends as Origin). */
+  origin: string;
+  /**
+   * An app instance configured with `overrides` on top of the test defaults. Instances of one
+   * harness share the database and Redis namespace, like instances of one deployment.
+   */
+  app(overrides?: Record<string, string>): Promise<Send>;
+  /** Environment values that make Redis unreachable for this runtime's adapter. */
+  redisDown: Record<string, string>;
+}
+
+export const json = (body: unknown, headers: Record<string, string> = {}): RequestInit => ({
+  method: "POST",
+  headers: { "content-type": "application/json", ...headers },
+  body: JSON.stringify(body),
+});
+
+export const uniqueEmail = (label = "user") => `${label}-${crypto.randomUUID()}@Example.com`;
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

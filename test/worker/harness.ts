@@ -1,0 +1,31 @@
+import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import worker, { type WorkerEnv } from "../../src/entry/worker";
+import type { Harness, Send } from "../shared/harness";
+
+export const ORIGIN = "https://jollyjet.test";
+export const workerEnv = env as unknown as WorkerEnv;
+
+/**
+ * The shared scenarios' harness in workerd: every app is the Worker's own fetch handler
+ * with the bindings of wrangler.toml (D1) plus `overrides`; a new env object is a new
+ * isolate's worth of services over the same D1 and Redis. Background work (waitUntil)
+ * finishes before the response is handed back, as it would before the next request.
+ */
+export function createWorkerHarness(): Harness {
+  return {
+    runtime: "workerd",
+    origin: ORIGIN,
+    redisDown: { UPSTASH_REDIS_REST_URL: "http://127.0.0.1:1", REDIS_TIMEOUT_MS: "300" },
+    async app(overrides = {}) {
+      const environment: WorkerEnv = { ...workerEnv, ...overrides };
+      const send: Send = async (path, init) => {
+        const ctx = createExecutionContext();
+        const url = path.startsWith("http") ? path : `${ORIGIN}${path}`;
+        const response = await worker.fetch(new Request(url, init) as Parameters<typeof worker.fetch>[0], environment, ctx);
+        await waitOnExecutionContext(ctx);
+        return response;
+      };
+      return send;
+    },
+  };
+}
