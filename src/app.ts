@@ -9,6 +9,7 @@ import { authenticate } from "./middleware/authenticate";
 import { originCheck } from "./middleware/origin-check";
 import { authRoutes } from "./routes/auth";
 import { healthRoutes } from "./routes/health";
+import { productRoutes } from "./routes/products";
 import { validationHook } from "./validation";
 
 const MAX_BODY_BYTES = 64 * 1024;
@@ -37,6 +38,7 @@ export function createApp(services: Services) {
 
   app.route("/", healthRoutes());
   app.route("/", authRoutes());
+  app.route("/", productRoutes());
 
   app.doc31("/openapi.json", {
     openapi: "3.1.0",

@@ -1,5 +1,6 @@
 import type { Principal } from "./auth/principal";
 import type { SessionStore } from "./auth/sessions";
+import type { Catalogue } from "./catalogue/catalogue";
 import type { Config } from "./config";
 import type { AppDatabase } from "./db/database";
 import type { UserRepository } from "./db/users";
@@ -20,6 +21,7 @@ export interface Services {
   readonly logger: Logger;
   readonly users: UserRepository;
   readonly sessions: SessionStore;
+  readonly catalogue: Catalogue;
 }
 
 /** Runs work after the response without letting its failure escape (waitUntil on Workers). */

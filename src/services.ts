@@ -2,6 +2,8 @@ import type { Config } from "./config";
 import type { AppDatabase } from "./db/database";
 import { ensureAdminAccount } from "./auth/admin-account";
 import { createSessionStore } from "./auth/sessions";
+import { createCatalogue } from "./catalogue/catalogue";
+import { createProductRepository } from "./db/products";
 import { createUserRepository } from "./db/users";
 import type { Runtime, Services } from "./env";
 import { createLogger } from "./logger";
@@ -27,6 +29,7 @@ export function buildServices(options: { config: Config; runtime: Runtime; db: A
     logger: createLogger({ level: config.LOG_LEVEL, fields: { runtime } }),
     users: createUserRepository(db),
     sessions: createSessionStore({ redis, keys, ttlSeconds: config.SESSION_TTL_S }),
+    catalogue: createCatalogue({ products: createProductRepository(db) }),
   };
 }
 

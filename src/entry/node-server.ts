@@ -12,6 +12,8 @@ import { createEmbeddedTransport } from "../redis/adapters/embedded";
 import { createIoRedisTransport } from "../redis/adapters/ioredis";
 import { createUpstashTransport } from "../redis/adapters/upstash";
 import type { RedisTransport } from "../redis/port";
+import { seedIfEmpty } from "../catalogue/demo-catalogue";
+import type { Services } from "../env";
 import { buildServices, prepareServices } from "../services";
 
 /** The committed drizzle-kit migrations; wrangler applies the same files to D1. */
@@ -57,10 +59,22 @@ export async function createNodeServices(config: Config) {
   return { services, close };
 }
 
+/** A local file database outside production, still empty, gets the demo catalogue (best effort). */
+async function seedLocalDatabase(services: Services): Promise<void> {
+  const { config, catalogue, logger } = services;
+  if (!config.DATABASE_URL.startsWith("file:") || config.NODE_ENV === "production") return;
+  const products = await seedIfEmpty(catalogue).catch((error: unknown) => {
+    logger.warn("demo catalogue seeding failed", { error });
+    return 0;
+  });
+  if (products > 0) logger.info("seeded demo catalogue", { products });
+}
+
 /** Starts the API on Node; resolves once listening. Exported so tests and benchmarks can start real servers. */
-export async function startNodeServer(environment: Record<string, unknown>) {
+export async function startNodeServer(environment: Record<string, unknown>, options: { seedDemoCatalogue?: boolean } = {}) {
   const config = parseConfig(environment);
   const { services, close: closeServices } = await createNodeServices(config);
+  if (options.seedDemoCatalogue) await seedLocalDatabase(services);
   const app = createApp(services);
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const started = serve({ fetch: app.fetch, port: config.PORT }, () => resolve(started));

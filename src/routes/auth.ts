@@ -7,7 +7,7 @@ import type { AppEnv } from "../env";
 import { AppError } from "../errors";
 import { jsonBody } from "../middleware/json-body";
 import { requireRole } from "../middleware/require-role";
-import { errorResponse, jsonContent, sessionSecurity, success } from "./schemas";
+import { apiEmpty, apiJson, errorResponse, sessionSecurity, success } from "./schemas";
 
 const CredentialsSchema = z
   .object({
@@ -31,6 +31,7 @@ const MeSchema = success(
 
 const credentialsBody = { content: { "application/json": { schema: CredentialsSchema } }, required: true };
 const sessionCookie = { "Set-Cookie": { description: "sid=<token>; HttpOnly; SameSite=Lax; Path=/ (Secure on https)", schema: { type: "string" as const } } };
+const clearedCookie = { "Set-Cookie": { description: "sid=; Max-Age=0 (cookie cleared)", schema: { type: "string" as const } } };
 
 const register = createRoute({
   method: "post",
@@ -40,7 +41,7 @@ const register = createRoute({
   middleware: [jsonBody()],
   request: { body: credentialsBody },
   responses: {
-    201: { ...jsonContent(AuthResultSchema, "Registered and signed in"), headers: sessionCookie },
+    201: apiJson(AuthResultSchema, "Registered and signed in", sessionCookie),
     400: errorResponse("Malformed JSON"),
     409: errorResponse("Email already registered"),
     415: errorResponse("Body is not application/json"),
@@ -57,7 +58,7 @@ const login = createRoute({
   middleware: [jsonBody()],
   request: { body: credentialsBody },
   responses: {
-    200: { ...jsonContent(AuthResultSchema, "Signed in"), headers: sessionCookie },
+    200: apiJson(AuthResultSchema, "Signed in", sessionCookie),
     400: errorResponse("Malformed JSON"),
     401: errorResponse("Invalid email or password (one message for both)"),
     415: errorResponse("Body is not application/json"),
@@ -72,7 +73,7 @@ const logout = createRoute({
   tags: ["Auth"],
   summary: "End the current session (idempotent: 204 without one too)",
   security: sessionSecurity,
-  responses: { 204: { description: "Signed out; cookie cleared" }, 503: errorResponse("Sessions unavailable") },
+  responses: { 204: apiEmpty("Signed out", clearedCookie), 503: errorResponse("Sessions unavailable") },
 });
 
 const logoutAll = createRoute({
@@ -83,7 +84,7 @@ const logoutAll = createRoute({
   security: sessionSecurity,
   middleware: [requireRole("user")],
   responses: {
-    204: { description: "All sessions ended; cookie cleared" },
+    204: apiEmpty("All sessions ended", clearedCookie),
     401: errorResponse("Not signed in"),
     503: errorResponse("Sessions unavailable"),
   },
@@ -97,7 +98,7 @@ const me = createRoute({
   security: sessionSecurity,
   middleware: [requireRole("user")],
   responses: {
-    200: jsonContent(MeSchema, "Current user"),
+    200: apiJson(MeSchema, "Current user"),
     401: errorResponse("Not signed in"),
     503: errorResponse("Sessions unavailable"),
   },

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 
-/** Shared OpenAPI/zod pieces: the error envelope every route documents. */
+/** Shared OpenAPI/zod pieces: the error envelope and the headers every route documents. */
 export const ErrorSchema = z
   .object({
     status: z.literal("error"),
@@ -11,18 +11,63 @@ export const ErrorSchema = z
   })
   .openapi("Error");
 
-export const errorResponse = (description: string) => ({
+type HeaderObject = { description: string; schema: { type: "string" | "integer"; enum?: string[] } };
+const header = (description: string, type: "string" | "integer" = "string"): HeaderObject => ({ description, schema: { type } });
+
+const requestIdHeader = { "X-Request-Id": header("Echo of a sane incoming X-Request-Id, else a generated one") };
+
+/** Headers on every /api/* response (draft-ietf-httpapi-ratelimit-headers plus the X-RateLimit-* trio). */
+const apiHeaders = {
+  ...requestIdHeader,
+  "RateLimit-Policy": header('e.g. "default";q=100;w=60'),
+  RateLimit: header('e.g. "default";r=42;t=17'),
+  "X-RateLimit-Limit": header("Requests allowed per window", "integer"),
+  "X-RateLimit-Remaining": header("Requests left in the current window", "integer"),
+  "X-RateLimit-Reset": header("When the window resets (epoch seconds)", "integer"),
+};
+
+export const cacheHeader = {
+  "X-Cache": { description: "HIT, MISS, STALE or BYPASS", schema: { type: "string" as const, enum: ["HIT", "MISS", "STALE", "BYPASS"] } },
+};
+
+/** A JSON response outside /api (health, docs). */
+export const jsonContent = <T extends z.ZodType>(schema: T, description: string) => ({
   description,
-  content: { "application/json": { schema: ErrorSchema } },
+  headers: requestIdHeader,
+  content: { "application/json": { schema } },
 });
+
+/** A JSON response of an /api route, with the rate-limit headers (and any `extraHeaders`). */
+export const apiJson = <T extends z.ZodType>(schema: T, description: string, extraHeaders: Record<string, HeaderObject> = {}) => ({
+  description,
+  headers: { ...apiHeaders, ...extraHeaders },
+  content: { "application/json": { schema } },
+});
+
+/** A body-less /api response (204). */
+export const apiEmpty = (description: string, extraHeaders: Record<string, HeaderObject> = {}) => ({
+  description,
+  headers: { ...apiHeaders, ...extraHeaders },
+});
+
+export const errorResponse = (description: string) => apiJson(ErrorSchema, description);
 
 /** `{status: "success", data}` around a payload schema. */
 export const success = <T extends z.ZodType>(data: T) => z.object({ status: z.literal("success"), data });
 
-export const jsonContent = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
-
 /** Routes that need a session accept the `sid` cookie or the same token as a bearer token. */
 export const sessionSecurity: Record<string, string[]>[] = [{ cookieAuth: [] }, { bearerAuth: [] }];
+/** Admin routes: an admin's session, or ADMIN_TOKEN as a bearer token. */
+export const adminSecurity = sessionSecurity;
+
+/** The error responses every body-taking admin route can give. */
+export const adminWriteErrors = {
+  400: errorResponse("Malformed JSON or bad path parameter"),
+  401: errorResponse("Not signed in"),
+  403: errorResponse("Not an admin, or a cross-origin cookie request"),
+  413: errorResponse("Body over 64 KiB"),
+  415: errorResponse("Body is not application/json"),
+  422: errorResponse("Body fails validation"),
+  429: errorResponse("Rate limited"),
+  503: errorResponse("Sessions or the database unavailable"),
+};

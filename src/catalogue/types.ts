@@ -1,0 +1,59 @@
+/** A product as the API shows it (and as the cache stores it). */
+export interface Product {
+  id: string;
+  name: string;
+  description: string;
+  /** Currency units with at most two decimals; stored exactly as integer cents. */
+  price: number;
+  stock: number;
+  category: string;
+  images: string[];
+  isActive: boolean;
+  wishlistCount: number;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** The writable fields. */
+export interface ProductInput {
+  name: string;
+  description: string;
+  price: number;
+  stock: number;
+  category: string;
+  images: string[];
+  isActive: boolean;
+}
+
+export const SORTS = ["createdAt", "-createdAt", "price", "-price", "name", "-name"] as const;
+export type ProductSort = (typeof SORTS)[number];
+
+export interface ProductListQuery {
+  page: number;
+  limit: number;
+  category?: string;
+  search?: string;
+  isActive?: boolean;
+  minPrice?: number;
+  maxPrice?: number;
+  sort: ProductSort;
+}
+
+export interface ProductPage {
+  products: Product[];
+  total: number;
+  page: number;
+  limit: number;
+  totalPages: number;
+}
+
+export interface WishlistToggle {
+  productId: string;
+  wishlisted: boolean;
+  wishlistCount: number;
+}
+
+/** Money crosses the API as a number and the database as integer cents, never as a float sum. */
+export const toCents = (price: number): number => Math.round(price * 100);
+export const fromCents = (cents: number): number => cents / 100;

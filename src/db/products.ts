@@ -1,0 +1,191 @@
+import { and, asc, count, desc, eq, gte, inArray, lte, sql, type SQL } from "drizzle-orm";
+import { fromCents, toCents, type Product, type ProductInput, type ProductListQuery } from "../catalogue/types";
+import type { AppDatabase } from "./database";
+import { products, wishlists } from "./schema";
+
+export interface ProductRepository {
+  create(input: ProductInput): Promise<Product>;
+  findById(id: string): Promise<Product | undefined>;
+  findByIds(ids: string[]): Promise<Product[]>;
+  list(query: ProductListQuery): Promise<{ products: Product[]; total: number }>;
+  /** Applies `changes` and bumps `version` in the same statement; undefined when the id is unknown. */
+  update(id: string, changes: Partial<ProductInput>): Promise<Product | undefined>;
+  /** Deletes the product and its wishlist entries together; resolves to the deleted row's version. */
+  delete(id: string): Promise<{ version: number } | undefined>;
+  /** Adds or removes the user's wishlist entry; the count is recomputed from the join table in the same batch. */
+  toggleWishlist(userId: string, productId: string): Promise<{ product: Product; wishlisted: boolean } | undefined>;
+  wishlistOf(userId: string): Promise<Product[]>;
+}
+
+type Row = typeof products.$inferSelect;
+
+const toProduct = (row: Row): Product => ({
+  id: row.id,
+  name: row.name,
+  description: row.description,
+  price: fromCents(row.priceCents),
+  stock: row.stock,
+  category: row.category,
+  images: row.images,
+  isActive: row.isActive,
+  wishlistCount: row.wishlistCount,
+  version: row.version,
+  createdAt: row.createdAt.toISOString(),
+  updatedAt: row.updatedAt.toISOString(),
+});
+
+const searchTextOf = (name: string, description: string) => `${name}\n${description}`.toLowerCase();
+
+/** Column values for the writable fields present in `input`, with the derived columns kept in step. */
+function columnsFor(input: Partial<ProductInput>, current?: Row): Partial<typeof products.$inferInsert> {
+  const columns: Partial<typeof products.$inferInsert> = {};
+  if (input.name !== undefined) columns.name = input.name;
+  if (input.description !== undefined) columns.description = input.description;
+  if (input.price !== undefined) columns.priceCents = toCents(input.price);
+  if (input.stock !== undefined) columns.stock = input.stock;
+  if (input.category !== undefined) {
+    columns.category = input.category;
+    columns.categoryKey = input.category.toLowerCase();
+  }
+  if (input.images !== undefined) columns.images = input.images;
+  if (input.isActive !== undefined) columns.isActive = input.isActive;
+  if (input.name !== undefined || input.description !== undefined) {
+    columns.searchText = searchTextOf(input.name ?? current?.name ?? "", input.description ?? current?.description ?? "");
+  }
+  return columns;
+}
+
+const sortColumns = {
+  createdAt: products.createdAt,
+  price: products.priceCents,
+  name: products.name,
+} as const;
+
+function filtersOf(query: ProductListQuery): SQL | undefined {
+  const conditions: SQL[] = [];
+  if (query.category !== undefined) conditions.push(eq(products.categoryKey, query.category.toLowerCase()));
+  if (query.isActive !== undefined) conditions.push(eq(products.isActive, query.isActive));
+  if (query.minPrice !== undefined) conditions.push(gte(products.priceCents, toCents(query.minPrice)));
+  if (query.maxPrice !== undefined) conditions.push(lte(products.priceCents, toCents(query.maxPrice)));
+  // instr, not LIKE: the user's % and _ are plain characters.
+  if (query.search !== undefined) conditions.push(sql`instr(${products.searchText}, ${query.search.toLowerCase()}) > 0`);
+  return conditions.length > 0 ? and(...conditions) : undefined;
+}
+
+/** @example const repo = createProductRepository(db); await repo.list({ page: 1, limit: 20, sort: "-createdAt" }); */
+export function createProductRepository(db: AppDatabase): ProductRepository {
+  return {
+    async create(input) {
+      const now = new Date();
+      const [row] = await db
+        .insert(products)
+        .values({
+          id: crypto.randomUUID(),
+          name: input.name,
+          description: input.description,
+          priceCents: toCents(input.price),
+          stock: input.stock,
+          category: input.category,
+          categoryKey: input.category.toLowerCase(),
+          searchText: searchTextOf(input.name, input.description),
+          images: input.images,
+          isActive: input.isActive,
+          createdAt: now,
+          updatedAt: now,
+        })
+        .returning();
+      return toProduct(row!);
+    },
+
+    async findById(id) {
+      const [row] = await db.select().from(products).where(eq(products.id, id)).limit(1);
+      return row && toProduct(row);
+    },
+
+    async findByIds(ids) {
+      if (ids.length === 0) return [];
+      return (await db.select().from(products).where(inArray(products.id, ids))).map(toProduct);
+    },
+
+    async list(query) {
+      const where = filtersOf(query);
+      const descending = query.sort.startsWith("-");
+      const column = sortColumns[query.sort.replace("-", "") as keyof typeof sortColumns];
+      const order = descending ? [desc(column), desc(products.id)] : [asc(column), asc(products.id)];
+      const [rows, [totals]] = await db.batch([
+        db
+          .select()
+          .from(products)
+          .where(where)
+          .orderBy(...order)
+          .limit(query.limit)
+          .offset((query.page - 1) * query.limit),
+        db.select({ total: count() }).from(products).where(where),
+      ]);
+      return { products: rows.map(toProduct), total: totals?.total ?? 0 };
+    },
+
+    async update(id, changes) {
+      const needsCurrent = (changes.name === undefined) !== (changes.description === undefined);
+      const current = needsCurrent ? (await db.select().from(products).where(eq(products.id, id)).limit(1))[0] : undefined;
+      if (needsCurrent && !current) return undefined;
+      const [row] = await db
+        .update(products)
+        .set({ ...columnsFor(changes, current), version: sql`${products.version} + 1`, updatedAt: new Date() })
+        .where(eq(products.id, id))
+        .returning();
+      return row && toProduct(row);
+    },
+
+    async delete(id) {
+      const [, deleted] = await db.batch([
+        db.delete(wishlists).where(eq(wishlists.productId, id)),
+        db.delete(products).where(eq(products.id, id)).returning({ version: products.version }),
+      ]);
+      return deleted[0];
+    },
+
+    async toggleWishlist(userId, productId) {
+      const now = new Date();
+      const entry = and(eq(wishlists.userId, userId), eq(wishlists.productId, productId));
+      // One atomic batch: remove the entry if present; otherwise (changes() = 0: the delete
+      // removed nothing) add it, if the product exists; then recount from the join table, so
+      // the count can never drift from the entries.
+      const [, , updated, membership] = await db.batch([
+        db.delete(wishlists).where(entry),
+        db.insert(wishlists).select(
+          db
+            .select({
+              userId: sql<string>`${userId}`.as("user_id"),
+              productId: products.id,
+              createdAt: sql<Date>`${now.getTime()}`.as("created_at"),
+            })
+            .from(products)
+            .where(and(eq(products.id, productId), sql`changes() = 0`)),
+        ),
+        db
+          .update(products)
+          .set({
+            wishlistCount: sql`(SELECT count(*) FROM ${wishlists} WHERE product_id = ${productId})`,
+            version: sql`${products.version} + 1`,
+            updatedAt: now,
+          })
+          .where(eq(products.id, productId))
+          .returning(),
+        db.select({ entries: count() }).from(wishlists).where(entry),
+      ]);
+      const row = updated[0];
+      return row && { product: toProduct(row), wishlisted: (membership[0]?.entries ?? 0) > 0 };
+    },
+
+    async wishlistOf(userId) {
+      const rows = await db
+        .select({ product: products })
+        .from(wishlists)
+        .innerJoin(products, eq(wishlists.productId, products.id))
+        .where(eq(wishlists.userId, userId))
+        .orderBy(desc(wishlists.createdAt), asc(products.id));
+      return rows.map(({ product }) => toProduct(product));
+    },
+  };
+}

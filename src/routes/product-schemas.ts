@@ -1,0 +1,113 @@
+import { z } from "@hono/zod-openapi";
+import { SORTS } from "../catalogue/types";
+
+/** Request and response schemas for the catalogue: they validate requests and generate the OpenAPI document. */
+
+const MAX_AMOUNT = 1_000_000_000;
+
+/**
+ * At most two decimals: the number is exactly the double nearest to a whole number of cents
+ * (19.99 passes although 19.99 * 100 is 1998.9999999999998 in binary; 1.001 does not).
+ */
+const hasAtMostTwoDecimals = (value: number) => Math.round(value * 100) / 100 === value;
+
+const price = z
+  .number()
+  .min(0)
+  .max(MAX_AMOUNT)
+  .refine(hasAtMostTwoDecimals, "must have at most 2 decimal places")
+  .openapi({ example: 19.99, description: "At most 2 decimals; stored exactly as cents" });
+
+/** Lone UTF-16 surrogates cannot be stored as UTF-8: refuse them rather than store something else. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const text = (min: number, max: number, trim: boolean) =>
+  (trim ? z.string().trim() : z.string())
+    .min(min)
+    .max(max)
+    .refine((value) => !LONE_SURROGATE.test(value), "must be valid Unicode text");
+
+const fields = {
+  name: text(3, 120, true).openapi({ example: "Aviator Sunglasses" }),
+  description: text(10, 5000, false).openapi({ example: "Polarised lenses in a light titanium frame." }),
+  price,
+  stock: z.number().int().min(0).max(MAX_AMOUNT).openapi({ example: 42 }),
+  category: text(1, 60, true).openapi({ example: "Accessories", description: "Filters match it case-insensitively" }),
+  images: z
+    .array(z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).max(2048))
+    .max(10)
+    .openapi({ example: ["https://images.example.com/aviator.jpg"] }),
+  isActive: z.boolean(),
+};
+
+export const CreateProductSchema = z
+  .strictObject({ ...fields, images: fields.images.default([]), isActive: fields.isActive.default(true) })
+  .openapi("CreateProduct");
+
+export const ReplaceProductSchema = z.strictObject(fields).openapi("ReplaceProduct");
+
+export const PatchProductSchema = z
+  .strictObject(fields)
+  .partial()
+  .refine((changes) => Object.values(changes).some((value) => value !== undefined), "send at least one field to change")
+  .openapi("PatchProduct");
+
+export const ProductSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    description: z.string(),
+    price: z.number(),
+    stock: z.number().int(),
+    category: z.string(),
+    images: z.array(z.string()),
+    isActive: z.boolean(),
+    wishlistCount: z.number().int().min(0).openapi({ description: "How many users have it on their wishlist (read-only)" }),
+    version: z.number().int().min(1).openapi({ description: "1 on create, +1 on every change (read-only)" }),
+    createdAt: z.string().openapi({ format: "date-time" }),
+    updatedAt: z.string().openapi({ format: "date-time" }),
+  })
+  .openapi("Product");
+
+export const ProductIdParams = z.object({
+  id: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, "must be a product id")
+    .openapi({ param: { name: "id", in: "path" }, example: "3f6c1a0e-8d7b-4f43-9a55-1d1c2b3a4f5e" }),
+});
+
+const priceFilter = z.coerce.number().min(0).max(MAX_AMOUNT).refine(hasAtMostTwoDecimals, "must have at most 2 decimal places").optional();
+
+export const ProductListQuerySchema = z
+  .strictObject({
+    page: z.coerce.number().int().min(1).max(1_000_000).default(1).openapi({ example: 1 }),
+    limit: z.coerce.number().int().min(1).max(100).default(20).openapi({ example: 20 }),
+    category: z.string().trim().min(1).max(60).optional(),
+    search: z.string().trim().min(1).max(200).optional().openapi({ description: "Case-insensitive substring of name or description" }),
+    isActive: z
+      .enum(["true", "false"])
+      .transform((value) => value === "true")
+      .optional(),
+    minPrice: priceFilter,
+    maxPrice: priceFilter,
+    sort: z.enum(SORTS).default("-createdAt").openapi({ description: "Ties are broken by id" }),
+  })
+  .refine((query) => query.minPrice === undefined || query.maxPrice === undefined || query.minPrice <= query.maxPrice, {
+    message: "minPrice must not exceed maxPrice",
+    path: ["minPrice"],
+  });
+
+export const ProductPageSchema = z
+  .object({
+    products: z.array(ProductSchema),
+    total: z.number().int(),
+    page: z.number().int(),
+    limit: z.number().int(),
+    totalPages: z.number().int(),
+  })
+  .openapi("ProductPage");
+
+export const WishlistToggleSchema = z
+  .object({ productId: z.string(), wishlisted: z.boolean(), wishlistCount: z.number().int() })
+  .openapi("WishlistToggle");
+
+export const WishlistSchema = z.object({ products: z.array(ProductSchema), total: z.number().int() }).openapi("Wishlist");

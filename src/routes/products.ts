@@ -1,0 +1,182 @@
+import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
+import { userPrincipal } from "../auth/principal";
+import type { AppEnv } from "../env";
+import { jsonBody } from "../middleware/json-body";
+import { requireRole } from "../middleware/require-role";
+import {
+  CreateProductSchema,
+  PatchProductSchema,
+  ProductIdParams,
+  ProductListQuerySchema,
+  ProductPageSchema,
+  ProductSchema,
+  ReplaceProductSchema,
+  WishlistSchema,
+  WishlistToggleSchema,
+} from "./product-schemas";
+import { adminSecurity, adminWriteErrors, apiEmpty, apiJson, cacheHeader, errorResponse, sessionSecurity, success } from "./schemas";
+
+const tags = ["Products"];
+const admin = [requireRole("admin")];
+const json = <T>(schema: T) => ({ content: { "application/json": { schema } }, required: true });
+const locationHeader = { Location: { description: "/api/products/{id}", schema: { type: "string" as const } } };
+
+const listProducts = createRoute({
+  method: "get",
+  path: "/api/products",
+  tags,
+  summary: "List products: filters, search, price range, sort, pagination",
+  description: "Without `isActive` both active and inactive products are listed. Unknown parameters are 400.",
+  request: { query: ProductListQuerySchema },
+  responses: {
+    200: apiJson(success(ProductPageSchema), "A page of products", cacheHeader),
+    400: errorResponse("Invalid or unknown query parameter"),
+    429: errorResponse("Rate limited"),
+  },
+});
+
+const getProduct = createRoute({
+  method: "get",
+  path: "/api/products/{id}",
+  tags,
+  summary: "One product",
+  request: { params: ProductIdParams },
+  responses: {
+    200: apiJson(success(ProductSchema), "The product", cacheHeader),
+    400: errorResponse("Malformed id"),
+    404: errorResponse("No such product"),
+    429: errorResponse("Rate limited"),
+  },
+});
+
+const createProduct = createRoute({
+  method: "post",
+  path: "/api/products",
+  tags,
+  summary: "Create a product (admin)",
+  security: adminSecurity,
+  middleware: [...admin, jsonBody()],
+  request: { body: json(CreateProductSchema) },
+  responses: { 201: apiJson(success(ProductSchema), "Created", locationHeader), ...adminWriteErrors },
+});
+
+const patchProduct = createRoute({
+  method: "patch",
+  path: "/api/products/{id}",
+  tags,
+  summary: "Change some writable fields (admin)",
+  security: adminSecurity,
+  middleware: [...admin, jsonBody()],
+  request: { params: ProductIdParams, body: json(PatchProductSchema) },
+  responses: { 200: apiJson(success(ProductSchema), "Updated"), 404: errorResponse("No such product"), ...adminWriteErrors },
+});
+
+const replaceProduct = createRoute({
+  method: "put",
+  path: "/api/products/{id}",
+  tags,
+  summary: "Replace all writable fields (admin; every field required)",
+  security: adminSecurity,
+  middleware: [...admin, jsonBody()],
+  request: { params: ProductIdParams, body: json(ReplaceProductSchema) },
+  responses: { 200: apiJson(success(ProductSchema), "Replaced"), 404: errorResponse("No such product"), ...adminWriteErrors },
+});
+
+const deleteProduct = createRoute({
+  method: "delete",
+  path: "/api/products/{id}",
+  tags,
+  summary: "Delete a product and its wishlist entries (admin)",
+  security: adminSecurity,
+  middleware: admin,
+  request: { params: ProductIdParams },
+  responses: {
+    204: apiEmpty("Deleted"),
+    400: errorResponse("Malformed id"),
+    401: errorResponse("Not signed in"),
+    403: errorResponse("Not an admin"),
+    404: errorResponse("No such product"),
+    429: errorResponse("Rate limited"),
+  },
+});
+
+const toggleWishlist = createRoute({
+  method: "post",
+  path: "/api/products/{id}/wishlist",
+  tags: ["Wishlist"],
+  summary: "Add the product to, or remove it from, the caller's wishlist",
+  security: sessionSecurity,
+  middleware: [requireRole("user")],
+  request: { params: ProductIdParams },
+  responses: {
+    200: apiJson(success(WishlistToggleSchema), "Toggled"),
+    400: errorResponse("Malformed id"),
+    401: errorResponse("Not signed in"),
+    404: errorResponse("No such product"),
+    429: errorResponse("Rate limited"),
+    503: errorResponse("Sessions unavailable"),
+  },
+});
+
+const myWishlist = createRoute({
+  method: "get",
+  path: "/api/wishlist",
+  tags: ["Wishlist"],
+  summary: "The caller's wishlist, most recently added first",
+  security: sessionSecurity,
+  middleware: [requireRole("user")],
+  responses: {
+    200: apiJson(success(WishlistSchema), "The caller's wishlist"),
+    401: errorResponse("Not signed in"),
+    429: errorResponse("Rate limited"),
+    503: errorResponse("Sessions unavailable"),
+  },
+});
+
+export function productRoutes() {
+  const app = new OpenAPIHono<AppEnv>();
+
+  app.openapi(listProducts, async (c) => {
+    const page = await c.var.services.catalogue.list(c.req.valid("query"));
+    return c.json({ status: "success" as const, data: page }, 200);
+  });
+
+  app.openapi(getProduct, async (c) => {
+    const product = await c.var.services.catalogue.get(c.req.valid("param").id);
+    return c.json({ status: "success" as const, data: product }, 200);
+  });
+
+  app.openapi(createProduct, async (c) => {
+    const product = await c.var.services.catalogue.create(c.req.valid("json"));
+    c.header("Location", `/api/products/${product.id}`);
+    return c.json({ status: "success" as const, data: product }, 201);
+  });
+
+  app.openapi(patchProduct, async (c) => {
+    const product = await c.var.services.catalogue.update(c.req.valid("param").id, c.req.valid("json"));
+    return c.json({ status: "success" as const, data: product }, 200);
+  });
+
+  app.openapi(replaceProduct, async (c) => {
+    const product = await c.var.services.catalogue.update(c.req.valid("param").id, c.req.valid("json"));
+    return c.json({ status: "success" as const, data: product }, 200);
+  });
+
+  app.openapi(deleteProduct, async (c) => {
+    await c.var.services.catalogue.remove(c.req.valid("param").id);
+    return c.body(null, 204);
+  });
+
+  app.openapi(toggleWishlist, async (c) => {
+    const { user } = userPrincipal(c.get("principal"));
+    const result = await c.var.services.catalogue.toggleWishlist(user.id, c.req.valid("param").id);
+    return c.json({ status: "success" as const, data: result }, 200);
+  });
+
+  app.openapi(myWishlist, async (c) => {
+    const { user } = userPrincipal(c.get("principal"));
+    return c.json({ status: "success" as const, data: await c.var.services.catalogue.wishlist(user.id) }, 200);
+  });
+
+  return app;
+}
