@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { backgroundRunner } from "../src/background";
 import { demoCatalogue, seedIfEmpty } from "../src/catalogue/demo-catalogue";
 import { toCents } from "../src/catalogue/types";
 import { ConfigError, parseConfig } from "../src/config";
@@ -26,7 +27,7 @@ async function seedNode(): Promise<void> {
   // Seeding only touches the database: no need to reach whatever Redis the app is configured with.
   const { services, close } = await createNodeServices({ ...config, redis: { adapter: "embedded" } });
   try {
-    const created = await seedIfEmpty(services.catalogue);
+    const created = await seedIfEmpty(services.catalogue, backgroundRunner(services.logger));
     const where = config.DATABASE_URL.split("?")[0];
     console.log(created > 0 ? `seeded ${created} demo products into ${where}` : `${where} already has products; nothing seeded`);
   } finally {

@@ -8,6 +8,7 @@ import { requestContext } from "./middleware/request-context";
 import { authenticate } from "./middleware/authenticate";
 import { originCheck } from "./middleware/origin-check";
 import { authRoutes } from "./routes/auth";
+import { cacheAdminRoutes } from "./routes/cache-admin";
 import { healthRoutes } from "./routes/health";
 import { productRoutes } from "./routes/products";
 import { validationHook } from "./validation";
@@ -39,6 +40,7 @@ export function createApp(services: Services) {
   app.route("/", healthRoutes());
   app.route("/", authRoutes());
   app.route("/", productRoutes());
+  app.route("/", cacheAdminRoutes());
 
   app.doc31("/openapi.json", {
     openapi: "3.1.0",

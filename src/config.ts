@@ -52,6 +52,8 @@ const environmentSchema = z.object({
   SESSION_TTL_S: positiveInt(86400),
   CONSISTENCY_CRON: z.string().trim().min(1).default("*/5 * * * *"),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  /** How often an instance adds its counted metrics to Redis (0: after every request). */
+  METRICS_FLUSH_MS: z.coerce.number({ error: "must be a whole number of milliseconds" }).int().min(0).max(60_000).default(1000),
 });
 
 type Environment = z.infer<typeof environmentSchema>;

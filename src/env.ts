@@ -1,5 +1,6 @@
 import type { Principal } from "./auth/principal";
 import type { SessionStore } from "./auth/sessions";
+import type { Metrics } from "./cache/metrics";
 import type { Catalogue } from "./catalogue/catalogue";
 import type { Config } from "./config";
 import type { AppDatabase } from "./db/database";
@@ -22,6 +23,7 @@ export interface Services {
   readonly users: UserRepository;
   readonly sessions: SessionStore;
   readonly catalogue: Catalogue;
+  readonly metrics: Metrics;
 }
 
 /** Runs work after the response without letting its failure escape (waitUntil on Workers). */

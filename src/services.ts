@@ -2,8 +2,10 @@ import type { Config } from "./config";
 import type { AppDatabase } from "./db/database";
 import { ensureAdminAccount } from "./auth/admin-account";
 import { createSessionStore } from "./auth/sessions";
-import { createCatalogue } from "./catalogue/catalogue";
-import { createProductRepository } from "./db/products";
+import { createCacheService, type CachePolicy } from "./cache/cache-service";
+import { createMetrics } from "./cache/metrics";
+import { createCatalogue, type CataloguePolicies } from "./catalogue/catalogue";
+import { createProductRepository, type ProductRepository } from "./db/products";
 import { createUserRepository } from "./db/users";
 import type { Runtime, Services } from "./env";
 import { createLogger } from "./logger";
@@ -15,10 +17,19 @@ import { version } from "./version";
  * Assembles the runtime-independent services from what an entry chose (database driver,
  * Redis transport). Entries call this once per process/isolate.
  */
-export function buildServices(options: { config: Config; runtime: Runtime; db: AppDatabase; redisTransport: RedisTransport }): Services {
-  const { config, runtime, db, redisTransport } = options;
+export function buildServices(options: {
+  config: Config;
+  runtime: Runtime;
+  db: AppDatabase;
+  redisTransport: RedisTransport;
+  /** Wraps the product repository (tests count or hold database loads through it). */
+  wrapProducts?: (repository: ProductRepository) => ProductRepository;
+}): Services {
+  const { config, runtime, db, redisTransport, wrapProducts = (repository) => repository } = options;
   const redis = createRedisPort(redisTransport, { timeoutMs: config.REDIS_TIMEOUT_MS });
   const keys = createRedisKeys(config.REDIS_PREFIX);
+  const logger = createLogger({ level: config.LOG_LEVEL, fields: { runtime } });
+  const metrics = createMetrics({ redis, keys, flushEveryMs: config.METRICS_FLUSH_MS });
   return {
     config,
     runtime,
@@ -26,10 +37,32 @@ export function buildServices(options: { config: Config; runtime: Runtime; db: A
     db,
     redis,
     keys,
-    logger: createLogger({ level: config.LOG_LEVEL, fields: { runtime } }),
+    logger,
     users: createUserRepository(db),
     sessions: createSessionStore({ redis, keys, ttlSeconds: config.SESSION_TTL_S }),
-    catalogue: createCatalogue({ products: createProductRepository(db) }),
+    catalogue: createCatalogue({
+      products: wrapProducts(createProductRepository(db)),
+      cache: createCacheService({ redis, keys, metrics, logger }),
+      redis,
+      keys,
+      metrics,
+      logger,
+      policies: cachePolicies(config),
+    }),
+    metrics,
+  };
+}
+
+/**
+ * Fresh times come from configuration; an entry stays servable as STALE for as long again
+ * past it (stale-while-revalidate, and stale-if-error while the database is down). "Does not
+ * exist" is remembered for a minute at most, so unknown ids do not all reach the database.
+ */
+function cachePolicies(config: Config): CataloguePolicies {
+  const policy = (freshSeconds: number, missingMs: number): CachePolicy => ({ freshMs: freshSeconds * 1000, graceMs: freshSeconds * 1000, missingMs });
+  return {
+    product: policy(config.CACHE_TTL_PRODUCT_S, Math.min(60_000, config.CACHE_TTL_PRODUCT_S * 1000)),
+    list: policy(config.CACHE_TTL_LIST_S, 0),
   };
 }
 

@@ -1,3 +1,4 @@
+import type { Background } from "../env";
 import type { Catalogue } from "./catalogue";
 import type { ProductInput } from "./types";
 
@@ -318,15 +319,16 @@ const CHUNK = 25;
  * Creates every demo product when the repository holds no product at all; otherwise does
  * nothing. Resolves to how many products it created.
  * Goes through the catalogue's use cases, so whatever they maintain (the cache) stays right.
- * @example const created = await seedIfEmpty(services.catalogue);
+ * @example const created = await seedIfEmpty(services.catalogue, backgroundRunner(logger));
  */
-export async function seedIfEmpty(products: Pick<Catalogue, "list" | "create">): Promise<number> {
-  const { total } = await products.list({ page: 1, limit: 1, sort: "-createdAt" });
-  if (total > 0) return 0;
+export async function seedIfEmpty(products: Pick<Catalogue, "list" | "create">, background: Background): Promise<number> {
+  const scope = { background };
+  const { data } = await products.list({ page: 1, limit: 1, sort: "-createdAt" }, scope);
+  if (data.total > 0) return 0;
   // Oldest first, so the catalogue's first item is (among) the newest, as with the D1 seed.
   const items = demoCatalogue().reverse();
   for (let start = 0; start < items.length; start += CHUNK) {
-    await Promise.all(items.slice(start, start + CHUNK).map((item) => products.create(item)));
+    await Promise.all(items.slice(start, start + CHUNK).map((item) => products.create(item, scope)));
   }
   return items.length;
 }

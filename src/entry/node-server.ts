@@ -12,6 +12,7 @@ import { createEmbeddedTransport } from "../redis/adapters/embedded";
 import { createIoRedisTransport } from "../redis/adapters/ioredis";
 import { createUpstashTransport } from "../redis/adapters/upstash";
 import type { RedisTransport } from "../redis/port";
+import { backgroundRunner } from "../background";
 import { seedIfEmpty } from "../catalogue/demo-catalogue";
 import type { Services } from "../env";
 import { buildServices, prepareServices } from "../services";
@@ -42,9 +43,9 @@ function openDatabase(config: Config) {
  * builds the services and prepares them, for the Node server and for tests that drive the
  * app through `app.request`.
  */
-export async function createNodeServices(config: Config) {
+export async function createNodeServices(config: Config, extras: Pick<Parameters<typeof buildServices>[0], "wrapProducts"> = {}) {
   const { client, db } = openDatabase(config);
-  const services = buildServices({ config, runtime: "node", db, redisTransport: redisTransport(config.redis) });
+  const services = buildServices({ config, runtime: "node", db, redisTransport: redisTransport(config.redis), ...extras });
   const close = async () => {
     await services.redis.close().catch(() => {});
     client.close();
@@ -63,7 +64,7 @@ export async function createNodeServices(config: Config) {
 async function seedLocalDatabase(services: Services): Promise<void> {
   const { config, catalogue, logger } = services;
   if (!config.DATABASE_URL.startsWith("file:") || config.NODE_ENV === "production") return;
-  const products = await seedIfEmpty(catalogue).catch((error: unknown) => {
+  const products = await seedIfEmpty(catalogue, backgroundRunner(logger)).catch((error: unknown) => {
     logger.warn("demo catalogue seeding failed", { error });
     return 0;
   });

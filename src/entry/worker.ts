@@ -33,16 +33,24 @@ function openDatabase(env: WorkerEnv, libsqlUrl: string | undefined, authToken: 
   throw new ConfigError("DB: bind a D1 database as DB in wrangler.toml, or set LIBSQL_URL");
 }
 
+/**
+ * The Worker's services from its bindings: the Upstash adapter, D1 (or libSQL over HTTP).
+ * @throws ConfigError naming what is missing or wrong.
+ */
+export function createWorkerServices(env: WorkerEnv, extras: Pick<Parameters<typeof buildServices>[0], "wrapProducts"> = {}): Services {
+  const config = parseConfig(env);
+  if (config.redis.adapter !== "upstash") {
+    throw new ConfigError(
+      "UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN are required on Workers (REDIS_URL and the embedded store are for Node)",
+    );
+  }
+  const db = openDatabase(env, config.LIBSQL_URL, config.DATABASE_AUTH_TOKEN);
+  return buildServices({ config, runtime: "workerd", db, redisTransport: createUpstashTransport(config.redis), ...extras });
+}
+
 function startIsolate(env: WorkerEnv): Isolate {
   try {
-    const config = parseConfig(env);
-    if (config.redis.adapter !== "upstash") {
-      throw new ConfigError(
-        "UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN are required on Workers (REDIS_URL and the embedded store are for Node)",
-      );
-    }
-    const db = openDatabase(env, config.LIBSQL_URL, config.DATABASE_AUTH_TOKEN);
-    const services = buildServices({ config, runtime: "workerd", db, redisTransport: createUpstashTransport(config.redis) });
+    const services = createWorkerServices(env);
     return { ok: true, app: createApp(services), services, ready: onceUntilSuccess(() => prepareServices(services)) };
   } catch (error) {
     if (error instanceof ConfigError) return { ok: false, error };

@@ -1,4 +1,5 @@
 import { createMiddleware } from "hono/factory";
+import { backgroundRunner } from "../background";
 import type { AppEnv, Services } from "../env";
 
 /**
@@ -19,10 +20,8 @@ export function requestContext(services: Services) {
     }
     c.set("services", services);
     c.set("logger", logger);
-    c.set("background", (label, work) => {
-      const guarded = work.catch((error: unknown) => logger.warn("background task failed", { task: label, error }));
-      waitUntil?.(guarded);
-    });
+    c.set("background", backgroundRunner(logger, waitUntil));
     await next();
+    services.metrics.flushIfDue(c.var.background);
   });
 }

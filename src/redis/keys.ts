@@ -7,6 +7,15 @@
  *   {prefix}:session:{id}               session record (JSON), PX = SESSION_TTL_S, sliding;
  *                                       id = base64url(SHA-256(token)), never the token itself
  *   {prefix}:user-sessions:{userId}     SET of a user's session ids (revoke-all without SCAN)
+ *   {prefix}:cache:product:{id}         cached product or tombstone (src/cache/entry.ts format)
+ *   {prefix}:cache:products:{hash}      cached list page; its version is the list generation;
+ *                                       hash = SHA-256 of the normalised query (no user text in keys)
+ *   {prefix}:cache-gen:products         list generation: INCR on every product write (O(1)
+ *                                       invalidation); outside cache: so a cache flush keeps it
+ *   {prefix}:lock:{cache key}           loader lock: random owner token, PX, owner-only release
+ *   {prefix}:metrics                    HASH of counters summed over all instances
+ *
+ * `DELETE /api/cache` and the consistency run SCAN `{prefix}:cache:*` only.
  *
  * Each feature adds its namespace below, with a line in this table.
  */
@@ -16,6 +25,15 @@ export interface RedisKeys {
   readonly everything: string;
   session(id: string): string;
   userSessions(userId: string): string;
+  /** SCAN pattern over cache entries (never sessions, limits, generations or locks). */
+  readonly cacheEntries: string;
+  product(id: string): string;
+  /** SCAN pattern over cached products. */
+  readonly products: string;
+  productList(queryHash: string): string;
+  readonly listGeneration: string;
+  lock(key: string): string;
+  readonly metrics: string;
 }
 
 /** @example createRedisKeys("jollyjet").everything // "jollyjet:*" */
@@ -25,5 +43,12 @@ export function createRedisKeys(prefix: string): RedisKeys {
     everything: `${prefix}:*`,
     session: (id) => `${prefix}:session:${id}`,
     userSessions: (userId) => `${prefix}:user-sessions:${userId}`,
+    cacheEntries: `${prefix}:cache:*`,
+    product: (id) => `${prefix}:cache:product:${id}`,
+    products: `${prefix}:cache:product:*`,
+    productList: (queryHash) => `${prefix}:cache:products:${queryHash}`,
+    listGeneration: `${prefix}:cache-gen:products`,
+    lock: (key) => `${prefix}:lock:${key.startsWith(`${prefix}:`) ? key.slice(prefix.length + 1) : key}`,
+    metrics: `${prefix}:metrics`,
   };
 }

@@ -1,4 +1,5 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { userPrincipal } from "../auth/principal";
 import type { AppEnv } from "../env";
 import { jsonBody } from "../middleware/json-body";
@@ -135,41 +136,44 @@ const myWishlist = createRoute({
 
 export function productRoutes() {
   const app = new OpenAPIHono<AppEnv>();
+  const scope = (c: Context<AppEnv>) => ({ background: c.var.background });
 
   app.openapi(listProducts, async (c) => {
-    const page = await c.var.services.catalogue.list(c.req.valid("query"));
-    return c.json({ status: "success" as const, data: page }, 200);
+    const { data, cache } = await c.var.services.catalogue.list(c.req.valid("query"), scope(c));
+    c.header("X-Cache", cache);
+    return c.json({ status: "success" as const, data }, 200);
   });
 
   app.openapi(getProduct, async (c) => {
-    const product = await c.var.services.catalogue.get(c.req.valid("param").id);
-    return c.json({ status: "success" as const, data: product }, 200);
+    const { data, cache } = await c.var.services.catalogue.get(c.req.valid("param").id, scope(c));
+    c.header("X-Cache", cache);
+    return c.json({ status: "success" as const, data }, 200);
   });
 
   app.openapi(createProduct, async (c) => {
-    const product = await c.var.services.catalogue.create(c.req.valid("json"));
+    const product = await c.var.services.catalogue.create(c.req.valid("json"), scope(c));
     c.header("Location", `/api/products/${product.id}`);
     return c.json({ status: "success" as const, data: product }, 201);
   });
 
   app.openapi(patchProduct, async (c) => {
-    const product = await c.var.services.catalogue.update(c.req.valid("param").id, c.req.valid("json"));
+    const product = await c.var.services.catalogue.update(c.req.valid("param").id, c.req.valid("json"), scope(c));
     return c.json({ status: "success" as const, data: product }, 200);
   });
 
   app.openapi(replaceProduct, async (c) => {
-    const product = await c.var.services.catalogue.update(c.req.valid("param").id, c.req.valid("json"));
+    const product = await c.var.services.catalogue.update(c.req.valid("param").id, c.req.valid("json"), scope(c));
     return c.json({ status: "success" as const, data: product }, 200);
   });
 
   app.openapi(deleteProduct, async (c) => {
-    await c.var.services.catalogue.remove(c.req.valid("param").id);
+    await c.var.services.catalogue.remove(c.req.valid("param").id, scope(c));
     return c.body(null, 204);
   });
 
   app.openapi(toggleWishlist, async (c) => {
     const { user } = userPrincipal(c.get("principal"));
-    const result = await c.var.services.catalogue.toggleWishlist(user.id, c.req.valid("param").id);
+    const result = await c.var.services.catalogue.toggleWishlist(user.id, c.req.valid("param").id, scope(c));
     return c.json({ status: "success" as const, data: result }, 200);
   });
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { backgroundRunner } from "../../src/background";
 import { demoCatalogue, seedIfEmpty } from "../../src/catalogue/demo-catalogue";
 import { CreateProductSchema } from "../../src/routes/product-schemas";
 import { createTestApp } from "../support/node-app";
@@ -26,10 +27,11 @@ describe("demo catalogue", () => {
     const { services, close } = await createTestApp();
     try {
       const products = services.catalogue;
+      const background = backgroundRunner(services.logger);
       const expected = demoCatalogue().length;
-      expect(await seedIfEmpty(products)).toBe(expected);
-      expect(await seedIfEmpty(products)).toBe(0);
-      const { total } = await products.list({ page: 1, limit: 1, sort: "-createdAt" });
+      expect(await seedIfEmpty(products, background)).toBe(expected);
+      expect(await seedIfEmpty(products, background)).toBe(0);
+      const { total } = (await products.list({ page: 1, limit: 1, sort: "-createdAt" }, { background })).data;
       expect(total).toBe(expected);
     } finally {
       await close();

@@ -1,5 +1,14 @@
+import type { ProductRepository } from "../../src/db/products";
+import type { Services } from "../../src/env";
+
 /** What a scenario needs from a runtime: an app to send requests to, built with extra environment. */
 export type Send = (path: string, init?: RequestInit) => Promise<Response>;
+
+/** An app instance whose services the test can reach (its Redis, its keys), with its own in-process state. */
+export interface Instance {
+  send: Send;
+  services: Services;
+}
 
 export interface Harness {
   runtime: "node" | "workerd";
@@ -10,6 +19,8 @@ export interface Harness {
    * harness share the database and Redis namespace, like instances of one deployment.
    */
   app(overrides?: Record<string, string>): Promise<Send>;
+  /** Like `app`, built from services the test may wrap (e.g. a product repository that counts loads). */
+  instance(overrides?: Record<string, string>, options?: { wrapProducts?: (repository: ProductRepository) => ProductRepository }): Promise<Instance>;
   /** Environment values that make Redis unreachable for this runtime's adapter. */
   redisDown: Record<string, string>;
 }

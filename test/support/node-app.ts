@@ -22,8 +22,8 @@ export function testEnvironment(overrides: Record<string, string | undefined> = 
 }
 
 /** A fully wired app on Node services (libSQL file + real Redis unless overridden), driven through `app.request`. */
-export async function createTestApp(overrides: Record<string, string | undefined> = {}) {
+export async function createTestApp(overrides: Record<string, string | undefined> = {}, extras: Parameters<typeof createNodeServices>[1] = {}) {
   const config = parseConfig(testEnvironment(overrides));
-  const { services, close } = await createNodeServices(config);
+  const { services, close } = await createNodeServices(config, extras);
   return { app: createApp(services), services, config, close };
 }

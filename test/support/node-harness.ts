@@ -10,10 +10,13 @@ export function createNodeHarness(): Harness & { closeAll(): Promise<void> } {
     origin: "http://localhost",
     redisDown: { REDIS_URL: "redis://127.0.0.1:1", REDIS_TIMEOUT_MS: "300" },
     async app(overrides = {}) {
-      const { app, close } = await createTestApp({ ...base, ...overrides });
+      return (await this.instance(overrides)).send;
+    },
+    async instance(overrides = {}, options = {}) {
+      const { app, services, close } = await createTestApp({ ...base, ...overrides }, options);
       closers.push(close);
       const send: Send = async (path, init) => app.request(path, init);
-      return send;
+      return { send, services };
     },
     async closeAll() {
       await Promise.all(closers.map((close) => close()));

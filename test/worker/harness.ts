@@ -1,5 +1,7 @@
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
-import worker, { type WorkerEnv } from "../../src/entry/worker";
+import { createApp } from "../../src/app";
+import worker, { createWorkerServices, type WorkerEnv } from "../../src/entry/worker";
+import { prepareServices } from "../../src/services";
 import type { Harness, Send } from "../shared/harness";
 
 export const ORIGIN = "https://jollyjet.test";
@@ -26,6 +28,20 @@ export function createWorkerHarness(): Harness {
         return response;
       };
       return send;
+    },
+    async instance(overrides = {}, options = {}) {
+      const environment: WorkerEnv = { ...workerEnv, ...overrides };
+      const services = createWorkerServices(environment, options);
+      await prepareServices(services);
+      const app = createApp(services);
+      const send: Send = async (path, init) => {
+        const ctx = createExecutionContext();
+        const url = path.startsWith("http") ? path : `${ORIGIN}${path}`;
+        const response = await app.fetch(new Request(url, init), environment, ctx);
+        await waitOnExecutionContext(ctx);
+        return response;
+      };
+      return { send, services };
     },
   };
 }

@@ -1,0 +1,14 @@
+import type { Background } from "./env";
+import type { Logger } from "./logger";
+
+/**
+ * Background work with nobody to wait for it (Node, scripts): it runs on, and a failure is
+ * logged rather than left as an unhandled rejection. `waitUntil` adds itself on Workers.
+ * @example const background = backgroundRunner(logger, ctx.waitUntil.bind(ctx));
+ */
+export function backgroundRunner(logger: Logger, waitUntil?: (work: Promise<unknown>) => void): Background {
+  return (label, work) => {
+    const guarded = work.catch((error: unknown) => logger.warn("background task failed", { task: label, error }));
+    waitUntil?.(guarded);
+  };
+}

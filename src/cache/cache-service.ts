@@ -1,0 +1,201 @@
+import { randomBytes, toBase64Url } from "../auth/encoding";
+import type { Background } from "../env";
+import type { Logger } from "../logger";
+import { ops, type Op } from "../redis/commands";
+import type { RedisKeys } from "../redis/keys";
+import type { RedisPort } from "../redis/port";
+import { decodeEntry, encodeEntry, type CacheEntry } from "./entry";
+import type { Metrics } from "./metrics";
+import { releaseLock, versionedFill } from "./scripts";
+
+export type CacheStatus = "HIT" | "MISS" | "STALE" | "BYPASS";
+
+export interface CachePolicy {
+  /** Fresh time: served as HIT until then. */
+  freshMs: number;
+  /** Past fresh time an entry is still served (STALE, with one refresh) for this long. */
+  graceMs: number;
+  /** How long "does not exist" is remembered (0: not at all). */
+  missingMs: number;
+}
+
+/** What a loader read from the database: the value (null: does not exist) and its version. */
+export interface Loaded<T> {
+  value: T | null;
+  version: number;
+}
+
+export interface CacheResult<T> {
+  value: T | null;
+  status: CacheStatus;
+}
+
+export interface CacheReadOptions {
+  background: Background;
+  /**
+   * How to read the key, when not a plain GET: e.g. a value already fetched in a pipeline
+   * with other commands, or an MGET with the list generation. `minVersion`: entries older
+   * than this are outdated (lists: the current generation).
+   */
+  read?: () => Promise<{ raw: string | null; minVersion?: number }>;
+}
+
+export interface CacheService {
+  /** Cache-aside read with single-flight, cross-instance lock, stale-while-revalidate and versioned fill. */
+  get<T>(key: string, policy: CachePolicy, load: () => Promise<Loaded<T>>, options: CacheReadOptions): Promise<CacheResult<T>>;
+  /** Write-through after a database commit (send it with related commands); never replaces a newer version. */
+  putOp(key: string, version: number, value: unknown, policy: CachePolicy): Op<unknown>;
+  /** Records that `key` no longer exists as of `version`: outranks every fill of an older version. */
+  tombstoneOp(key: string, version: number, policy: CachePolicy): Op<unknown>;
+}
+
+const LOCK_MS = 5_000;
+const WAIT_MS = 2_000;
+const POLL_MIN_MS = 10;
+const POLL_MAX_MS = 30;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const between = (min: number, max: number) => min + Math.random() * (max - min);
+/** Hard TTL: fresh + grace, ±10 % so entries filled together do not all expire together. */
+const hardTtlMs = (policy: CachePolicy) => Math.max(1, Math.round((policy.freshMs + policy.graceMs) * between(0.9, 1.1)));
+
+/**
+ * The one place that caches data. See shared/DESIGN.md "Cache consistency protocol":
+ * every fill is a Lua compare-and-set on the version, writes go through after the commit,
+ * deletes leave tombstones, misses coalesce in-process (single-flight) and across instances
+ * (a lock with a random owner token, released only by its owner), and entries past their
+ * fresh time are served STALE while one refresh runs. When Redis fails, reads go to the
+ * database (BYPASS) and nothing is filled.
+ * @example const result = await cache.get(key, policy, () => repo.load(id), { background });
+ */
+export function createCacheService(options: { redis: RedisPort; keys: RedisKeys; metrics: Metrics; logger: Logger }): CacheService {
+  const { redis, keys, metrics, logger } = options;
+  const flights = new Map<string, Promise<CacheResult<unknown>>>();
+  const refreshes = new Set<string>();
+
+  const fillOp = (key: string, entry: CacheEntry<unknown>, ttlMs: number) =>
+    ops.script(versionedFill, [key], [entry.version, encodeEntry(entry), ttlMs]);
+
+  const entryFor = <T>(loaded: Loaded<T>, policy: CachePolicy): CacheEntry<T> | undefined => {
+    const now = Date.now();
+    if (loaded.value !== null) return { kind: "entry", version: loaded.version, freshUntil: now + policy.freshMs, value: loaded.value };
+    return policy.missingMs > 0 ? { kind: "tombstone", version: loaded.version, freshUntil: now + policy.missingMs } : undefined;
+  };
+  const ttlFor = (entry: CacheEntry<unknown>, policy: CachePolicy) => (entry.kind === "entry" ? hardTtlMs(policy) : Math.max(1, entry.freshUntil - Date.now()));
+
+  /** Loads under the lock it holds, then fills and releases in one round trip. */
+  async function loadAndFill<T>(key: string, policy: CachePolicy, load: () => Promise<Loaded<T>>, lock: { key: string; owner: string } | undefined) {
+    let loaded: Loaded<T>;
+    try {
+      loaded = await load();
+    } catch (error) {
+      if (lock) await redis.run(ops.script(releaseLock, [lock.key], [lock.owner])).catch(() => {});
+      throw error;
+    }
+    const entry = entryFor(loaded, policy);
+    const writes = [...(entry ? [fillOp(key, entry, ttlFor(entry, policy))] : []), ...(lock ? [ops.script(releaseLock, [lock.key], [lock.owner])] : [])];
+    await redis.pipeline(writes).catch((error: unknown) => {
+      metrics.count("errors");
+      logger.warn("cache fill failed", { key, error });
+    });
+    return loaded;
+  }
+
+  async function waitForOtherLoader<T>(key: string, minVersion: number): Promise<CacheResult<T> | undefined> {
+    const deadline = Date.now() + WAIT_MS;
+    while (Date.now() < deadline) {
+      await sleep(between(POLL_MIN_MS, POLL_MAX_MS));
+      const entry = decodeEntry<T>((await redis.run(ops.get(key))) ?? "");
+      if (entry && entry.version >= minVersion && Date.now() < entry.freshUntil) {
+        return { value: entry.kind === "entry" ? entry.value : null, status: "HIT" };
+      }
+    }
+    return undefined;
+  }
+
+  async function missThroughLock<T>(key: string, policy: CachePolicy, load: () => Promise<Loaded<T>>, minVersion: number): Promise<CacheResult<T>> {
+    const lock = { key: keys.lock(key), owner: toBase64Url(randomBytes(16)) };
+    let acquired: boolean;
+    try {
+      acquired = await redis.run(ops.set(lock.key, lock.owner, { nx: true, pxMs: LOCK_MS }));
+    } catch (error) {
+      return bypass(load, error);
+    }
+    if (acquired) {
+      metrics.count("misses");
+      return { value: (await loadAndFill(key, policy, load, lock)).value, status: "MISS" };
+    }
+    // Another instance is loading: wait (bounded) for its fill, else read the database directly.
+    const filled = await waitForOtherLoader<T>(key, minVersion).catch(() => undefined);
+    if (filled) {
+      metrics.count("coalesced");
+      return filled;
+    }
+    metrics.count("misses");
+    return { value: (await loadAndFill(key, policy, load, undefined)).value, status: "MISS" };
+  }
+
+  async function bypass<T>(load: () => Promise<Loaded<T>>, error: unknown): Promise<CacheResult<T>> {
+    metrics.count("errors");
+    logger.warn("cache bypassed: Redis failed", { error });
+    return { value: (await load()).value, status: "BYPASS" };
+  }
+
+  function refreshInBackground<T>(key: string, policy: CachePolicy, load: () => Promise<Loaded<T>>, minVersion: number, background: Background) {
+    if (refreshes.has(key)) return;
+    refreshes.add(key);
+    const lock = { key: keys.lock(key), owner: toBase64Url(randomBytes(16)) };
+    const refresh = (async () => {
+      // One refresh across all instances: whoever holds the lock does it, the others skip;
+      // and the holder skips too if another refresh finished since this request read the entry.
+      if (!(await redis.run(ops.set(lock.key, lock.owner, { nx: true, pxMs: LOCK_MS })))) return;
+      const current = decodeEntry((await redis.run(ops.get(key))) ?? "");
+      if (current && current.version >= minVersion && Date.now() < current.freshUntil) {
+        await redis.run(ops.script(releaseLock, [lock.key], [lock.owner]));
+        return;
+      }
+      await loadAndFill(key, policy, load, lock);
+    })().finally(() => refreshes.delete(key));
+    background("cache refresh", refresh);
+  }
+
+  return {
+    async get<T>(key: string, policy: CachePolicy, load: () => Promise<Loaded<T>>, options: CacheReadOptions): Promise<CacheResult<T>> {
+      let raw: string | null;
+      let minVersion: number;
+      try {
+        ({ raw, minVersion = 0 } = options.read ? await options.read() : { raw: await redis.run(ops.get(key)) });
+      } catch (error) {
+        return bypass(load, error);
+      }
+      const entry = raw === null ? undefined : decodeEntry<T>(raw);
+      if (entry && entry.version >= minVersion) {
+        const value = entry.kind === "entry" ? entry.value : null;
+        if (Date.now() < entry.freshUntil) {
+          metrics.count("hits");
+          return { value, status: "HIT" };
+        }
+        metrics.count("stale");
+        refreshInBackground(key, policy, load, minVersion, options.background);
+        return { value, status: "STALE" };
+      }
+      // Miss (absent, outdated or corrupt): one load per key per instance at a time.
+      const inFlight = flights.get(key) as Promise<CacheResult<T>> | undefined;
+      if (inFlight) {
+        const shared = await inFlight;
+        metrics.count("coalesced");
+        return shared.status === "BYPASS" ? shared : { value: shared.value, status: "HIT" };
+      }
+      const flight = missThroughLock(key, policy, load, minVersion).finally(() => flights.delete(key));
+      flights.set(key, flight);
+      return flight;
+    },
+
+    putOp: (key, version, value, policy) => fillOp(key, { kind: "entry", version, freshUntil: Date.now() + policy.freshMs, value }, hardTtlMs(policy)),
+
+    tombstoneOp(key, version, policy) {
+      const lifetime = policy.freshMs + policy.graceMs;
+      return fillOp(key, { kind: "tombstone", version, freshUntil: Date.now() + lifetime }, lifetime);
+    },
+  };
+}

@@ -1,0 +1,24 @@
+import { LuaScript } from "../redis/script";
+
+/**
+ * Version-guarded fill: writes ARGV[2] (an encoded entry of version ARGV[1]) with PX ARGV[3],
+ * unless the key holds an entry or tombstone of a HIGHER version. A corrupt value has no
+ * readable version and is overwritten. Returns 1 when written, 0 when refused.
+ */
+export const versionedFill = new LuaScript(`
+local current = redis.call('GET', KEYS[1])
+if current then
+  local version = tonumber(string.match(current, '^[ET]|(%d+)|'))
+  if version and version > tonumber(ARGV[1]) then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+return 1
+`);
+
+/** Deletes the lock KEYS[1] only if ARGV[1] (the owner's random token) still holds it. */
+export const releaseLock = new LuaScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+`);

@@ -1,0 +1,10 @@
+import { afterAll, describe } from "vitest";
+import { cacheScenarios } from "../shared/cache-scenarios";
+import { createNodeHarness } from "../support/node-harness";
+
+const harness = createNodeHarness();
+afterAll(() => harness.closeAll());
+
+describe("caching on Node (libSQL file + redis-server)", () => {
+  cacheScenarios(harness);
+});

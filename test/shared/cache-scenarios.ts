@@ -1,0 +1,264 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import type { ProductRepository } from "../../src/db/products";
+import { ops } from "../../src/redis/commands";
+import { json, sleep, type Harness, type Instance } from "./harness";
+
+interface Product {
+  id: string;
+  name: string;
+  stock: number;
+  version: number;
+  wishlistCount: number;
+  category: string;
+}
+
+const ADMIN_TOKEN = "cache-scenarios-admin-token";
+const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
+const data = async <T>(response: Response) => ((await response.json()) as { data: T }).data;
+const sample = (overrides: Record<string, unknown> = {}) => ({
+  name: "Cached Kettle",
+  description: "A kettle that is read far more often than written.",
+  price: 29.99,
+  stock: 5,
+  category: `cache-${crypto.randomUUID().slice(0, 8)}`,
+  ...overrides,
+});
+
+/**
+ * Wraps the product repository: counts loads by id, and can hold a load after it has read
+ * the database until the test releases it (to replay the slow-reader race deterministically).
+ */
+function instrumentedProducts() {
+  const loads = new Map<string, number>();
+  const held = new Map<string, { reached: () => void; release: Promise<void> }>();
+  const wrap = (repository: ProductRepository): ProductRepository => ({
+    ...repository,
+    async findById(id) {
+      loads.set(id, (loads.get(id) ?? 0) + 1);
+      const product = await repository.findById(id);
+      const hold = held.get(id);
+      if (hold) {
+        held.delete(id);
+        hold.reached();
+        await hold.release;
+      }
+      return product;
+    },
+  });
+  /** The next load of `id` stops after reading the database; resolves once it got there. */
+  const hold = (id: string) => {
+    let release!: () => void;
+    let reached!: () => void;
+    const arrived = new Promise<void>((resolve) => (reached = resolve));
+    held.set(id, { reached, release: new Promise<void>((resolve) => (release = resolve)) });
+    return { arrived, release: () => release() };
+  };
+  return { wrap, hold, loads: (id: string) => loads.get(id) ?? 0, repository: undefined as ProductRepository | undefined };
+}
+
+/** The caching layer through the front door; the same assertions run on Node and in workerd. */
+export function cacheScenarios(harness: Harness) {
+  const instrumented = instrumentedProducts();
+  let app: Instance;
+  beforeAll(async () => {
+    app = await harness.instance({ ADMIN_TOKEN }, { wrapProducts: instrumented.wrap });
+  });
+
+  const create = async (send = app.send, overrides: Record<string, unknown> = {}) => {
+    const response = await send("/api/products", json(sample(overrides), admin));
+    expect(response.status).toBe(201);
+    return data<Product>(response);
+  };
+  const evict = (instance: Instance, id: string) => instance.services.redis.run(ops.del(instance.services.keys.product(id)));
+  const get = async (id: string, send = app.send) => {
+    const response = await send(`/api/products/${id}`);
+    return { status: response.status, cache: response.headers.get("x-cache"), body: response.status === 200 ? await data<Product>(response) : undefined };
+  };
+  const patch = (id: string, changes: Record<string, unknown>, send = app.send) =>
+    send(`/api/products/${id}`, { method: "PATCH", headers: { "content-type": "application/json", ...admin }, body: JSON.stringify(changes) });
+
+  describe("cache-aside and write-through", () => {
+    it("answers MISS, then HIT, with identical bodies", async () => {
+      const product = await create();
+      await evict(app, product.id);
+      const first = await get(product.id);
+      const second = await get(product.id);
+      expect([first.cache, second.cache]).toEqual(["MISS", "HIT"]);
+      expect(second.body).toEqual(first.body);
+      expect(first.body).toEqual(product);
+    });
+
+    it("serves a product written through on create as a HIT without loading it", async () => {
+      const product = await create();
+      const read = await get(product.id);
+      expect(read.cache).toBe("HIT");
+      expect(instrumented.loads(product.id)).toBe(0);
+    });
+
+    it("after a 2xx PATCH the very next GET returns the new version", async () => {
+      const product = await create();
+      await get(product.id);
+      expect((await patch(product.id, { stock: 42 })).status).toBe(200);
+      const read = await get(product.id);
+      expect(read.body).toMatchObject({ stock: 42, version: 2 });
+      expect(read.cache).toBe("HIT");
+    });
+
+    it("after DELETE the next GET is 404, also served from the tombstone", async () => {
+      const product = await create();
+      await get(product.id);
+      expect((await app.send(`/api/products/${product.id}`, { method: "DELETE", headers: admin })).status).toBe(204);
+      const gone = await get(product.id);
+      expect(gone.status).toBe(404);
+      expect(instrumented.loads(product.id)).toBe(0);
+    });
+
+    it("wishlist toggles update the cached product's count and version", async () => {
+      const product = await create();
+      const { token } = await data<{ token: string }>(await app.send("/api/auth/register", json({ email: `w-${crypto.randomUUID()}@example.com`, password: "wishlist password" })));
+      await app.send(`/api/products/${product.id}/wishlist`, { method: "POST", headers: { authorization: `Bearer ${token}` } });
+      const read = await get(product.id);
+      expect(read).toMatchObject({ cache: "HIT", body: { wishlistCount: 1, version: 2 } });
+    });
+
+    it("lists: MISS then HIT, and a create shows up in the list at once", async () => {
+      const category = `list-${crypto.randomUUID().slice(0, 8)}`;
+      const first = await create(app.send, { category });
+      const path = `/api/products?category=${category}`;
+      const miss = await app.send(path);
+      const hit = await app.send(path);
+      expect([miss.headers.get("x-cache"), hit.headers.get("x-cache")]).toEqual(["MISS", "HIT"]);
+      expect((await data<{ total: number }>(hit)).total).toBe(1);
+      const second = await create(app.send, { category });
+      const after = await app.send(path);
+      expect(after.headers.get("x-cache")).toBe("MISS");
+      expect((await data<{ products: Product[] }>(after)).products.map((p) => p.id)).toEqual([second.id, first.id]);
+      // The same query written differently is the same cache entry.
+      const reordered = await app.send(`/api/products?sort=-createdAt&page=1&category=${category.toUpperCase()}`);
+      expect(reordered.headers.get("x-cache")).toBe("HIT");
+    });
+
+    it("with Redis unreachable, reads come from the database (BYPASS) and writes still work", async () => {
+      const product = await create();
+      const broken = await harness.app({ ...harness.redisDown, ADMIN_TOKEN });
+      const read = await broken(`/api/products/${product.id}`);
+      expect(read.status).toBe(200);
+      expect(read.headers.get("x-cache")).toBe("BYPASS");
+      expect(await data<Product>(read)).toEqual(product);
+      const list = await broken(`/api/products?category=${product.category}`);
+      expect(list.headers.get("x-cache")).toBe("BYPASS");
+      const written = await broken(`/api/products/${product.id}`, { method: "PATCH", headers: { "content-type": "application/json", ...admin }, body: JSON.stringify({ stock: 1 }) });
+      expect(written.status).toBe(200);
+      expect((await (await broken(`/api/products/${product.id}`)).json()) as { data: Product }).toMatchObject({ data: { stock: 1, version: 2 } });
+    });
+  });
+
+  describe("the slow-reader race (versioned fill)", () => {
+    it("a reader holding v1 cannot put it back after a writer committed and wrote through v2", async () => {
+      const product = await create();
+      await evict(app, product.id);
+      const held = instrumented.hold(product.id);
+      const slowRead = get(product.id);
+      await held.arrived; // the reader has v1 from the database and is about to fill it
+      expect((await patch(product.id, { stock: 2 })).status).toBe(200);
+      expect((await get(product.id)).body?.version).toBe(2);
+      held.release();
+      const slow = await slowRead;
+      expect(slow).toMatchObject({ cache: "MISS", body: { version: 1 } }); // it began before the write
+      for (let i = 0; i < 3; i++) expect((await get(product.id)).body).toMatchObject({ version: 2, stock: 2 });
+      const raw = await app.services.redis.run(ops.get(app.services.keys.product(product.id)));
+      expect(raw).toMatch(/^E\|2\|/);
+    });
+
+    it("a reader holding v1 cannot resurrect a product deleted meanwhile (the tombstone wins)", async () => {
+      const product = await create();
+      await evict(app, product.id);
+      const held = instrumented.hold(product.id);
+      const slowRead = get(product.id);
+      await held.arrived;
+      expect((await app.send(`/api/products/${product.id}`, { method: "DELETE", headers: admin })).status).toBe(204);
+      held.release();
+      expect((await slowRead).body?.version).toBe(1);
+      for (let i = 0; i < 3; i++) expect((await get(product.id)).status).toBe(404);
+      const raw = await app.services.redis.run(ops.get(app.services.keys.product(product.id)));
+      expect(raw).toMatch(/^T\|2\|/);
+    });
+  });
+
+  describe("stampede protection", () => {
+    it("200 concurrent GETs of a cold product cost one database load and one MISS", async () => {
+      const product = await create();
+      await evict(app, product.id);
+      const results = await Promise.all(Array.from({ length: 200 }, () => get(product.id)));
+      expect(instrumented.loads(product.id)).toBe(1);
+      expect(results.filter((r) => r.cache === "MISS")).toHaveLength(1);
+      expect(results.every((r) => r.status === 200 && r.body?.id === product.id)).toBe(true);
+    }, 30_000);
+
+    it("two app instances sharing Redis still load once", async () => {
+      const other = await harness.instance({ ADMIN_TOKEN }, { wrapProducts: instrumented.wrap });
+      const product = await create();
+      await evict(app, product.id);
+      const results = await Promise.all(Array.from({ length: 100 }, (_, i) => get(product.id, i % 2 === 0 ? app.send : other.send)));
+      expect(instrumented.loads(product.id)).toBe(1);
+      expect(results.filter((r) => r.cache === "MISS")).toHaveLength(1);
+      expect(results.every((r) => r.status === 200)).toBe(true);
+    }, 30_000);
+  });
+
+  describe("stale-while-revalidate", () => {
+    it("past fresh time, STALE responses trigger exactly one refresh; then HIT with the new value", async () => {
+      const short = await harness.instance({ ADMIN_TOKEN, CACHE_TTL_PRODUCT_S: "1" }, { wrapProducts: instrumented.wrap });
+      const product = await create(short.send);
+      await sleep(1_150);
+      // Changed behind the cache's back, so the refresh has something new to find.
+      const repository = (await import("../../src/db/products")).createProductRepository(short.services.db);
+      await repository.update(product.id, { stock: 77 });
+
+      const stale = await Promise.all(Array.from({ length: 5 }, () => get(product.id, short.send)));
+      expect(stale.map((r) => r.cache)).toEqual(Array(5).fill("STALE"));
+      expect(stale.every((r) => r.body?.stock === 5)).toBe(true);
+
+      let fresh = await get(product.id, short.send);
+      for (let i = 0; i < 50 && fresh.cache !== "HIT"; i++) {
+        await sleep(20);
+        fresh = await get(product.id, short.send);
+      }
+      expect(fresh).toMatchObject({ cache: "HIT", body: { stock: 77, version: 2 } });
+      expect(instrumented.loads(product.id)).toBe(1);
+    }, 20_000);
+  });
+
+  describe("metrics across instances", () => {
+    it("sums the traffic of two instances in /api/cache/metrics", async () => {
+      const environment = { ADMIN_TOKEN, METRICS_FLUSH_MS: "0", REDIS_PREFIX: `metrics-${crypto.randomUUID().slice(0, 8)}` };
+      const a = await harness.instance(environment);
+      const b = await harness.instance(environment);
+      const product = await create(a.send);
+      await evict(a, product.id);
+      expect((await get(product.id, a.send)).cache).toBe("MISS");
+      await get(product.id, a.send);
+      await get(product.id, a.send);
+      for (let i = 0; i < 3; i++) expect((await get(product.id, b.send)).cache).toBe("HIT");
+      expect((await a.send(`/api/products?category=${product.category}`)).headers.get("x-cache")).toBe("MISS");
+      expect((await b.send(`/api/products?category=${product.category}`)).headers.get("x-cache")).toBe("HIT");
+
+      const expected = { hits: 6, misses: 2, stale: 0, coalesced: 0, errors: 0, hitRate: 0.75 };
+      let cache: Record<string, number> = {};
+      for (let i = 0; i < 50; i++) {
+        const response = await a.send("/api/cache/metrics", { headers: admin });
+        expect(response.status).toBe(200);
+        const body = await data<{ cache: Record<string, number>; redis: { adapter: string; status: string } }>(response);
+        cache = body.cache;
+        expect(body.redis.status).toBe("up");
+        if (cache.hits === expected.hits && cache.misses === expected.misses) break;
+        await sleep(20);
+      }
+      expect(cache).toEqual(expected);
+    });
+
+    it("is for admins only", async () => {
+      expect((await app.send("/api/cache/metrics")).status).toBe(401);
+    });
+  });
+}
