@@ -25,6 +25,11 @@ export default defineConfig({
                 UPSTASH_REDIS_REST_URL: inject("upstashUrl"),
                 UPSTASH_REDIS_REST_TOKEN: inject("upstashToken"),
                 TEST_MIGRATIONS: migrations,
+                // Test requests share one client address; the rate-limit tests set their own limits.
+                RATE_LIMIT_MAX: "1000000",
+                RATE_LIMIT_AUTH_MAX: "1000000",
+                // 50 concurrent PBKDF2 hashes keep workerd's one thread busy for seconds; do not time Redis out meanwhile.
+                REDIS_TIMEOUT_MS: "5000",
               },
             },
           })),

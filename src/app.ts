@@ -7,6 +7,8 @@ import { AppError, handleError, handleNotFound } from "./errors";
 import { requestContext } from "./middleware/request-context";
 import { authenticate } from "./middleware/authenticate";
 import { originCheck } from "./middleware/origin-check";
+import { rateLimit } from "./middleware/rate-limit";
+import { redisPrefetch } from "./middleware/redis-prefetch";
 import { authRoutes } from "./routes/auth";
 import { cacheAdminRoutes } from "./routes/cache-admin";
 import { healthRoutes } from "./routes/health";
@@ -35,6 +37,8 @@ export function createApp(services: Services) {
     }),
   );
   app.use("/api/*", originCheck());
+  app.use("/api/*", redisPrefetch());
+  app.use("/api/*", rateLimit());
   app.use("/api/*", authenticate());
 
   app.route("/", healthRoutes());

@@ -1,3 +1,5 @@
+import type { Context } from "hono";
+import type { Credentials } from "./auth/credentials";
 import type { Principal } from "./auth/principal";
 import type { SessionStore } from "./auth/sessions";
 import type { Metrics } from "./cache/metrics";
@@ -6,6 +8,7 @@ import type { Config } from "./config";
 import type { AppDatabase } from "./db/database";
 import type { UserRepository } from "./db/users";
 import type { Logger } from "./logger";
+import type { RateLimitDecision, RateLimiter } from "./ratelimit/rate-limiter";
 import type { RedisKeys } from "./redis/keys";
 import type { RedisPort } from "./redis/port";
 
@@ -24,6 +27,19 @@ export interface Services {
   readonly sessions: SessionStore;
   readonly catalogue: Catalogue;
   readonly metrics: Metrics;
+  readonly rateLimiter: RateLimiter;
+  /** The client's network address as this runtime knows it (CF-Connecting-IP, the socket, a trusted proxy's X-Forwarded-For). */
+  readonly clientAddress: (c: Context<AppEnv>) => string | undefined;
+}
+
+/** Redis reads started together by redisPrefetch(), awaited by whoever needs each. */
+export interface Prefetch {
+  credentials: Credentials | null;
+  /** Rate-limit identity: user:{id}, operator, or ip:{hash}. */
+  identity: string;
+  rateLimit: Promise<RateLimitDecision>;
+  session?: Promise<string | null>;
+  product?: { key: string; raw: Promise<string | null> };
 }
 
 /** Runs work after the response without letting its failure escape (waitUntil on Workers). */
@@ -40,5 +56,8 @@ export interface AppEnv {
     principal: Principal | null;
     /** True when a token was presented but Redis could not be asked about it. */
     sessionsUnavailable: boolean;
+    prefetch: Prefetch;
+    /** The rate-limit decisions taken for this request, for the response headers. */
+    rateLimits: RateLimitDecision[];
   };
 }

@@ -9,6 +9,7 @@ import { createProductRepository, type ProductRepository } from "./db/products";
 import { createUserRepository } from "./db/users";
 import type { Runtime, Services } from "./env";
 import { createLogger } from "./logger";
+import { createRateLimiter } from "./ratelimit/rate-limiter";
 import { createRedisKeys } from "./redis/keys";
 import { createRedisPort, type RedisTransport } from "./redis/port";
 import { version } from "./version";
@@ -22,11 +23,15 @@ export function buildServices(options: {
   runtime: Runtime;
   db: AppDatabase;
   redisTransport: RedisTransport;
+  /** How this runtime learns the client's address. */
+  clientAddress: Services["clientAddress"];
   /** Wraps the product repository (tests count or hold database loads through it). */
   wrapProducts?: (repository: ProductRepository) => ProductRepository;
+  /** Wraps the Redis transport (tests count round trips through it). */
+  wrapRedis?: (transport: RedisTransport) => RedisTransport;
 }): Services {
-  const { config, runtime, db, redisTransport, wrapProducts = (repository) => repository } = options;
-  const redis = createRedisPort(redisTransport, { timeoutMs: config.REDIS_TIMEOUT_MS });
+  const { config, runtime, db, clientAddress, wrapProducts = (repository) => repository, wrapRedis = (transport) => transport } = options;
+  const redis = createRedisPort(wrapRedis(options.redisTransport), { timeoutMs: config.REDIS_TIMEOUT_MS });
   const keys = createRedisKeys(config.REDIS_PREFIX);
   const logger = createLogger({ level: config.LOG_LEVEL, fields: { runtime } });
   const metrics = createMetrics({ redis, keys, flushEveryMs: config.METRICS_FLUSH_MS });
@@ -50,6 +55,14 @@ export function buildServices(options: {
       policies: cachePolicies(config),
     }),
     metrics,
+    rateLimiter: createRateLimiter({
+      keys,
+      policies: {
+        default: { name: "default", limit: config.RATE_LIMIT_MAX, windowSeconds: config.RATE_LIMIT_WINDOW_S },
+        auth: { name: "auth", limit: config.RATE_LIMIT_AUTH_MAX, windowSeconds: config.RATE_LIMIT_AUTH_WINDOW_S },
+      },
+    }),
+    clientAddress,
   };
 }
 

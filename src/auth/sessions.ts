@@ -6,8 +6,10 @@ import type { RedisPort } from "../redis/port";
 import { randomBytes, sha256, toBase64Url } from "./encoding";
 
 /**
- * Sessions live in Redis only. The client holds a 256-bit random token; Redis holds the
- * record under the token's SHA-256, so a copy of Redis holds no usable token. Each session
+ * Sessions live in Redis only. The client holds a token `<userId>.<256 random bits>`; Redis
+ * holds the record under the token's SHA-256, so a copy of Redis holds no usable token. The
+ * user id in the clear lets the rate limiter key a signed-in caller per user in the same
+ * round trip as the session lookup; the random part is what authenticates. Each session
  * expires SESSION_TTL_S after its last use (sliding); a per-user set of session ids lets a
  * user's sessions be listed and revoked without SCAN.
  */
@@ -33,15 +35,23 @@ export interface SessionUser {
   roles: Role[];
 }
 
-/** 43 base64url characters = 32 random bytes. Anything else is not a token of ours. */
-const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+/** A user id (UUID), a dot, 43 base64url characters (32 random bytes). Anything else is not a token of ours. */
+const TOKEN_PATTERN = /^([0-9a-f-]{36})\.[A-Za-z0-9_-]{43}$/;
 
 export const isWellFormedToken = (token: string): boolean => TOKEN_PATTERN.test(token);
 
+/** The user a well-formed token claims to belong to (not yet verified: only the session lookup does that). */
+export const claimedUserId = (token: string): string | undefined => TOKEN_PATTERN.exec(token)?.[1];
+
 export interface SessionStore {
   create(user: SessionUser): Promise<{ token: string; session: Session }>;
-  /** Null for an unknown, expired, revoked or malformed token. Rejects only when Redis fails. */
-  find(token: string): Promise<Session | null>;
+  /** The Redis key of the token's session (undefined for a malformed token), to read it in a batch. */
+  keyFor(token: string): Promise<string | undefined>;
+  /**
+   * Null for an unknown, expired, revoked or malformed token. Rejects only when Redis fails.
+   * `prefetched`: the session key's value, when the caller already read it (see keyFor).
+   */
+  find(token: string, prefetched?: Promise<string | null>): Promise<Session | null>;
   /** Whether `session` is due for a sliding-expiry refresh (throttled to spare Redis writes). */
   isDueForTouch(session: Session, now?: Date): boolean;
   /** Extends a live session; never recreates one that expired or was revoked meanwhile. */
@@ -69,7 +79,7 @@ export function createSessionStore(options: { redis: RedisPort; keys: RedisKeys;
 
   return {
     async create(user) {
-      const token = toBase64Url(randomBytes(32));
+      const token = `${user.id}.${toBase64Url(randomBytes(32))}`;
       const id = await sessionId(token);
       const now = new Date().toISOString();
       const record: SessionRecord = { userId: user.id, email: user.email, roles: user.roles, createdAt: now, lastAccessedAt: now };
@@ -81,13 +91,18 @@ export function createSessionStore(options: { redis: RedisPort; keys: RedisKeys;
       return { token, session: withExpiry(id, record) };
     },
 
-    async find(token) {
+    async keyFor(token) {
+      return isWellFormedToken(token) ? keys.session(await sessionId(token)) : undefined;
+    },
+
+    async find(token, prefetched) {
       if (!isWellFormedToken(token)) return null;
       const id = await sessionId(token);
-      const stored = await redis.run(ops.get(keys.session(id)));
+      const stored = await (prefetched ?? redis.run(ops.get(keys.session(id))));
       if (stored === null) return null;
       const parsed = sessionRecordSchema.safeParse(safeJson(stored));
-      return parsed.success ? withExpiry(id, parsed.data) : null;
+      // The record must belong to the user the token names.
+      return parsed.success && parsed.data.userId === claimedUserId(token) ? withExpiry(id, parsed.data) : null;
     },
 
     isDueForTouch(session, now = new Date()) {

@@ -116,10 +116,19 @@ export function createCacheService(options: { redis: RedisPort; keys: RedisKeys;
   async function missThroughLock<T>(key: string, policy: CachePolicy, load: () => Promise<Loaded<T>>, minVersion: number): Promise<CacheResult<T>> {
     const lock = { key: keys.lock(key), owner: toBase64Url(randomBytes(16)) };
     let acquired: boolean;
+    let current: string | null;
     try {
-      acquired = await redis.run(ops.set(lock.key, lock.owner, { nx: true, pxMs: LOCK_MS }));
+      // Lock and look again in one round trip: a loader elsewhere may have filled the key
+      // (and released its lock) since this request's first read.
+      [acquired, current] = await redis.pipeline([ops.set(lock.key, lock.owner, { nx: true, pxMs: LOCK_MS }), ops.get(key)]);
     } catch (error) {
       return bypass(load, error);
+    }
+    const meanwhile = decodeEntry<T>(current ?? "");
+    if (meanwhile && meanwhile.version >= minVersion && Date.now() < meanwhile.freshUntil) {
+      if (acquired) await redis.run(ops.script(releaseLock, [lock.key], [lock.owner])).catch(() => {});
+      metrics.count("coalesced");
+      return { value: meanwhile.kind === "entry" ? meanwhile.value : null, status: "HIT" };
     }
     if (acquired) {
       metrics.count("misses");

@@ -2,6 +2,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { serve } from "@hono/node-server";
+import { getConnInfo } from "@hono/node-server/conninfo";
 import { createClient } from "@libsql/client";
 import { drizzle } from "drizzle-orm/libsql";
 import { migrate } from "drizzle-orm/libsql/migrator";
@@ -31,6 +32,24 @@ function redisTransport(redis: Config["redis"]): RedisTransport {
   }
 }
 
+/**
+ * The socket's peer address; with TRUST_PROXY=true the first X-Forwarded-For entry (the
+ * client as the proxy saw it). Requests without a socket (app.request in tests) have none.
+ */
+function nodeClientAddress(config: Config): Services["clientAddress"] {
+  return (c) => {
+    if (config.TRUST_PROXY) {
+      const forwarded = c.req.header("x-forwarded-for")?.split(",")[0]?.trim();
+      if (forwarded) return forwarded;
+    }
+    try {
+      return getConnInfo(c).remote.address;
+    } catch {
+      return undefined;
+    }
+  };
+}
+
 function openDatabase(config: Config) {
   const url = config.DATABASE_URL;
   if (url.startsWith("file:")) mkdirSync(dirname(url.slice("file:".length)), { recursive: true });
@@ -43,9 +62,9 @@ function openDatabase(config: Config) {
  * builds the services and prepares them, for the Node server and for tests that drive the
  * app through `app.request`.
  */
-export async function createNodeServices(config: Config, extras: Pick<Parameters<typeof buildServices>[0], "wrapProducts"> = {}) {
+export async function createNodeServices(config: Config, extras: Pick<Parameters<typeof buildServices>[0], "wrapProducts" | "wrapRedis"> = {}) {
   const { client, db } = openDatabase(config);
-  const services = buildServices({ config, runtime: "node", db, redisTransport: redisTransport(config.redis), ...extras });
+  const services = buildServices({ config, runtime: "node", db, redisTransport: redisTransport(config.redis), clientAddress: nodeClientAddress(config), ...extras });
   const close = async () => {
     await services.redis.close().catch(() => {});
     client.close();

@@ -37,7 +37,7 @@ function openDatabase(env: WorkerEnv, libsqlUrl: string | undefined, authToken: 
  * The Worker's services from its bindings: the Upstash adapter, D1 (or libSQL over HTTP).
  * @throws ConfigError naming what is missing or wrong.
  */
-export function createWorkerServices(env: WorkerEnv, extras: Pick<Parameters<typeof buildServices>[0], "wrapProducts"> = {}): Services {
+export function createWorkerServices(env: WorkerEnv, extras: Pick<Parameters<typeof buildServices>[0], "wrapProducts" | "wrapRedis"> = {}): Services {
   const config = parseConfig(env);
   if (config.redis.adapter !== "upstash") {
     throw new ConfigError(
@@ -45,7 +45,15 @@ export function createWorkerServices(env: WorkerEnv, extras: Pick<Parameters<typ
     );
   }
   const db = openDatabase(env, config.LIBSQL_URL, config.DATABASE_AUTH_TOKEN);
-  return buildServices({ config, runtime: "workerd", db, redisTransport: createUpstashTransport(config.redis), ...extras });
+  return buildServices({
+    config,
+    runtime: "workerd",
+    db,
+    redisTransport: createUpstashTransport(config.redis),
+    // Set by Cloudflare's edge for every request; a client cannot forge it there.
+    clientAddress: (c) => c.req.header("cf-connecting-ip"),
+    ...extras,
+  });
 }
 
 function startIsolate(env: WorkerEnv): Isolate {

@@ -14,6 +14,8 @@
  *                                       invalidation); outside cache: so a cache flush keeps it
  *   {prefix}:lock:{cache key}           loader lock: random owner token, PX, owner-only release
  *   {prefix}:metrics                    HASH of counters summed over all instances
+ *   {prefix}:ratelimit:{policy}:{id}:{window}  @upstash/ratelimit sliding-window buckets;
+ *                                       id = user:{userId}, ip:{hash} or email:{hash}
  *
  * `DELETE /api/cache` and the consistency run SCAN `{prefix}:cache:*` only.
  *
@@ -34,6 +36,8 @@ export interface RedisKeys {
   readonly listGeneration: string;
   lock(key: string): string;
   readonly metrics: string;
+  /** Key prefix @upstash/ratelimit builds its bucket keys under, per policy. */
+  rateLimit(policy: string): string;
 }
 
 /** @example createRedisKeys("jollyjet").everything // "jollyjet:*" */
@@ -50,5 +54,6 @@ export function createRedisKeys(prefix: string): RedisKeys {
     listGeneration: `${prefix}:cache-gen:products`,
     lock: (key) => `${prefix}:lock:${key.startsWith(`${prefix}:`) ? key.slice(prefix.length + 1) : key}`,
     metrics: `${prefix}:metrics`,
+    rateLimit: (policy) => `${prefix}:ratelimit:${policy}`,
   };
 }

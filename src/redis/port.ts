@@ -26,7 +26,16 @@ export interface RedisPort {
   readonly adapter: RedisAdapterName;
   run<T>(op: Op<T>): Promise<T>;
   pipeline<const T extends readonly Op<unknown>[]>(ops: T): Promise<Replies<T>>;
+  /** Collects commands from several callers and sends them as one pipeline on `flush()`; each caller gets its own reply or error. */
+  batch(): RedisBatch;
   close(): Promise<void>;
+}
+
+export interface RedisBatch {
+  /** Queues `op` until flush(); after the flush, sends it at once (e.g. a script's EVAL fallback). */
+  run<T>(op: Op<T>): Promise<T>;
+  /** Sends everything queued so far in one round trip (nothing when empty). */
+  flush(): void;
 }
 
 export class RedisTimeoutError extends Error {
@@ -54,7 +63,8 @@ export function createRedisPort(transport: RedisTransport, options: { timeoutMs:
     return { name: "evalsha", sha: await op.script.source.sha1(), keys: op.script.keys, args: op.script.args };
   }
 
-  async function sendAll(batch: readonly Op<unknown>[]): Promise<unknown[]> {
+  /** Sends the ops as one batch and settles each: its decoded reply, or its error. */
+  async function sendSettled(batch: readonly Op<unknown>[]): Promise<RawReply[]> {
     const replies = await transport.send(await Promise.all(batch.map(toWire)));
     // Scripts the server has not cached yet (first use, restart, SCRIPT FLUSH) go again as EVAL.
     const retry = batch.flatMap((op, index) => (op.script && isNoScript(replies[index]!) ? [index] : []));
@@ -62,23 +72,58 @@ export function createRedisPort(transport: RedisTransport, options: { timeoutMs:
       const again = await transport.send(retry.map((index) => batch[index]!.command));
       retry.forEach((index, i) => (replies[index] = again[i]!));
     }
-    return batch.map((op, index) => {
+    return batch.map((op, index): RawReply => {
       const reply = replies[index];
-      if (!reply) throw new Error(`${transport.adapter}: missing reply for ${op.command.name}`);
+      if (!reply) return { ok: false, error: new Error(`${transport.adapter}: missing reply for ${op.command.name}`) };
+      if (!reply.ok) return reply;
+      try {
+        return { ok: true, value: op.decode(reply.value) };
+      } catch (error) {
+        return { ok: false, error: error as Error };
+      }
+    });
+  }
+
+  async function sendAll(batch: readonly Op<unknown>[]): Promise<unknown[]> {
+    const settled = await withTimeout(sendSettled(batch), options.timeoutMs);
+    return settled.map((reply) => {
       if (!reply.ok) throw reply.error;
-      return op.decode(reply.value);
+      return reply.value;
     });
   }
 
   return {
     adapter: transport.adapter,
     async run<T>(op: Op<T>): Promise<T> {
-      const [value] = await withTimeout(sendAll([op]), options.timeoutMs);
+      const [value] = await sendAll([op]);
       return value as T;
     },
     pipeline<const T extends readonly Op<unknown>[]>(batch: T): Promise<Replies<T>> {
       if (batch.length === 0) return Promise.resolve([] as unknown as Replies<T>);
-      return withTimeout(sendAll(batch), options.timeoutMs) as Promise<Replies<T>>;
+      return sendAll(batch) as Promise<Replies<T>>;
+    },
+    batch(): RedisBatch {
+      const queued: { op: Op<unknown>; resolve: (value: unknown) => void; reject: (error: unknown) => void }[] = [];
+      let flushed = false;
+      return {
+        run<T>(op: Op<T>): Promise<T> {
+          if (flushed) return sendAll([op]).then(([value]) => value as T);
+          return new Promise<T>((resolve, reject) => queued.push({ op, resolve: resolve as (value: unknown) => void, reject }));
+        },
+        flush() {
+          flushed = true;
+          const sending = queued.splice(0);
+          if (sending.length === 0) return;
+          withTimeout(sendSettled(sending.map((item) => item.op)), options.timeoutMs).then(
+            (replies) => sending.forEach((item, index) => {
+              const reply = replies[index]!;
+              if (reply.ok) item.resolve(reply.value);
+              else item.reject(reply.error);
+            }),
+            (error: unknown) => sending.forEach((item) => item.reject(error)),
+          );
+        },
+      };
     },
     close: () => transport.close(),
   };

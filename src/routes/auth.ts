@@ -5,6 +5,7 @@ import { userPrincipal } from "../auth/principal";
 import type { SessionUser } from "../auth/sessions";
 import type { AppEnv } from "../env";
 import { AppError } from "../errors";
+import { authRateLimit } from "../middleware/auth-rate-limit";
 import { jsonBody } from "../middleware/json-body";
 import { requireRole } from "../middleware/require-role";
 import { apiEmpty, apiJson, errorResponse, sessionSecurity, success } from "./schemas";
@@ -38,7 +39,7 @@ const register = createRoute({
   path: "/api/auth/register",
   tags: ["Auth"],
   summary: "Create an account and sign in",
-  middleware: [jsonBody()],
+  middleware: [authRateLimit({ perEmail: false }), jsonBody()],
   request: { body: credentialsBody },
   responses: {
     201: apiJson(AuthResultSchema, "Registered and signed in", sessionCookie),
@@ -55,7 +56,7 @@ const login = createRoute({
   path: "/api/auth/login",
   tags: ["Auth"],
   summary: "Sign in (a new session every time; the caller's previous session is ended)",
-  middleware: [jsonBody()],
+  middleware: [authRateLimit({ perEmail: true }), jsonBody()],
   request: { body: credentialsBody },
   responses: {
     200: apiJson(AuthResultSchema, "Signed in", sessionCookie),

@@ -136,7 +136,7 @@ const myWishlist = createRoute({
 
 export function productRoutes() {
   const app = new OpenAPIHono<AppEnv>();
-  const scope = (c: Context<AppEnv>) => ({ background: c.var.background });
+  const scope = (c: Context<AppEnv>) => ({ background: c.var.background, prefetchedProduct: c.var.prefetch.product?.raw });
 
   app.openapi(listProducts, async (c) => {
     const { data, cache } = await c.var.services.catalogue.list(c.req.valid("query"), scope(c));

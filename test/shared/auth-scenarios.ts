@@ -31,7 +31,7 @@ export function authScenarios(harness: Harness) {
       const { token, user, cookie: setCookie, email } = await register(send);
       expect(user.email).toBe(email.toLowerCase());
       expect(user.roles).toEqual(["user"]);
-      expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(token).toMatch(new RegExp(`^${user.id}\\.[A-Za-z0-9_-]{43}$`));
       expect(setCookie).toContain(`sid=${token}`);
 
       const viaBearer = await me(send, token);
@@ -60,6 +60,7 @@ export function authScenarios(harness: Harness) {
       expect((await send("/api/auth/me")).status).toBe(401);
       expect((await me(send, "not-a-token")).status).toBe(401);
       expect((await me(send, "A".repeat(43))).status).toBe(401);
+      expect((await me(send, `${crypto.randomUUID()}.${"A".repeat(43)}`)).status).toBe(401);
     });
   });
 

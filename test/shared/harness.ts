@@ -1,5 +1,6 @@
 import type { ProductRepository } from "../../src/db/products";
 import type { Services } from "../../src/env";
+import type { RedisTransport } from "../../src/redis/port";
 
 /** What a scenario needs from a runtime: an app to send requests to, built with extra environment. */
 export type Send = (path: string, init?: RequestInit) => Promise<Response>;
@@ -20,7 +21,14 @@ export interface Harness {
    */
   app(overrides?: Record<string, string>): Promise<Send>;
   /** Like `app`, built from services the test may wrap (e.g. a product repository that counts loads). */
-  instance(overrides?: Record<string, string>, options?: { wrapProducts?: (repository: ProductRepository) => ProductRepository }): Promise<Instance>;
+  instance(
+    overrides?: Record<string, string>,
+    options?: { wrapProducts?: (repository: ProductRepository) => ProductRepository; wrapRedis?: (transport: RedisTransport) => RedisTransport },
+  ): Promise<Instance>;
+  /** Environment that makes the app believe request headers about the client's address (TRUST_PROXY on Node). */
+  clientAddressing: Record<string, string>;
+  /** Headers that make a request come from `address`. */
+  from(address: string): Record<string, string>;
   /** Environment values that make Redis unreachable for this runtime's adapter. */
   redisDown: Record<string, string>;
 }

@@ -16,6 +16,9 @@ export function testEnvironment(overrides: Record<string, string | undefined> = 
     REDIS_URL: inject("redisUrl"),
     REDIS_PREFIX: `test-${id}`,
     LOG_LEVEL: "error",
+    // Test apps share one client address; the rate-limit tests set their own limits.
+    RATE_LIMIT_MAX: "1000000",
+    RATE_LIMIT_AUTH_MAX: "1000000",
     ...overrides,
   };
   return Object.fromEntries(Object.entries(environment).filter((entry): entry is [string, string] => entry[1] !== undefined));

@@ -9,6 +9,8 @@ export function createNodeHarness(): Harness & { closeAll(): Promise<void> } {
     runtime: "node",
     origin: "http://localhost",
     redisDown: { REDIS_URL: "redis://127.0.0.1:1", REDIS_TIMEOUT_MS: "300" },
+    clientAddressing: { TRUST_PROXY: "true" },
+    from: (address) => ({ "x-forwarded-for": address }),
     async app(overrides = {}) {
       return (await this.instance(overrides)).send;
     },

@@ -18,6 +18,8 @@ export function createWorkerHarness(): Harness {
     runtime: "workerd",
     origin: ORIGIN,
     redisDown: { UPSTASH_REDIS_REST_URL: "http://127.0.0.1:1", REDIS_TIMEOUT_MS: "300" },
+    clientAddressing: {},
+    from: (address) => ({ "cf-connecting-ip": address }),
     async app(overrides = {}) {
       const environment: WorkerEnv = { ...workerEnv, ...overrides };
       const send: Send = async (path, init) => {

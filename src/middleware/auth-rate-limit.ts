@@ -1,0 +1,31 @@
+import { createMiddleware } from "hono/factory";
+import { sha256, toBase64Url } from "../auth/encoding";
+import type { AppEnv } from "../env";
+import { applyRateLimit, rateLimitUnavailable } from "../ratelimit/headers";
+import { clientIdentity } from "./redis-prefetch";
+
+/**
+ * The `auth` policy for register and login, on top of `default`: per client, and for login
+ * also per submitted email (hashed), so one account cannot be brute-forced from many
+ * addresses. Reads the email from a copy of the body; validation still happens later.
+ * @example createRoute({ ..., middleware: [authRateLimit({ perEmail: true }), jsonBody()] })
+ */
+export function authRateLimit(options: { perEmail: boolean }) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const { rateLimiter, redis } = c.var.services;
+    const identities = [await clientIdentity(c, null)];
+    if (options.perEmail) {
+      const email = await c.req.raw
+        .clone()
+        .json()
+        .then((body: unknown) => (body as { email?: unknown } | null)?.email, () => undefined);
+      if (typeof email === "string") identities.push(`email:${toBase64Url((await sha256(email.trim().toLowerCase())).slice(0, 16))}`);
+    }
+    for (const identity of identities) {
+      const decision = await rateLimiter.check(redis, "auth", identity, c.var.background).catch((error: unknown) => error as Error);
+      if (decision instanceof Error) rateLimitUnavailable(c, rateLimiter.policies.auth, decision);
+      else applyRateLimit(c, decision);
+    }
+    await next();
+  });
+}

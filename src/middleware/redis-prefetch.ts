@@ -1,0 +1,48 @@
+import type { Context } from "hono";
+import { createMiddleware } from "hono/factory";
+import { readCredentials } from "../auth/credentials";
+import { sha256, toBase64Url } from "../auth/encoding";
+import { claimedUserId } from "../auth/sessions";
+import type { AppEnv } from "../env";
+import { ops } from "../redis/commands";
+
+/** GET /api/products/:id: the one route whose cache entry is known from the URL alone. */
+const PRODUCT_PATH = /^\/api\/products\/([A-Za-z0-9_-]{1,64})$/;
+
+/** A caller's rate-limit identity: the user a token names, the operator, or the (hashed) client address. */
+export async function clientIdentity(c: Context<AppEnv>, token: { token: string; operator: boolean } | null): Promise<string> {
+  if (token?.operator) return "operator";
+  const userId = token && claimedUserId(token.token);
+  if (userId) return `user:${userId}`;
+  // Hashed: no addresses (personal data) in Redis keys.
+  const address = c.var.services.clientAddress(c) ?? "unknown";
+  return `ip:${toBase64Url((await sha256(address)).slice(0, 16))}`;
+}
+
+/**
+ * The hot path's single round trip: every Redis read this request needs that is known up
+ * front — the `default` rate-limit check, the session (when a token is presented) and, for
+ * GET /api/products/:id, the cached product — leaves in one pipeline. Later middleware and
+ * the route await their part (`c.var.prefetch`); each handles its own failure.
+ * @example app.use("/api/*", redisPrefetch(), rateLimit(), authenticate());
+ */
+export function redisPrefetch() {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const { redis, sessions, rateLimiter, keys } = c.var.services;
+    const credentials = await readCredentials(c);
+    const identity = await clientIdentity(c, credentials);
+    const sessionKey = credentials && !credentials.operator ? await sessions.keyFor(credentials.token) : undefined;
+    const productId = c.req.method === "GET" ? PRODUCT_PATH.exec(c.req.path)?.[1] : undefined;
+
+    const batch = redis.batch();
+    const rateLimit = rateLimiter.check(batch, "default", identity, c.var.background);
+    const session = sessionKey ? batch.run(ops.get(sessionKey)) : undefined;
+    const product = productId ? { key: keys.product(productId), raw: batch.run(ops.get(keys.product(productId))) } : undefined;
+    batch.flush();
+    // Consumers handle failures; these keep an unconsumed rejection from going unhandled.
+    for (const pending of [rateLimit, session, product?.raw]) pending?.catch(() => {});
+
+    c.set("prefetch", { credentials, identity, rateLimit, session, product });
+    await next();
+  });
+}

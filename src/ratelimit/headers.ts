@@ -1,0 +1,44 @@
+import type { Context } from "hono";
+import type { AppEnv } from "../env";
+import { AppError } from "../errors";
+import type { RateLimitDecision, RateLimitPolicy } from "./rate-limiter";
+
+const secondsUntil = (epochMs: number) => Math.max(0, Math.ceil((epochMs - Date.now()) / 1000));
+
+/**
+ * Sets the rate-limit headers for every policy the request was checked against
+ * (draft-ietf-httpapi-ratelimit-headers: `RateLimit-Policy`, `RateLimit`) and the classic
+ * `X-RateLimit-*` trio for the tightest of them; a blocked request becomes 429 with
+ * `Retry-After`. Decisions accumulate in `c.var.rateLimits` (default, then auth).
+ */
+export function applyRateLimit(c: Context<AppEnv>, decision: RateLimitDecision): void {
+  const decisions = [...c.get("rateLimits"), decision];
+  c.set("rateLimits", decisions);
+  c.header("RateLimit-Policy", decisions.map(({ policy }) => `"${policy.name}";q=${policy.limit};w=${policy.windowSeconds}`).join(", "));
+  c.header("RateLimit", decisions.map((d) => `"${d.policy.name}";r=${d.remaining};t=${secondsUntil(d.reset)}`).join(", "));
+  const tightest = decisions.reduce((a, b) => (b.remaining < a.remaining || !b.success ? b : a));
+  c.header("X-RateLimit-Limit", String(tightest.policy.limit));
+  c.header("X-RateLimit-Remaining", String(tightest.remaining));
+  c.header("X-RateLimit-Reset", String(Math.ceil(tightest.reset / 1000)));
+
+  const { metrics } = c.var.services;
+  metrics.count(decision.success ? "rateLimitAllowed" : "rateLimitBlocked");
+  if (!decision.success) {
+    c.header("Retry-After", String(Math.max(1, secondsUntil(decision.reset))));
+    throw new AppError(429, "RATE_LIMITED", `Too many requests (${decision.policy.name} policy); retry later`);
+  }
+}
+
+/**
+ * Redis could not answer the check: `RATE_LIMIT_FAIL_MODE=open` admits and says so in
+ * `X-RateLimit-Bypass`; `closed` answers 503. The policy header stays, the counts cannot.
+ */
+export function rateLimitUnavailable(c: Context<AppEnv>, policy: RateLimitPolicy, error: unknown): void {
+  c.header("RateLimit-Policy", `"${policy.name}";q=${policy.limit};w=${policy.windowSeconds}`);
+  c.header("X-RateLimit-Limit", String(policy.limit));
+  if (c.var.services.config.RATE_LIMIT_FAIL_MODE === "closed") {
+    throw new AppError(503, "RATE_LIMIT_UNAVAILABLE", "Rate limiting is unavailable; try again shortly", undefined, error);
+  }
+  c.var.logger.warn("rate limit check failed; admitting (fail-open)", { policy: policy.name, error });
+  c.header("X-RateLimit-Bypass", "redis-unavailable");
+}

@@ -1,0 +1,10 @@
+import { afterAll, describe } from "vitest";
+import { rateLimitScenarios } from "../shared/rate-limit-scenarios";
+import { createNodeHarness } from "../support/node-harness";
+
+const harness = createNodeHarness();
+afterAll(() => harness.closeAll());
+
+describe("rate limits on Node (redis-server)", () => {
+  rateLimitScenarios(harness);
+});
