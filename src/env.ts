@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import type { Credentials } from "./auth/credentials";
 import type { Principal } from "./auth/principal";
 import type { SessionStore } from "./auth/sessions";
+import type { ConsistencyReport } from "./cache/consistency";
 import type { Metrics } from "./cache/metrics";
 import type { Catalogue } from "./catalogue/catalogue";
 import type { Config } from "./config";
@@ -28,6 +29,8 @@ export interface Services {
   readonly catalogue: Catalogue;
   readonly metrics: Metrics;
   readonly rateLimiter: RateLimiter;
+  /** One exclusive consistency run (cache vs database), its report stored; 409 AppError while another runs. */
+  readonly runConsistency: (trigger: ConsistencyReport["trigger"]) => Promise<ConsistencyReport>;
   /** The client's network address as this runtime knows it (CF-Connecting-IP, the socket, a trusted proxy's X-Forwarded-For). */
   readonly clientAddress: (c: Context<AppEnv>) => string | undefined;
 }

@@ -3,6 +3,7 @@ import type { AppDatabase } from "./db/database";
 import { ensureAdminAccount } from "./auth/admin-account";
 import { createSessionStore } from "./auth/sessions";
 import { createCacheService, type CachePolicy } from "./cache/cache-service";
+import { runConsistencyCheck } from "./cache/consistency";
 import { createMetrics } from "./cache/metrics";
 import { createCatalogue, type CataloguePolicies } from "./catalogue/catalogue";
 import { createProductRepository, type ProductRepository } from "./db/products";
@@ -29,10 +30,14 @@ export function buildServices(options: {
   wrapProducts?: (repository: ProductRepository) => ProductRepository;
   /** Wraps the Redis transport (tests count round trips through it). */
   wrapRedis?: (transport: RedisTransport) => RedisTransport;
+  /** Most batches one consistency run may examine (Workers: the invocation's subrequest budget). */
+  consistencyMaxBatches?: number;
 }): Services {
   const { config, runtime, db, clientAddress, wrapProducts = (repository) => repository, wrapRedis = (transport) => transport } = options;
   const redis = createRedisPort(wrapRedis(options.redisTransport), { timeoutMs: config.REDIS_TIMEOUT_MS });
   const keys = createRedisKeys(config.REDIS_PREFIX);
+  const products = wrapProducts(createProductRepository(db));
+  const policies = cachePolicies(config);
   const logger = createLogger({ level: config.LOG_LEVEL, fields: { runtime } });
   const metrics = createMetrics({ redis, keys, flushEveryMs: config.METRICS_FLUSH_MS });
   return {
@@ -46,14 +51,16 @@ export function buildServices(options: {
     users: createUserRepository(db),
     sessions: createSessionStore({ redis, keys, ttlSeconds: config.SESSION_TTL_S }),
     catalogue: createCatalogue({
-      products: wrapProducts(createProductRepository(db)),
+      products,
       cache: createCacheService({ redis, keys, metrics, logger }),
       redis,
       keys,
       metrics,
       logger,
-      policies: cachePolicies(config),
+      policies,
     }),
+    runConsistency: (trigger) =>
+      runConsistencyCheck(trigger, { redis, keys, products, productPolicy: policies.product, logger, maxBatches: options.consistencyMaxBatches }),
     metrics,
     rateLimiter: createRateLimiter({
       keys,

@@ -15,6 +15,21 @@ redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return 1
 `);
 
+/**
+ * Replaces KEYS[1] only if it still holds exactly ARGV[1] (the value a background job
+ * examined): with ARGV[2] and PX ARGV[3], or deletes it when ARGV[2] is empty. Returns 1
+ * when done, 0 when the key changed meanwhile (then the newer value stands).
+ */
+export const replaceIfUnchanged = new LuaScript(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[2] == '' then
+  redis.call('DEL', KEYS[1])
+else
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+end
+return 1
+`);
+
 /** Deletes the lock KEYS[1] only if ARGV[1] (the owner's random token) still holds it. */
 export const releaseLock = new LuaScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then

@@ -59,6 +59,18 @@ async function listKeyHash(query: ProductListQuery): Promise<string> {
 
 const WRITE_THROUGH_RETRIES_MS = [100, 400, 1600];
 
+/** A cached list keeps its query, so the consistency run can re-run it and compare. */
+export interface CachedList {
+  query: ProductListQuery;
+  page: ProductPage;
+}
+
+/** One page of the list from the database. */
+export async function loadPage(products: ProductRepository, query: ProductListQuery): Promise<ProductPage> {
+  const { products: page, total } = await products.list(query);
+  return { products: page, total, page: query.page, limit: query.limit, totalPages: Math.ceil(total / query.limit) };
+}
+
 /**
  * The catalogue's use cases: create, get, list, update (PATCH and PUT), delete and toggle
  * wishlist, plus the caller's wishlist. Reads are cache-aside through the cache service;
@@ -123,11 +135,7 @@ export function createCatalogue(deps: CatalogueDependencies) {
       const result = await cache.get(
         key,
         policies.list,
-        async (): Promise<Loaded<ProductPage>> => {
-          const { products: page, total } = await products.list(query);
-          const value = { products: page, total, page: query.page, limit: query.limit, totalPages: Math.ceil(total / query.limit) };
-          return { value, version: generation };
-        },
+        async (): Promise<Loaded<CachedList>> => ({ value: { query, page: await loadPage(products, query) }, version: generation }),
         {
           background: scope.background,
           // The generation is read with the entry, before any database query: a list filled
@@ -139,7 +147,7 @@ export function createCatalogue(deps: CatalogueDependencies) {
           },
         },
       );
-      return { data: result.value!, cache: result.status };
+      return { data: result.value!.page, cache: result.status };
     },
 
     /** PATCH sends some writable fields, PUT all of them; either way the version goes up by one. */

@@ -7,7 +7,8 @@ import { createClient } from "@libsql/client";
 import { drizzle } from "drizzle-orm/libsql";
 import { migrate } from "drizzle-orm/libsql/migrator";
 import { createApp } from "../app";
-import { parseConfig, type Config } from "../config";
+import { Cron } from "croner";
+import { ConfigError, parseConfig, type Config } from "../config";
 import * as schema from "../db/schema";
 import { createEmbeddedTransport } from "../redis/adapters/embedded";
 import { createIoRedisTransport } from "../redis/adapters/ioredis";
@@ -90,11 +91,30 @@ async function seedLocalDatabase(services: Services): Promise<void> {
   if (products > 0) logger.info("seeded demo catalogue", { products });
 }
 
+/** The consistency run on CONSISTENCY_CRON (croner; `protect` skips a tick while the previous run is still going). */
+function scheduleConsistency(services: Services): Cron {
+  const { config, logger, runConsistency } = services;
+  try {
+    return new Cron(config.CONSISTENCY_CRON, { protect: true }, async () => {
+      await runConsistency("cron").catch((error: unknown) => logger.warn("consistency run failed", { error }));
+    });
+  } catch (error) {
+    throw new ConfigError(`CONSISTENCY_CRON: not a cron expression (${(error as Error).message})`);
+  }
+}
+
 /** Starts the API on Node; resolves once listening. Exported so tests and benchmarks can start real servers. */
 export async function startNodeServer(environment: Record<string, unknown>, options: { seedDemoCatalogue?: boolean } = {}) {
   const config = parseConfig(environment);
   const { services, close: closeServices } = await createNodeServices(config);
   if (options.seedDemoCatalogue) await seedLocalDatabase(services);
+  let consistencyJob: Cron;
+  try {
+    consistencyJob = scheduleConsistency(services);
+  } catch (error) {
+    await closeServices();
+    throw error;
+  }
   const app = createApp(services);
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const started = serve({ fetch: app.fetch, port: config.PORT }, () => resolve(started));
@@ -110,6 +130,7 @@ export async function startNodeServer(environment: Record<string, unknown>, opti
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       if ("closeIdleConnections" in server) server.closeIdleConnections();
       await stopped;
+      consistencyJob.stop();
       await closeServices();
     })());
   return { port, services, close };

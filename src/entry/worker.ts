@@ -3,6 +3,7 @@ import { drizzle as drizzleD1 } from "drizzle-orm/d1";
 import { drizzle as drizzleLibsql } from "drizzle-orm/libsql/web";
 import { createApp, type App } from "../app";
 import { ConfigError, parseConfig } from "../config";
+import { AppError } from "../errors";
 import type { AppDatabase } from "../db/database";
 import * as schema from "../db/schema";
 import type { Services } from "../env";
@@ -52,6 +53,9 @@ export function createWorkerServices(env: WorkerEnv, extras: Pick<Parameters<typ
     redisTransport: createUpstashTransport(config.redis),
     // Set by Cloudflare's edge for every request; a client cannot forge it there.
     clientAddress: (c) => c.req.header("cf-connecting-ip"),
+    // A cron invocation may make about 1,000 subrequests; a batch costs four (SCAN, MGET, the
+    // D1 query, the repairs pipeline), so 200 batches of 500 keys stay well inside it.
+    consistencyMaxBatches: 200,
     ...extras,
   });
 }
@@ -98,6 +102,12 @@ export default {
     const isolate = isolateFor(env);
     if (!isolate.ok) throw isolate.error;
     await isolate.ready();
-    isolate.services.logger.info("scheduled event", { cron: controller.cron, scheduledTime: new Date(controller.scheduledTime).toISOString() });
+    const { logger, runConsistency } = isolate.services;
+    logger.info("scheduled event", { cron: controller.cron, scheduledTime: new Date(controller.scheduledTime).toISOString() });
+    await runConsistency("cron").catch((error: unknown) => {
+      // Another run holding the lock is normal (a slow run overlapping the next tick).
+      if (error instanceof AppError && error.status === 409) logger.info("consistency run skipped: another is in progress");
+      else throw error;
+    });
   },
 } satisfies ExportedHandler<WorkerEnv>;

@@ -9,6 +9,7 @@ export type RedisCommand =
   | { name: "get"; key: string }
   | { name: "set"; key: string; value: string; pxMs?: number; nx?: boolean; xx?: boolean }
   | { name: "del"; keys: string[] }
+  | { name: "unlink"; keys: string[] }
   | { name: "mget"; keys: string[] }
   | { name: "incrby"; key: string; by: number }
   | { name: "hincrby"; key: string; field: string; by: number }
@@ -88,6 +89,8 @@ export const ops = {
   set: (key: string, value: string, options: { pxMs?: number; nx?: boolean; xx?: boolean } = {}) =>
     op({ name: "set", key, value, ...options }, isOk),
   del: (...keys: string[]) => op({ name: "del", keys }, asInteger),
+  /** DEL that frees memory in the background on the server: for bulk deletes. */
+  unlink: (keys: string[]) => op({ name: "unlink", keys }, asInteger),
   mget: (keys: string[]) => op({ name: "mget", keys }, asNullableStrings),
   incrby: (key: string, by = 1) => op({ name: "incrby", key, by }, asInteger),
   hincrby: (key: string, field: string, by = 1) => op({ name: "hincrby", key, field, by }, asInteger),
@@ -129,6 +132,7 @@ export function toArgs(command: RedisCommand): [string, ...(string | number)[]] 
       return args;
     }
     case "del":
+    case "unlink":
     case "mget":
       return [command.name, ...command.keys];
     case "incrby":

@@ -14,6 +14,10 @@
  *                                       invalidation); outside cache: so a cache flush keeps it
  *   {prefix}:lock:{cache key}           loader lock: random owner token, PX, owner-only release
  *   {prefix}:metrics                    HASH of counters summed over all instances
+ *   {prefix}:consistency:latest         the last consistency report (JSON)
+ *   {prefix}:consistency:history        LIST of reports, newest first, capped at 100
+ *   {prefix}:consistency:cursor         SCAN cursor where an unfinished run stopped
+ *   {prefix}:lock:consistency           held by the running consistency run
  *   {prefix}:ratelimit:{policy}:{id}:{window}  @upstash/ratelimit sliding-window buckets;
  *                                       id = user:{userId}, ip:{hash} or email:{hash}
  *
@@ -36,6 +40,9 @@ export interface RedisKeys {
   readonly listGeneration: string;
   lock(key: string): string;
   readonly metrics: string;
+  readonly consistency: { latest: string; history: string; cursor: string; lock: string };
+  /** SCAN pattern over cached lists. */
+  readonly productLists: string;
   /** Key prefix @upstash/ratelimit builds its bucket keys under, per policy. */
   rateLimit(policy: string): string;
 }
@@ -54,6 +61,13 @@ export function createRedisKeys(prefix: string): RedisKeys {
     listGeneration: `${prefix}:cache-gen:products`,
     lock: (key) => `${prefix}:lock:${key.startsWith(`${prefix}:`) ? key.slice(prefix.length + 1) : key}`,
     metrics: `${prefix}:metrics`,
+    consistency: {
+      latest: `${prefix}:consistency:latest`,
+      history: `${prefix}:consistency:history`,
+      cursor: `${prefix}:consistency:cursor`,
+      lock: `${prefix}:lock:consistency`,
+    },
+    productLists: `${prefix}:cache:products:*`,
     rateLimit: (policy) => `${prefix}:ratelimit:${policy}`,
   };
 }

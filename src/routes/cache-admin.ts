@@ -1,4 +1,6 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { readConsistencyReports } from "../cache/consistency";
+import { flushCache } from "../cache/flush";
 import type { AppEnv } from "../env";
 import { AppError } from "../errors";
 import { requireRole } from "../middleware/require-role";
@@ -20,30 +22,76 @@ const MetricsSchema = z
   })
   .openapi("CacheMetrics");
 
+const ReportSchema = z
+  .object({
+    id: z.string(),
+    trigger: z.enum(["cron", "manual"]),
+    startedAt: z.string(),
+    finishedAt: z.string(),
+    durationMs: z.number().int(),
+    scanned: z.number().int(),
+    consistent: z.number().int(),
+    stale: z.number().int().openapi({ description: "Cached version or content differs from the database" }),
+    orphaned: z.number().int().openapi({ description: "Cached, but the row is gone and no tombstone says so" }),
+    corrupt: z.number().int().openapi({ description: "Unreadable cache value" }),
+    repaired: z.number().int(),
+    score: z.number().openapi({ description: "100 × consistent / scanned (100 when nothing was scanned)" }),
+    errors: z.number().int(),
+    complete: z.boolean().openapi({ description: "False when the run stopped at its budget; the next run continues where it stopped" }),
+    listsChecked: z.number().int().openapi({ description: "Cached list pages compared with a fresh query (counted above too)" }),
+  })
+  .openapi("ConsistencyReport");
+
+const adminErrors = {
+  401: errorResponse("Not signed in"),
+  403: errorResponse("Not an admin"),
+  429: errorResponse("Rate limited"),
+  503: errorResponse("Redis unavailable"),
+};
+const admin = { tags: ["Cache operations"], security: adminSecurity, middleware: [requireRole("admin")] };
+
+const reportsRoute = createRoute({
+  ...admin,
+  method: "get",
+  path: "/api/cache/consistency",
+  summary: "The latest consistency report and the history (newest first, at most 100)",
+  responses: { 200: apiJson(success(z.object({ latest: ReportSchema.nullable(), history: z.array(ReportSchema) })), "Reports"), ...adminErrors },
+});
+
+const runRoute = createRoute({
+  ...admin,
+  method: "post",
+  path: "/api/cache/consistency/run",
+  summary: "Run a consistency check now and return its report",
+  responses: { 200: apiJson(success(ReportSchema), "The run's report"), 409: errorResponse("A run is already in progress"), ...adminErrors },
+});
+
+const flushRoute = createRoute({
+  ...admin,
+  method: "delete",
+  path: "/api/cache",
+  summary: "Remove this app's cache entries (sessions, rate limits, metrics and reports stay)",
+  responses: { 200: apiJson(success(z.object({ deleted: z.number().int() })), "Entries removed"), ...adminErrors },
+});
+
+const redisUnavailable = (error: unknown): never => {
+  throw new AppError(503, "REDIS_UNAVAILABLE", "Redis is not answering", undefined, error);
+};
+
 const metricsRoute = createRoute({
+  ...admin,
   method: "get",
   path: "/api/cache/metrics",
-  tags: ["Cache operations"],
   summary: "Cache and rate-limit counters, summed over all instances (kept in Redis)",
-  security: adminSecurity,
-  middleware: [requireRole("admin")],
-  responses: {
-    200: apiJson(success(MetricsSchema), "Totals"),
-    401: errorResponse("Not signed in"),
-    403: errorResponse("Not an admin"),
-    429: errorResponse("Rate limited"),
-    503: errorResponse("Redis unavailable: the counters live there"),
-  },
+  responses: { 200: apiJson(success(MetricsSchema), "Totals"), ...adminErrors },
 });
 
 export function cacheAdminRoutes() {
   const app = new OpenAPIHono<AppEnv>();
 
   app.openapi(metricsRoute, async (c) => {
-    const { metrics, redis } = c.var.services;
-    const totals = await metrics.totals().catch((error: unknown) => {
-      throw new AppError(503, "REDIS_UNAVAILABLE", "Metrics are kept in Redis, which is not answering", undefined, error);
-    });
+    const { metrics, redis, keys } = c.var.services;
+    const [totals, { latest }] = await Promise.all([metrics.totals(), readConsistencyReports(redis, keys)]).catch(redisUnavailable);
     const lookups = totals.hits + totals.stale + totals.coalesced + totals.misses;
     const served = totals.hits + totals.stale + totals.coalesced;
     return c.json(
@@ -59,12 +107,27 @@ export function cacheAdminRoutes() {
             hitRate: lookups === 0 ? 0 : Math.round((served / lookups) * 10_000) / 10_000,
           },
           rateLimit: { allowed: totals.rateLimitAllowed, blocked: totals.rateLimitBlocked },
-          consistency: { lastRunAt: null, lastScore: null },
+          consistency: { lastRunAt: latest?.finishedAt ?? null, lastScore: latest?.score ?? null },
           redis: { adapter: redis.adapter, status: "up" as const },
         },
       },
       200,
     );
+  });
+
+  app.openapi(reportsRoute, async (c) => {
+    const { redis, keys } = c.var.services;
+    return c.json({ status: "success" as const, data: await readConsistencyReports(redis, keys).catch(redisUnavailable) }, 200);
+  });
+
+  app.openapi(runRoute, async (c) => {
+    const report = await c.var.services.runConsistency("manual").catch((error: unknown) => (error instanceof AppError ? Promise.reject(error) : redisUnavailable(error)));
+    return c.json({ status: "success" as const, data: report }, 200);
+  });
+
+  app.openapi(flushRoute, async (c) => {
+    const { redis, keys } = c.var.services;
+    return c.json({ status: "success" as const, data: { deleted: await flushCache(redis, keys).catch(redisUnavailable) } }, 200);
   });
 
   return app;

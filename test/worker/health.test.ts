@@ -3,9 +3,9 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import worker, { type WorkerEnv } from "../../src/entry/worker";
 import { workerEnv } from "./harness";
 
-async function fetchWorker(path: string, environment: WorkerEnv = workerEnv) {
+async function fetchWorker(path: string, environment: WorkerEnv = workerEnv, headers: Record<string, string> = {}) {
   const ctx = createExecutionContext();
-  const response = await worker.fetch(new Request(`https://jollyjet.test${path}`), environment, ctx);
+  const response = await worker.fetch(new Request(`https://jollyjet.test${path}`, { headers }) as Parameters<typeof worker.fetch>[0], environment, ctx);
   await waitOnExecutionContext(ctx);
   return response;
 }
@@ -52,5 +52,12 @@ describe("the Worker (workerd, D1, Upstash adapter through the local REST endpoi
     await waitOnExecutionContext(ctx);
     const records = lines.map((line) => JSON.parse(line) as { message: string; cron?: string });
     expect(records).toContainEqual(expect.objectContaining({ message: "scheduled event", cron: "*/5 * * * *" }));
+    expect(records).toContainEqual(expect.objectContaining({ message: "consistency run", trigger: "cron" }));
+    // The cron's report is what the operations endpoint shows.
+    const reports = await fetchWorker("/api/cache/consistency", { ...workerEnv, ADMIN_TOKEN: "scheduled-test-token" }, { authorization: "Bearer scheduled-test-token" });
+    expect(reports.status).toBe(200);
+    const { data } = (await reports.json()) as { data: { latest: { trigger: string; finishedAt: string } } };
+    expect(data.latest.trigger).toBe("cron");
+    expect(Date.parse(data.latest.finishedAt)).toBeGreaterThan(Date.now() - 60_000);
   });
 });

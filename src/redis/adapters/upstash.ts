@@ -21,6 +21,9 @@ function enqueue(pipeline: UpstashPipeline, command: RedisCommand): void {
     case "del":
       pipeline.del(...command.keys);
       return;
+    case "unlink":
+      pipeline.unlink(...command.keys);
+      return;
     case "mget":
       pipeline.mget(...command.keys);
       return;

@@ -1,0 +1,212 @@
+import { randomBytes, toBase64Url } from "../auth/encoding";
+import { loadPage, type CachedList } from "../catalogue/catalogue";
+import type { Product } from "../catalogue/types";
+import type { ProductRepository } from "../db/products";
+import { AppError } from "../errors";
+import type { Logger } from "../logger";
+import { ops } from "../redis/commands";
+import type { RedisKeys } from "../redis/keys";
+import type { RedisPort } from "../redis/port";
+import type { CachePolicy } from "./cache-service";
+import { decodeEntry, encodeEntry } from "./entry";
+import { releaseLock, replaceIfUnchanged } from "./scripts";
+
+export interface ConsistencyReport {
+  id: string;
+  trigger: "cron" | "manual";
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  scanned: number;
+  consistent: number;
+  stale: number;
+  orphaned: number;
+  corrupt: number;
+  repaired: number;
+  /** 100 × consistent / scanned; 100 when nothing was scanned. */
+  score: number;
+  errors: number;
+  /** False when the run stopped at its budget; the next run continues from the saved cursor. */
+  complete: boolean;
+  /** Cached lists compared with a fresh query (a bounded sample; included in the counts above). */
+  listsChecked: number;
+}
+
+export interface ConsistencyOptions {
+  redis: RedisPort;
+  keys: RedisKeys;
+  products: ProductRepository;
+  productPolicy: CachePolicy;
+  logger: Logger;
+  /** Keys per SCAN page, per MGET and per database query: what bounds memory. */
+  batchSize?: number;
+  /** Most product batches one run may examine (Workers: subrequest budget); unbounded by default. */
+  maxBatches?: number;
+  /** Most cached lists compared per run. */
+  listSample?: number;
+}
+
+const HISTORY_LENGTH = 100;
+const LOCK_MS = 10 * 60_000;
+
+type Verdict = "consistent" | "stale" | "orphaned" | "corrupt";
+
+const sameProduct = (a: Product, b: Product) => JSON.stringify(a) === JSON.stringify(b);
+const idOf = (keys: RedisKeys, key: string) => key.slice(keys.product("").length);
+
+/**
+ * One consistency run (shared/DESIGN.md): walk every cached product with SCAN, read each
+ * batch with MGET, compare with the database in one `IN (…)` query per batch by id, version
+ * and content, classify, and repair what differs — each repair is a compare-and-swap on the
+ * exact value examined, so a write that lands meanwhile is never undone. Then compare a
+ * bounded sample of cached lists under the current generation with a fresh query. Runs are
+ * exclusive (lock with owner token); a run that reaches `maxBatches` saves its cursor and
+ * the next one continues there. The report goes to Redis (latest + history of 100) and to
+ * the log.
+ * @throws AppError 409 when another run holds the lock.
+ */
+export async function runConsistencyCheck(trigger: ConsistencyReport["trigger"], options: ConsistencyOptions): Promise<ConsistencyReport> {
+  const { redis, keys, products, productPolicy, logger } = options;
+  const batchSize = options.batchSize ?? 500;
+  const maxBatches = options.maxBatches ?? Number.POSITIVE_INFINITY;
+  const started = Date.now();
+  const owner = toBase64Url(randomBytes(16));
+  if (!(await redis.run(ops.set(keys.consistency.lock, owner, { nx: true, pxMs: LOCK_MS })))) {
+    throw new AppError(409, "CONSISTENCY_RUN_IN_PROGRESS", "A consistency run is already in progress");
+  }
+
+  const counts: Record<Verdict | "repaired" | "errors", number> = { consistent: 0, stale: 0, orphaned: 0, corrupt: 0, repaired: 0, errors: 0 };
+  const tally = (verdict: Verdict) => (counts[verdict] += 1);
+  const repairOp = (key: string, examined: string, replacement: string, ttlMs: number) =>
+    ops.script(replaceIfUnchanged, [key], [examined, replacement, Math.max(1, Math.round(ttlMs))]);
+  /** All of a batch's repairs in one round trip (on Workers every round trip is a subrequest). */
+  const repairAll = async (repairs: ReturnType<typeof repairOp>[]) => {
+    if (repairs.length === 0) return;
+    const results = await redis.pipeline(repairs).catch(() => {
+      counts.errors += 1;
+      return [];
+    });
+    counts.repaired += results.filter((done) => done === 1).length;
+  };
+  const entryFor = (product: Product) => encodeEntry({ kind: "entry", version: product.version, freshUntil: Date.now() + productPolicy.freshMs, value: product });
+
+  async function checkProducts(keysBatch: string[]) {
+    const raws = await redis.run(ops.mget(keysBatch));
+    const rows = new Map((await products.findByIds(keysBatch.map((key) => idOf(keys, key)))).map((row) => [row.id, row]));
+    const repairs: ReturnType<typeof repairOp>[] = [];
+    for (const [index, key] of keysBatch.entries()) {
+      const raw = raws[index];
+      if (raw === null || raw === undefined) continue; // expired between SCAN and MGET
+      const row = rows.get(idOf(keys, key));
+      const entry = decodeEntry<Product>(raw);
+      let verdict: Verdict;
+      let replacement: string;
+      if (!entry) {
+        verdict = "corrupt";
+        replacement = ""; // deleted: the next read loads and fills it
+      } else if (entry.kind === "tombstone") {
+        verdict = row ? "stale" : "consistent";
+        replacement = row ? entryFor(row) : raw;
+      } else if (!row) {
+        verdict = "orphaned";
+        replacement = encodeEntry({ kind: "tombstone", version: entry.version + 1, freshUntil: Date.now() + productPolicy.freshMs + productPolicy.graceMs });
+      } else {
+        verdict = entry.version === row.version && sameProduct(entry.value, row) ? "consistent" : "stale";
+        replacement = entryFor(row);
+      }
+      tally(verdict);
+      if (verdict !== "consistent") repairs.push(repairOp(key, raw, replacement, productPolicy.freshMs + productPolicy.graceMs));
+    }
+    await repairAll(repairs);
+  }
+
+  async function checkListSample(limit: number): Promise<number> {
+    const [generationRaw] = await redis.pipeline([ops.get(keys.listGeneration)]);
+    const generation = Number(generationRaw ?? 0);
+    let cursor = "0";
+    let checked = 0;
+    do {
+      const page = await redis.run(ops.scan(cursor, keys.productLists, 100));
+      cursor = page.cursor;
+      const raws = page.keys.length > 0 ? await redis.run(ops.mget(page.keys)) : [];
+      for (const [index, key] of page.keys.entries()) {
+        const raw = raws[index];
+        const entry = raw ? decodeEntry<CachedList>(raw) : undefined;
+        // Only lists readers would still be served: current generation, within their lifetime.
+        if (!raw || !entry || entry.kind !== "entry" || entry.version !== generation || checked >= limit) continue;
+        checked += 1;
+        const fresh = await loadPage(products, entry.value.query);
+        if (JSON.stringify(fresh) === JSON.stringify(entry.value.page)) {
+          tally("consistent");
+        } else {
+          tally("stale");
+          await repairAll([repairOp(key, raw, "", 1)]);
+        }
+      }
+    } while (cursor !== "0" && checked < limit);
+    return checked;
+  }
+
+  try {
+    let cursor = (await redis.run(ops.get(keys.consistency.cursor))) ?? "0";
+    let batches = 0;
+    do {
+      const page = await redis.run(ops.scan(cursor, keys.products, batchSize));
+      cursor = page.cursor;
+      if (page.keys.length > 0) {
+        await checkProducts(page.keys).catch((error: unknown) => {
+          counts.errors += 1;
+          logger.warn("consistency batch failed", { error });
+        });
+        batches += 1;
+      }
+    } while (cursor !== "0" && batches < maxBatches);
+    const complete = cursor === "0";
+    if (complete) await redis.run(ops.del(keys.consistency.cursor));
+    else await redis.run(ops.set(keys.consistency.cursor, cursor));
+    const listsChecked = await checkListSample(options.listSample ?? 20).catch((error: unknown) => {
+      counts.errors += 1;
+      logger.warn("consistency list sample failed", { error });
+      return 0;
+    });
+
+    const scanned = counts.consistent + counts.stale + counts.orphaned + counts.corrupt;
+    const finished = Date.now();
+    const report: ConsistencyReport = {
+      id: crypto.randomUUID(),
+      trigger,
+      startedAt: new Date(started).toISOString(),
+      finishedAt: new Date(finished).toISOString(),
+      durationMs: finished - started,
+      scanned,
+      consistent: counts.consistent,
+      stale: counts.stale,
+      orphaned: counts.orphaned,
+      corrupt: counts.corrupt,
+      repaired: counts.repaired,
+      score: scanned === 0 ? 100 : Math.round((10_000 * counts.consistent) / scanned) / 100,
+      errors: counts.errors,
+      complete,
+      listsChecked,
+    };
+    const serialised = JSON.stringify(report);
+    await redis.pipeline([
+      ops.set(keys.consistency.latest, serialised),
+      ops.lpush(keys.consistency.history, [serialised]),
+      ops.ltrim(keys.consistency.history, 0, HISTORY_LENGTH - 1),
+    ]);
+    logger.info("consistency run", { ...report });
+    return report;
+  } finally {
+    await redis.run(ops.script(releaseLock, [keys.consistency.lock], [owner])).catch(() => {});
+  }
+}
+
+/** The latest report and the history (newest first), as stored by runConsistencyCheck. */
+export async function readConsistencyReports(redis: RedisPort, keys: RedisKeys): Promise<{ latest: ConsistencyReport | null; history: ConsistencyReport[] }> {
+  const [latest, history] = await redis.pipeline([ops.get(keys.consistency.latest), ops.lrange(keys.consistency.history, 0, HISTORY_LENGTH - 1)]);
+  return {
+    latest: latest ? (JSON.parse(latest) as ConsistencyReport) : null,
+    history: history.map((item) => JSON.parse(item) as ConsistencyReport),
+  };
+}

@@ -1,0 +1,10 @@
+import { afterAll, describe } from "vitest";
+import { consistencyScenarios } from "../shared/consistency-scenarios";
+import { createNodeHarness } from "../support/node-harness";
+
+const harness = createNodeHarness();
+afterAll(() => harness.closeAll());
+
+describe("consistency runs on Node (libSQL file + redis-server)", () => {
+  consistencyScenarios(harness);
+});
