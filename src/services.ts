@@ -7,6 +7,7 @@ import { runConsistencyCheck } from "./cache/consistency";
 import { createMetrics } from "./cache/metrics";
 import { createCatalogue, type CataloguePolicies } from "./catalogue/catalogue";
 import { createProductRepository, type ProductRepository } from "./db/products";
+import { withDatabaseErrors } from "./db/unavailable";
 import { createUserRepository } from "./db/users";
 import type { Runtime, Services } from "./env";
 import { createLogger } from "./logger";
@@ -36,9 +37,9 @@ export function buildServices(options: {
   const { config, runtime, db, clientAddress, wrapProducts = (repository) => repository, wrapRedis = (transport) => transport } = options;
   const redis = createRedisPort(wrapRedis(options.redisTransport), { timeoutMs: config.REDIS_TIMEOUT_MS });
   const keys = createRedisKeys(config.REDIS_PREFIX);
-  const products = wrapProducts(createProductRepository(db));
-  const policies = cachePolicies(config);
   const logger = createLogger({ level: config.LOG_LEVEL, fields: { runtime } });
+  const products = wrapProducts(withDatabaseErrors(createProductRepository(db), logger));
+  const policies = cachePolicies(config);
   const metrics = createMetrics({ redis, keys, flushEveryMs: config.METRICS_FLUSH_MS });
   return {
     config,
@@ -48,7 +49,7 @@ export function buildServices(options: {
     redis,
     keys,
     logger,
-    users: createUserRepository(db),
+    users: withDatabaseErrors(createUserRepository(db), logger),
     sessions: createSessionStore({ redis, keys, ttlSeconds: config.SESSION_TTL_S }),
     catalogue: createCatalogue({
       products,

@@ -47,9 +47,16 @@ export interface CacheService {
   putOp(key: string, version: number, value: unknown, policy: CachePolicy): Op<unknown>;
   /** Records that `key` no longer exists as of `version`: outranks every fill of an older version. */
   tombstoneOp(key: string, version: number, policy: CachePolicy): Op<unknown>;
+  /**
+   * Marks `key` as being written, before the database write: until the write-through
+   * replaces it (or it expires) readers go to the database and fill nothing, so a failed
+   * write-through cannot leave the old value to be served.
+   */
+  pendingOp(key: string): Op<unknown>;
 }
 
 const LOCK_MS = 5_000;
+const PENDING_MS = 10_000;
 const WAIT_MS = 2_000;
 const POLL_MIN_MS = 10;
 const POLL_MAX_MS = 30;
@@ -73,8 +80,12 @@ export function createCacheService(options: { redis: RedisPort; keys: RedisKeys;
   const flights = new Map<string, Promise<CacheResult<unknown>>>();
   const refreshes = new Set<string>();
 
-  const fillOp = (key: string, entry: CacheEntry<unknown>, ttlMs: number) =>
-    ops.script(versionedFill, [key], [entry.version, encodeEntry(entry), ttlMs]);
+  /** `byWriter`: a write-through after a commit, which may replace a write-in-progress marker. */
+  const fillOp = (key: string, entry: CacheEntry<unknown>, ttlMs: number, byWriter: boolean) =>
+    ops.script(versionedFill, [key], [entry.version, encodeEntry(entry), ttlMs, byWriter ? "1" : "0"]);
+  /** A servable entry or tombstone (not a marker), current enough. */
+  const usable = <T>(entry: CacheEntry<T> | undefined, minVersion: number): entry is Exclude<CacheEntry<T>, { kind: "pending" }> =>
+    entry !== undefined && entry.kind !== "pending" && entry.version >= minVersion;
 
   const entryFor = <T>(loaded: Loaded<T>, policy: CachePolicy): CacheEntry<T> | undefined => {
     const now = Date.now();
@@ -93,7 +104,7 @@ export function createCacheService(options: { redis: RedisPort; keys: RedisKeys;
       throw error;
     }
     const entry = entryFor(loaded, policy);
-    const writes = [...(entry ? [fillOp(key, entry, ttlFor(entry, policy))] : []), ...(lock ? [ops.script(releaseLock, [lock.key], [lock.owner])] : [])];
+    const writes = [...(entry ? [fillOp(key, entry, ttlFor(entry, policy), false)] : []), ...(lock ? [ops.script(releaseLock, [lock.key], [lock.owner])] : [])];
     await redis.pipeline(writes).catch((error: unknown) => {
       metrics.count("errors");
       logger.warn("cache fill failed", { key, error });
@@ -106,7 +117,8 @@ export function createCacheService(options: { redis: RedisPort; keys: RedisKeys;
     while (Date.now() < deadline) {
       await sleep(between(POLL_MIN_MS, POLL_MAX_MS));
       const entry = decodeEntry<T>((await redis.run(ops.get(key))) ?? "");
-      if (entry && entry.version >= minVersion && Date.now() < entry.freshUntil) {
+      if (entry?.kind === "pending") return undefined; // a write is in progress: no fill will come
+      if (usable(entry, minVersion) && Date.now() < entry.freshUntil) {
         return { value: entry.kind === "entry" ? entry.value : null, status: "HIT" };
       }
     }
@@ -125,7 +137,7 @@ export function createCacheService(options: { redis: RedisPort; keys: RedisKeys;
       return bypass(load, error);
     }
     const meanwhile = decodeEntry<T>(current ?? "");
-    if (meanwhile && meanwhile.version >= minVersion && Date.now() < meanwhile.freshUntil) {
+    if (usable(meanwhile, minVersion) && Date.now() < meanwhile.freshUntil) {
       if (acquired) await redis.run(ops.script(releaseLock, [lock.key], [lock.owner])).catch(() => {});
       metrics.count("coalesced");
       return { value: meanwhile.kind === "entry" ? meanwhile.value : null, status: "HIT" };
@@ -159,7 +171,7 @@ export function createCacheService(options: { redis: RedisPort; keys: RedisKeys;
       // and the holder skips too if another refresh finished since this request read the entry.
       if (!(await redis.run(ops.set(lock.key, lock.owner, { nx: true, pxMs: LOCK_MS })))) return;
       const current = decodeEntry((await redis.run(ops.get(key))) ?? "");
-      if (current && current.version >= minVersion && Date.now() < current.freshUntil) {
+      if (usable(current, minVersion) && Date.now() < current.freshUntil) {
         await redis.run(ops.script(releaseLock, [lock.key], [lock.owner]));
         return;
       }
@@ -178,7 +190,12 @@ export function createCacheService(options: { redis: RedisPort; keys: RedisKeys;
         return bypass(load, error);
       }
       const entry = raw === null ? undefined : decodeEntry<T>(raw);
-      if (entry && entry.version >= minVersion) {
+      if (entry?.kind === "pending") {
+        // A write is in progress: what is cached may be outdated, so read the database.
+        metrics.count("misses");
+        return { value: (await load()).value, status: "MISS" };
+      }
+      if (usable(entry, minVersion)) {
         const value = entry.kind === "entry" ? entry.value : null;
         if (Date.now() < entry.freshUntil) {
           metrics.count("hits");
@@ -200,11 +217,13 @@ export function createCacheService(options: { redis: RedisPort; keys: RedisKeys;
       return flight;
     },
 
-    putOp: (key, version, value, policy) => fillOp(key, { kind: "entry", version, freshUntil: Date.now() + policy.freshMs, value }, hardTtlMs(policy)),
+    putOp: (key, version, value, policy) => fillOp(key, { kind: "entry", version, freshUntil: Date.now() + policy.freshMs, value }, hardTtlMs(policy), true),
 
     tombstoneOp(key, version, policy) {
       const lifetime = policy.freshMs + policy.graceMs;
-      return fillOp(key, { kind: "tombstone", version, freshUntil: Date.now() + lifetime }, lifetime);
+      return fillOp(key, { kind: "tombstone", version, freshUntil: Date.now() + lifetime }, lifetime, true);
     },
+
+    pendingOp: (key) => ops.set(key, encodeEntry({ kind: "pending", version: 0, freshUntil: Date.now() + PENDING_MS }), { pxMs: PENDING_MS }),
   };
 }

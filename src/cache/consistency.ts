@@ -99,6 +99,7 @@ export async function runConsistencyCheck(trigger: ConsistencyReport["trigger"],
       if (raw === null || raw === undefined) continue; // expired between SCAN and MGET
       const row = rows.get(idOf(keys, key));
       const entry = decodeEntry<Product>(raw);
+      if (entry?.kind === "pending") continue; // a write in progress; it replaces or expires the marker
       let verdict: Verdict;
       let replacement: string;
       if (!entry) {

@@ -2,14 +2,16 @@ import { LuaScript } from "../redis/script";
 
 /**
  * Version-guarded fill: writes ARGV[2] (an encoded entry of version ARGV[1]) with PX ARGV[3],
- * unless the key holds an entry or tombstone of a HIGHER version. A corrupt value has no
- * readable version and is overwritten. Returns 1 when written, 0 when refused.
+ * unless the key holds an entry or tombstone of a HIGHER version, or a write-in-progress
+ * marker and the caller is a reader (ARGV[4] = "0"; writers pass "1"). A corrupt value has
+ * no readable version and is overwritten. Returns 1 when written, 0 when refused.
  */
 export const versionedFill = new LuaScript(`
 local current = redis.call('GET', KEYS[1])
 if current then
-  local version = tonumber(string.match(current, '^[ET]|(%d+)|'))
-  if version and version > tonumber(ARGV[1]) then return 0 end
+  local kind, version = string.match(current, '^([ETP])|(%d+)|')
+  if kind == 'P' and ARGV[4] ~= '1' then return 0 end
+  if kind ~= 'P' and tonumber(version) and tonumber(version) > tonumber(ARGV[1]) then return 0 end
 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return 1

@@ -73,9 +73,10 @@ export async function loadPage(products: ProductRepository, query: ProductListQu
 
 /**
  * The catalogue's use cases: create, get, list, update (PATCH and PUT), delete and toggle
- * wishlist, plus the caller's wishlist. Reads are cache-aside through the cache service;
- * every write commits to the database first, then (one round trip) writes the new product
- * through to the cache, or a tombstone for a delete, and bumps the list generation.
+ * wishlist, plus the caller's wishlist. Reads are cache-aside through the cache service.
+ * A change to an existing product first marks its entry as being written, then commits to
+ * the database, then (one round trip) writes the new product through to the cache — or a
+ * tombstone for a delete — and bumps the list generation.
  * @example const { data, cache } = await catalogue.get(id, { background });
  */
 export function createCatalogue(deps: CatalogueDependencies) {
@@ -110,6 +111,12 @@ export function createCatalogue(deps: CatalogueDependencies) {
       );
     }
   }
+  /** Before a change to an existing product: mark its entry (best effort; Redis down means readers bypass anyway). */
+  const markPending = (id: string) =>
+    redis.run(cache.pendingOp(keys.product(id))).catch((error: unknown) => {
+      metrics.count("errors");
+      logger.warn("could not mark the product as being written", { error });
+    });
   const writeThrough = (product: Product, background: Background) =>
     afterCommit(cache.putOp(keys.product(product.id), product.version, product, policies.product), background);
 
@@ -152,18 +159,21 @@ export function createCatalogue(deps: CatalogueDependencies) {
 
     /** PATCH sends some writable fields, PUT all of them; either way the version goes up by one. */
     async update(id: string, changes: Partial<ProductInput>, scope: ReadScope): Promise<Product> {
+      await markPending(id);
       const product = (await products.update(id, changes)) ?? productNotFound();
       await writeThrough(product, scope.background);
       return product;
     },
 
     async remove(id: string, scope: ReadScope): Promise<void> {
+      await markPending(id);
       const deleted = (await products.delete(id)) ?? productNotFound();
       // The deletion is a change too: the tombstone outranks every fill of the last version.
       await afterCommit(cache.tombstoneOp(keys.product(id), deleted.version + 1, policies.product), scope.background);
     },
 
     async toggleWishlist(userId: string, productId: string, scope: ReadScope): Promise<WishlistToggle> {
+      await markPending(productId);
       const toggled = (await products.toggleWishlist(userId, productId)) ?? productNotFound();
       await writeThrough(toggled.product, scope.background);
       return { productId, wishlisted: toggled.wishlisted, wishlistCount: toggled.product.wishlistCount };

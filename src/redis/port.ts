@@ -20,7 +20,8 @@ type Replies<T extends readonly Op<unknown>[]> = { -readonly [K in keyof T]: T[K
 /**
  * The app's only way to Redis. `run` sends one command; `pipeline` sends independent commands
  * together in one round trip and rejects if any of them failed. Every call is bounded by
- * `timeoutMs`; scripts go as EVALSHA and fall back to EVAL on NOSCRIPT.
+ * `timeoutMs` and goes through a circuit breaker; scripts go as EVALSHA and fall back to
+ * EVAL on NOSCRIPT.
  */
 export interface RedisPort {
   readonly adapter: RedisAdapterName;
@@ -42,6 +43,48 @@ export class RedisTimeoutError extends Error {
   override readonly name = "RedisTimeoutError";
 }
 
+/** Refused without trying: the circuit breaker is open after repeated failures. */
+export class RedisCircuitOpenError extends Error {
+  override readonly name = "RedisCircuitOpenError";
+}
+
+export interface BreakerOptions {
+  /** Consecutive failed round trips that open the circuit. */
+  failureThreshold: number;
+  /** How long an open circuit refuses calls before one probe may try. */
+  openMs: number;
+}
+
+/**
+ * Closed: calls go through. After `failureThreshold` consecutive failures (errors or
+ * timeouts of the round trip itself, not a command's error reply) it opens: calls fail at
+ * once, so requests stop paying the timeout. After `openMs` one call goes through as a
+ * probe: success closes the circuit, failure opens it again.
+ */
+function createBreaker(options: BreakerOptions) {
+  let failures = 0;
+  let openUntil = 0;
+  let probing = false;
+  return async function guarded<T>(work: () => Promise<T>): Promise<T> {
+    const now = Date.now();
+    if (now < openUntil || (openUntil !== 0 && probing)) throw new RedisCircuitOpenError("Redis circuit open after repeated failures");
+    const isProbe = openUntil !== 0;
+    probing = isProbe;
+    try {
+      const result = await work();
+      failures = 0;
+      openUntil = 0;
+      return result;
+    } catch (error) {
+      failures += 1;
+      if (isProbe || failures >= options.failureThreshold) openUntil = Date.now() + options.openMs;
+      throw error;
+    } finally {
+      if (isProbe) probing = false;
+    }
+  };
+}
+
 const isNoScript = (reply: RawReply): boolean => !reply.ok && /NOSCRIPT/i.test(reply.error.message);
 
 function withTimeout<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
@@ -57,7 +100,9 @@ function withTimeout<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
  * @example const redis = createRedisPort(createIoRedisTransport(url), { timeoutMs: 500 });
  *          const [value, hits] = await redis.pipeline([ops.get(k), ops.incrby(counter)]);
  */
-export function createRedisPort(transport: RedisTransport, options: { timeoutMs: number }): RedisPort {
+export function createRedisPort(transport: RedisTransport, options: { timeoutMs: number; breaker?: BreakerOptions }): RedisPort {
+  const guarded = createBreaker(options.breaker ?? { failureThreshold: 5, openMs: 1_000 });
+
   async function toWire(op: Op<unknown>): Promise<RedisCommand> {
     if (!op.script) return op.command;
     return { name: "evalsha", sha: await op.script.source.sha1(), keys: op.script.keys, args: op.script.args };
@@ -85,7 +130,7 @@ export function createRedisPort(transport: RedisTransport, options: { timeoutMs:
   }
 
   async function sendAll(batch: readonly Op<unknown>[]): Promise<unknown[]> {
-    const settled = await withTimeout(sendSettled(batch), options.timeoutMs);
+    const settled = await guarded(() => withTimeout(sendSettled(batch), options.timeoutMs));
     return settled.map((reply) => {
       if (!reply.ok) throw reply.error;
       return reply.value;
@@ -114,7 +159,7 @@ export function createRedisPort(transport: RedisTransport, options: { timeoutMs:
           flushed = true;
           const sending = queued.splice(0);
           if (sending.length === 0) return;
-          withTimeout(sendSettled(sending.map((item) => item.op)), options.timeoutMs).then(
+          guarded(() => withTimeout(sendSettled(sending.map((item) => item.op)), options.timeoutMs)).then(
             (replies) => sending.forEach((item, index) => {
               const reply = replies[index]!;
               if (reply.ok) item.resolve(reply.value);

@@ -35,7 +35,8 @@ export function createIoRedisTransport(url: string): RedisTransport {
     // the port's timeout bounds the caller either way.
     enableOfflineQueue: true,
     connectTimeout: 2000,
-    retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
+    // Reconnect quickly: the circuit breaker, not the client, decides when requests skip Redis.
+    retryStrategy: (attempt) => Math.min(attempt * 50, 500),
   });
   // Connection errors surface on each command; the event only needs a listener so it is not unhandled.
   client.on("error", () => {});
