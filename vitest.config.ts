@@ -16,6 +16,16 @@ export default defineConfig({
         },
       },
       {
+        test: {
+          name: "faults",
+          include: ["test/faults/**/*.test.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 60_000,
+          // One at a time: they stop Redis, load the machine and measure timings.
+          fileParallelism: false,
+        },
+      },
+      {
         plugins: [
           cloudflareTest(({ inject }) => ({
             main: "./src/entry/worker.ts",

@@ -2,10 +2,12 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { swaggerUI } from "@hono/swagger-ui";
 import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
+import { secureHeaders } from "hono/secure-headers";
 import type { AppEnv, Services } from "./env";
 import { AppError, handleError, handleNotFound } from "./errors";
 import { requestContext } from "./middleware/request-context";
 import { authenticate } from "./middleware/authenticate";
+import { corsPolicy } from "./middleware/cors-policy";
 import { originCheck } from "./middleware/origin-check";
 import { rateLimit } from "./middleware/rate-limit";
 import { redisPrefetch } from "./middleware/redis-prefetch";
@@ -36,6 +38,8 @@ export function createApp(services: Services) {
       },
     }),
   );
+  app.use(secureHeaders());
+  app.use("/api/*", corsPolicy(services.config.CORS_ORIGINS));
   app.use("/api/*", originCheck());
   app.use("/api/*", redisPrefetch());
   app.use("/api/*", rateLimit());

@@ -46,6 +46,12 @@ const environmentSchema = z.object({
   RATE_LIMIT_AUTH_WINDOW_S: positiveInt(900),
   RATE_LIMIT_FAIL_MODE: z.enum(["open", "closed"]).default("open"),
   TRUST_PROXY: booleanFlag,
+  /** Comma-separated origins allowed to call the API from browsers (CORS); empty: same-origin only. */
+  CORS_ORIGINS: z
+    .string()
+    .default("")
+    .transform((value) => value.split(",").map((origin) => origin.trim()).filter(Boolean))
+    .pipe(z.array(z.url({ protocol: /^https?$/, error: "must be http(s) origins separated by commas" }))),
   COOKIE_SECURE: booleanFlag,
   CACHE_TTL_PRODUCT_S: positiveInt(1800),
   CACHE_TTL_LIST_S: positiveInt(600),

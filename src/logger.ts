@@ -12,9 +12,22 @@ export interface Logger {
 
 const severity: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
-/** Errors are not JSON-serialisable; keep what helps an operator (never a stack in a response, but yes in logs). */
-function serialise(value: unknown): unknown {
-  return value instanceof Error ? { name: value.name, message: value.message, stack: value.stack } : value;
+/** Fields whose values never reach a log line, at any depth. */
+const SECRET_FIELD = /pass(word)?|token|secret|authorization|cookie|^sid$/i;
+/** Session tokens (`<uuid>.<43 base64url>`) wherever they appear in text. */
+const SESSION_TOKEN = /[0-9a-f-]{36}\.[A-Za-z0-9_-]{43}/g;
+const REDACTED = "[REDACTED]";
+
+/**
+ * Makes a value safe to log: secrets by field name and session tokens in text are
+ * redacted, errors keep name, message and stack (never shown to clients, useful here).
+ */
+function serialise(value: unknown, depth = 0): unknown {
+  if (value instanceof Error) return { name: value.name, message: serialise(value.message, depth + 1), stack: serialise(value.stack, depth + 1), cause: value.cause === undefined ? undefined : serialise(value.cause, depth + 1) };
+  if (typeof value === "string") return value.replace(SESSION_TOKEN, REDACTED);
+  if (value === null || typeof value !== "object" || depth > 6) return value;
+  if (Array.isArray(value)) return value.map((item) => serialise(item, depth + 1));
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, SECRET_FIELD.test(key) ? REDACTED : serialise(item, depth + 1)]));
 }
 
 /**
@@ -26,8 +39,8 @@ export function createLogger(options: { level: LogLevel; fields?: LogFields; wri
   const base = options.fields ?? {};
   const emit = (level: LogLevel, message: string, fields: LogFields = {}) => {
     if (severity[level] < severity[options.level]) return;
-    const record: LogFields = { time: new Date().toISOString(), level, message, ...base };
-    for (const [key, value] of Object.entries(fields)) record[key] = serialise(value);
+    const record: LogFields = { time: new Date().toISOString(), level, message: serialise(message), ...base };
+    for (const [key, value] of Object.entries(fields)) record[key] = SECRET_FIELD.test(key) ? REDACTED : serialise(value);
     write(JSON.stringify(record));
   };
   return {

@@ -38,7 +38,8 @@ export function buildServices(options: {
   const redis = createRedisPort(wrapRedis(options.redisTransport), { timeoutMs: config.REDIS_TIMEOUT_MS });
   const keys = createRedisKeys(config.REDIS_PREFIX);
   const logger = createLogger({ level: config.LOG_LEVEL, fields: { runtime } });
-  const products = wrapProducts(withDatabaseErrors(createProductRepository(db), logger));
+  // Injected test failures (wrapProducts) pass through the same 503 mapping as real ones.
+  const products = withDatabaseErrors(wrapProducts(createProductRepository(db)), logger);
   const policies = cachePolicies(config);
   const metrics = createMetrics({ redis, keys, flushEveryMs: config.METRICS_FLUSH_MS });
   return {

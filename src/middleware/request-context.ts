@@ -21,7 +21,10 @@ export function requestContext(services: Services) {
     c.set("services", services);
     c.set("logger", logger);
     c.set("background", backgroundRunner(logger, waitUntil));
+    const started = Date.now();
     await next();
     services.metrics.flushIfDue(c.var.background);
+    // One access line per request (query strings are left out: they may carry search text).
+    logger.info("request", { method: c.req.method, path: c.req.path, status: c.res.status, durationMs: Date.now() - started });
   });
 }

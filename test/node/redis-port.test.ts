@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ops } from "../../src/redis/commands";
-import { createRedisPort, RedisTimeoutError, type RedisTransport } from "../../src/redis/port";
+import { createRedisPort, RedisCircuitOpenError, RedisTimeoutError, type RedisTransport } from "../../src/redis/port";
 
 // Failure injection: a transport that never answers is something no real server does on demand.
 const silentTransport: RedisTransport = {
@@ -21,5 +21,43 @@ describe("Redis port", () => {
   it("rejects a reply of the wrong shape instead of passing it on", async () => {
     const liar: RedisTransport = { adapter: "ioredis", send: async () => [{ ok: true, value: ["not", "a", "string"] }], close: async () => {} };
     await expect(createRedisPort(liar, { timeoutMs: 50 }).run(ops.get("k"))).rejects.toThrow(/unexpected/);
+  });
+});
+
+describe("circuit breaker", () => {
+  it("opens after repeated failures, refuses without trying, then lets one probe close it", async () => {
+    let calls = 0;
+    let healthy = false;
+    const flaky: RedisTransport = {
+      adapter: "ioredis",
+      send: async (commands) => {
+        calls += 1;
+        if (!healthy) throw new Error("connection refused");
+        return commands.map(() => ({ ok: true, value: "PONG" }));
+      },
+      close: async () => {},
+    };
+    const redis = createRedisPort(flaky, { timeoutMs: 100, breaker: { failureThreshold: 3, openMs: 200 } });
+    for (let i = 0; i < 3; i++) await expect(redis.run(ops.ping())).rejects.toThrow("connection refused");
+    expect(calls).toBe(3);
+    await expect(redis.run(ops.ping())).rejects.toBeInstanceOf(RedisCircuitOpenError);
+    expect(calls).toBe(3); // refused without a round trip
+
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    await expect(redis.run(ops.ping())).rejects.toThrow("connection refused"); // the probe fails: open again
+    expect(calls).toBe(4);
+    await expect(redis.run(ops.ping())).rejects.toBeInstanceOf(RedisCircuitOpenError);
+
+    healthy = true;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(await redis.run(ops.ping())).toBe(true); // the probe succeeds: closed
+    expect(await redis.run(ops.ping())).toBe(true);
+    expect(calls).toBe(6);
+  });
+
+  it("does not count a command's error reply as a failure of Redis", async () => {
+    const answering: RedisTransport = { adapter: "ioredis", send: async (commands) => commands.map(() => ({ ok: false, error: new Error("WRONGTYPE") })), close: async () => {} };
+    const redis = createRedisPort(answering, { timeoutMs: 100, breaker: { failureThreshold: 1, openMs: 10_000 } });
+    for (let i = 0; i < 3; i++) await expect(redis.run(ops.get("k"))).rejects.toThrow("WRONGTYPE");
   });
 });
