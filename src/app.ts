@@ -13,6 +13,7 @@ import { rateLimit } from "./middleware/rate-limit";
 import { redisPrefetch } from "./middleware/redis-prefetch";
 import { authRoutes } from "./routes/auth";
 import { cacheAdminRoutes } from "./routes/cache-admin";
+import { dashboardRoutes } from "./routes/dashboard";
 import { healthRoutes } from "./routes/health";
 import { productRoutes } from "./routes/products";
 import { validationHook } from "./validation";
@@ -49,6 +50,7 @@ export function createApp(services: Services) {
   app.route("/", authRoutes());
   app.route("/", productRoutes());
   app.route("/", cacheAdminRoutes());
+  app.route("/", dashboardRoutes());
 
   app.doc31("/openapi.json", {
     openapi: "3.1.0",
