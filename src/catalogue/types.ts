@@ -1,6 +1,5 @@
-/** A product as the API shows it (and as the cache stores it). */
-export interface Product {
-  id: string;
+/** The writable fields. */
+export interface ProductInput {
   name: string;
   description: string;
   /** Currency units with at most two decimals; stored exactly as integer cents. */
@@ -9,21 +8,15 @@ export interface Product {
   category: string;
   images: string[];
   isActive: boolean;
+}
+
+/** A product as the API shows it (and as the cache stores it): the writable fields plus the read-only ones. */
+export interface Product extends ProductInput {
+  id: string;
   wishlistCount: number;
   version: number;
   createdAt: string;
   updatedAt: string;
-}
-
-/** The writable fields. */
-export interface ProductInput {
-  name: string;
-  description: string;
-  price: number;
-  stock: number;
-  category: string;
-  images: string[];
-  isActive: boolean;
 }
 
 export const SORTS = ["createdAt", "-createdAt", "price", "-price", "name", "-name"] as const;

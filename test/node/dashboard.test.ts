@@ -61,7 +61,7 @@ describe("the cache dashboard in headless Chromium", () => {
     await page.fill("#password", ADMIN_PASSWORD);
     await page.click("button[type=submit]");
     await page.locator("#board").waitFor({ state: "visible" });
-    await page.waitForFunction(() => document.body.dataset.loaded === "true");
+    await page.waitForFunction('document.body.dataset.loaded === "true"');
 
     const shown = async (name: string) => (await page.locator(`[data-metric="${name}"]`).textContent())?.trim() ?? "";
     const response = await fetch(`${base}/api/cache/metrics`, { headers: admin });

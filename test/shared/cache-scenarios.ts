@@ -1,16 +1,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import type { Product } from "../../src/catalogue/types";
 import type { ProductRepository } from "../../src/db/products";
 import { ops } from "../../src/redis/commands";
 import { json, sleep, type Harness, type Instance } from "./harness";
-
-interface Product {
-  id: string;
-  name: string;
-  stock: number;
-  version: number;
-  wishlistCount: number;
-  category: string;
-}
 
 const ADMIN_TOKEN = "cache-scenarios-admin-token";
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };

@@ -1,28 +1,7 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
+import type { Product, ProductPage as Page } from "../../src/catalogue/types";
 import { json, uniqueEmail, type Harness, type Send } from "./harness";
-
-interface Product {
-  id: string;
-  name: string;
-  description: string;
-  price: number;
-  stock: number;
-  category: string;
-  images: string[];
-  isActive: boolean;
-  wishlistCount: number;
-  version: number;
-  createdAt: string;
-  updatedAt: string;
-}
-interface Page {
-  products: Product[];
-  total: number;
-  page: number;
-  limit: number;
-  totalPages: number;
-}
 
 const ADMIN_TOKEN = "catalogue-scenarios-admin-token";
 const adminHeaders = { authorization: `Bearer ${ADMIN_TOKEN}` };

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import type { ConsistencyReport } from "../../src/cache/consistency";
 import { encodeEntry } from "../../src/cache/entry";
 import type { Product } from "../../src/catalogue/types";
 import { createProductRepository } from "../../src/db/products";
@@ -10,18 +11,7 @@ const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const data = async <T>(response: Response) => ((await response.json()) as { data: T }).data;
 const sample = (name: string) => ({ name, description: "A product the consistency run will look at.", price: 9.99, stock: 4, category: "consistency" });
 
-interface Report {
-  trigger: string;
-  scanned: number;
-  consistent: number;
-  stale: number;
-  orphaned: number;
-  corrupt: number;
-  repaired: number;
-  score: number;
-  errors: number;
-  complete: boolean;
-}
+type Report = ConsistencyReport;
 
 /** Consistency runs and cache operations through the front door; the same assertions run on Node and in workerd. */
 export function consistencyScenarios(harness: Harness) {
