@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import type { Credentials } from "./auth/credentials";
 import type { Principal } from "./auth/principal";
 import type { SessionStore } from "./auth/sessions";
+import type { CacheService } from "./cache/cache-service";
 import type { ConsistencyReport } from "./cache/consistency";
 import type { Metrics } from "./cache/metrics";
 import type { Catalogue } from "./catalogue/catalogue";
@@ -28,6 +29,7 @@ export interface Services {
   readonly sessions: SessionStore;
   readonly catalogue: Catalogue;
   readonly metrics: Metrics;
+  readonly cache: CacheService;
   readonly rateLimiter: RateLimiter;
   /** One exclusive consistency run (cache vs database), its report stored; 409 AppError while another runs. */
   readonly runConsistency: (trigger: ConsistencyReport["trigger"]) => Promise<ConsistencyReport>;

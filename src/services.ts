@@ -42,6 +42,7 @@ export function buildServices(options: {
   const products = withDatabaseErrors(wrapProducts(createProductRepository(db)), logger);
   const policies = cachePolicies(config);
   const metrics = createMetrics({ redis, keys, flushEveryMs: config.METRICS_FLUSH_MS });
+  const cache = createCacheService({ redis, keys, metrics, logger });
   return {
     config,
     runtime,
@@ -54,7 +55,7 @@ export function buildServices(options: {
     sessions: createSessionStore({ redis, keys, ttlSeconds: config.SESSION_TTL_S }),
     catalogue: createCatalogue({
       products,
-      cache: createCacheService({ redis, keys, metrics, logger }),
+      cache,
       redis,
       keys,
       metrics,
@@ -64,6 +65,7 @@ export function buildServices(options: {
     runConsistency: (trigger) =>
       runConsistencyCheck(trigger, { redis, keys, products, productPolicy: policies.product, logger, maxBatches: options.consistencyMaxBatches }),
     metrics,
+    cache,
     rateLimiter: createRateLimiter({
       keys,
       policies: {

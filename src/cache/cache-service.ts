@@ -38,6 +38,14 @@ export interface CacheReadOptions {
    * than this are outdated (lists: the current generation).
    */
   read?: () => Promise<{ raw: string | null; minVersion?: number }>;
+  /** Another key whose owed write-through makes this entry untrustworthy too (lists: the generation). */
+  dependsOn?: string;
+}
+
+/** A write-through for one key: the product's new state, a tombstone, or the generation bump. */
+export interface CacheChange {
+  key: string;
+  op: Op<unknown>;
 }
 
 export interface CacheService {
@@ -53,10 +61,21 @@ export interface CacheService {
    * write-through cannot leave the old value to be served.
    */
   pendingOp(key: string): Op<unknown>;
+  /**
+   * Applies the changes after a database commit, in one round trip. When Redis does not take
+   * them, they are owed: kept (the newest per key) and retried in the background until Redis
+   * takes them, and until then this instance reads those keys from the database.
+   */
+  writeThrough(changes: CacheChange[], background: Background): Promise<void>;
+  /** Retries owed write-throughs now, if there are any (called after each request). */
+  settleOwed(background: Background): void;
 }
 
 const LOCK_MS = 5_000;
 const PENDING_MS = 10_000;
+const SETTLE_FIRST_MS = 100;
+const SETTLE_MAX_MS = 250;
+const SETTLE_ROUND_MS = 2_000;
 const WAIT_MS = 2_000;
 const POLL_MIN_MS = 10;
 const POLL_MAX_MS = 30;
@@ -79,6 +98,39 @@ export function createCacheService(options: { redis: RedisPort; keys: RedisKeys;
   const { redis, keys, metrics, logger } = options;
   const flights = new Map<string, Promise<CacheResult<unknown>>>();
   const refreshes = new Set<string>();
+  /** Write-throughs Redis did not take, newest per key; bounded by the keys written during an outage. */
+  const owed = new Map<string, Op<unknown>>();
+  let settling: Promise<void> | undefined;
+
+  /** One attempt to hand Redis everything owed; entries replaced meanwhile stay owed. */
+  async function settleOnce(): Promise<boolean> {
+    const batch = [...owed];
+    if (batch.length === 0) return true;
+    try {
+      await redis.pipeline(batch.map(([, op]) => op));
+    } catch {
+      return false;
+    }
+    for (const [key, op] of batch) if (owed.get(key) === op) owed.delete(key);
+    logger.info("owed cache write-throughs applied", { keys: batch.length });
+    return owed.size === 0;
+  }
+
+  /**
+   * Retries with backoff for a while (a Worker's waitUntil is bounded, and nothing should
+   * outlive its request for long); every later request starts another round while anything
+   * is still owed.
+   */
+  function settleInBackground(background: Background) {
+    if (settling || owed.size === 0) return;
+    settling = (async () => {
+      const giveUpAt = Date.now() + SETTLE_ROUND_MS;
+      for (let delay = SETTLE_FIRST_MS; !(await settleOnce()) && Date.now() < giveUpAt; delay = Math.min(delay * 2, SETTLE_MAX_MS)) {
+        await sleep(delay);
+      }
+    })().finally(() => (settling = undefined));
+    background("owed cache write-throughs", settling);
+  }
 
   /** `byWriter`: a write-through after a commit, which may replace a write-in-progress marker. */
   const fillOp = (key: string, entry: CacheEntry<unknown>, ttlMs: number, byWriter: boolean) =>
@@ -189,6 +241,10 @@ export function createCacheService(options: { redis: RedisPort; keys: RedisKeys;
       } catch (error) {
         return bypass(load, error);
       }
+      if (owed.has(key) || (options.dependsOn !== undefined && owed.has(options.dependsOn))) {
+        // This instance committed a change Redis has not taken yet: the entry may be outdated.
+        return { value: (await load()).value, status: "BYPASS" };
+      }
       const entry = raw === null ? undefined : decodeEntry<T>(raw);
       if (entry?.kind === "pending") {
         // A write is in progress: what is cached may be outdated, so read the database.
@@ -223,6 +279,19 @@ export function createCacheService(options: { redis: RedisPort; keys: RedisKeys;
       const lifetime = policy.freshMs + policy.graceMs;
       return fillOp(key, { kind: "tombstone", version, freshUntil: Date.now() + lifetime }, lifetime, true);
     },
+
+    async writeThrough(changes, background) {
+      try {
+        await redis.pipeline(changes.map((change) => change.op));
+      } catch (error) {
+        metrics.count("errors");
+        logger.warn("cache write-through failed; owed until Redis takes it", { keys: changes.map((change) => change.key), error });
+        for (const change of changes) owed.set(change.key, change.op);
+        settleInBackground(background);
+      }
+    },
+
+    settleOwed: (background) => settleInBackground(background),
 
     pendingOp: (key) => ops.set(key, encodeEntry({ kind: "pending", version: 0, freshUntil: Date.now() + PENDING_MS }), { pxMs: PENDING_MS }),
   };

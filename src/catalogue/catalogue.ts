@@ -57,8 +57,6 @@ async function listKeyHash(query: ProductListQuery): Promise<string> {
   return toBase64Url(await sha256(JSON.stringify(normalised)));
 }
 
-const WRITE_THROUGH_RETRIES_MS = [100, 400, 1600];
-
 /** A cached list keeps its query, so the consistency run can re-run it and compare. */
 export interface CachedList {
   query: ProductListQuery;
@@ -87,30 +85,10 @@ export function createCatalogue(deps: CatalogueDependencies) {
     return { value: product ?? null, version: product?.version ?? 0 };
   };
 
-  /**
-   * After a commit: the new state goes to the cache with the generation bump, in one pipeline.
-   * If Redis fails, the write still stands (it is committed); the versioned fill makes a
-   * late retry safe, and the consistency run repairs what retries could not.
-   */
-  async function afterCommit(change: Op<unknown>, background: Background): Promise<void> {
-    const send = () => redis.pipeline([change, ops.incrby(keys.listGeneration)]);
-    try {
-      await send();
-    } catch (error) {
-      metrics.count("errors");
-      logger.warn("cache write-through failed; retrying in the background", { error });
-      background(
-        "cache write-through retry",
-        (async () => {
-          for (const delay of WRITE_THROUGH_RETRIES_MS) {
-            await new Promise((resolve) => setTimeout(resolve, delay));
-            if (await send().then(() => true, () => false)) return;
-          }
-          throw new Error("cache write-through failed after retries; the consistency run will repair it");
-        })(),
-      );
-    }
-  }
+  /** After a commit: the new state goes to the cache with the list generation bump, in one round trip. */
+  const afterCommit = (key: string, change: Op<unknown>, background: Background) =>
+    cache.writeThrough([{ key, op: change }, { key: keys.listGeneration, op: ops.incrby(keys.listGeneration) }], background);
+
   /** Before a change to an existing product: mark its entry (best effort; Redis down means readers bypass anyway). */
   const markPending = (id: string) =>
     redis.run(cache.pendingOp(keys.product(id))).catch((error: unknown) => {
@@ -118,7 +96,7 @@ export function createCatalogue(deps: CatalogueDependencies) {
       logger.warn("could not mark the product as being written", { error });
     });
   const writeThrough = (product: Product, background: Background) =>
-    afterCommit(cache.putOp(keys.product(product.id), product.version, product, policies.product), background);
+    afterCommit(keys.product(product.id), cache.putOp(keys.product(product.id), product.version, product, policies.product), background);
 
   return {
     async create(input: ProductInput, scope: ReadScope): Promise<Product> {
@@ -145,6 +123,7 @@ export function createCatalogue(deps: CatalogueDependencies) {
         async (): Promise<Loaded<CachedList>> => ({ value: { query, page: await loadPage(products, query) }, version: generation }),
         {
           background: scope.background,
+          dependsOn: keys.listGeneration,
           // The generation is read with the entry, before any database query: a list filled
           // from a query that a later write made outdated carries the older generation.
           read: async () => {
@@ -169,7 +148,7 @@ export function createCatalogue(deps: CatalogueDependencies) {
       await markPending(id);
       const deleted = (await products.delete(id)) ?? productNotFound();
       // The deletion is a change too: the tombstone outranks every fill of the last version.
-      await afterCommit(cache.tombstoneOp(keys.product(id), deleted.version + 1, policies.product), scope.background);
+      await afterCommit(keys.product(id), cache.tombstoneOp(keys.product(id), deleted.version + 1, policies.product), scope.background);
     },
 
     async toggleWishlist(userId: string, productId: string, scope: ReadScope): Promise<WishlistToggle> {

@@ -22,12 +22,12 @@ import { buildServices, prepareServices } from "../services";
 /** The committed drizzle-kit migrations; wrangler applies the same files to D1. */
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL("../../migrations", import.meta.url));
 
-function redisTransport(redis: Config["redis"]): RedisTransport {
+function redisTransport({ redis, REDIS_TIMEOUT_MS }: Config): RedisTransport {
   switch (redis.adapter) {
     case "ioredis":
       return createIoRedisTransport(redis.url);
     case "upstash":
-      return createUpstashTransport(redis);
+      return createUpstashTransport({ ...redis, timeoutMs: REDIS_TIMEOUT_MS });
     case "embedded":
       return createEmbeddedTransport();
   }
@@ -65,7 +65,7 @@ function openDatabase(config: Config) {
  */
 export async function createNodeServices(config: Config, extras: Pick<Parameters<typeof buildServices>[0], "wrapProducts" | "wrapRedis"> = {}) {
   const { client, db } = openDatabase(config);
-  const services = buildServices({ config, runtime: "node", db, redisTransport: redisTransport(config.redis), clientAddress: nodeClientAddress(config), ...extras });
+  const services = buildServices({ config, runtime: "node", db, redisTransport: redisTransport(config), clientAddress: nodeClientAddress(config), ...extras });
   const close = async () => {
     await services.redis.close().catch(() => {});
     client.close();

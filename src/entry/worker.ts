@@ -50,7 +50,7 @@ export function createWorkerServices(env: WorkerEnv, extras: Pick<Parameters<typ
     config,
     runtime: "workerd",
     db,
-    redisTransport: createUpstashTransport(config.redis),
+    redisTransport: createUpstashTransport({ ...config.redis, timeoutMs: config.REDIS_TIMEOUT_MS }),
     // Set by Cloudflare's edge for every request; a client cannot forge it there.
     clientAddress: (c) => c.req.header("cf-connecting-ip"),
     // A cron invocation may make about 1,000 subrequests; a batch costs four (SCAN, MGET, the

@@ -24,6 +24,7 @@ export function requestContext(services: Services) {
     const started = Date.now();
     await next();
     services.metrics.flushIfDue(c.var.background);
+    services.cache.settleOwed(c.var.background);
     // One access line per request (query strings are left out: they may carry search text).
     logger.info("request", { method: c.req.method, path: c.req.path, status: c.res.status, durationMs: Date.now() - started });
   });

@@ -7,11 +7,13 @@ export type RawReply = { ok: true; value: unknown } | { ok: false; error: Error 
 
 /**
  * What an adapter implements: send commands together (one round trip where the technology
- * allows it) and report each reply separately.
+ * allows it) and report each reply separately. `deadline` (epoch ms) is when the caller
+ * stops waiting: a transport must not send anything after it (a command delivered late,
+ * e.g. a write-through from before an outage replayed after it, could undo newer state).
  */
 export interface RedisTransport {
   readonly adapter: RedisAdapterName;
-  send(commands: readonly RedisCommand[]): Promise<RawReply[]>;
+  send(commands: readonly RedisCommand[], deadline: number): Promise<RawReply[]>;
   close(): Promise<void>;
 }
 
@@ -101,7 +103,7 @@ function withTimeout<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
  *          const [value, hits] = await redis.pipeline([ops.get(k), ops.incrby(counter)]);
  */
 export function createRedisPort(transport: RedisTransport, options: { timeoutMs: number; breaker?: BreakerOptions }): RedisPort {
-  const guarded = createBreaker(options.breaker ?? { failureThreshold: 5, openMs: 1_000 });
+  const guarded = createBreaker(options.breaker ?? { failureThreshold: 5, openMs: 500 });
 
   async function toWire(op: Op<unknown>): Promise<RedisCommand> {
     if (!op.script) return op.command;
@@ -109,12 +111,13 @@ export function createRedisPort(transport: RedisTransport, options: { timeoutMs:
   }
 
   /** Sends the ops as one batch and settles each: its decoded reply, or its error. */
-  async function sendSettled(batch: readonly Op<unknown>[]): Promise<RawReply[]> {
-    const replies = await transport.send(await Promise.all(batch.map(toWire)));
-    // Scripts the server has not cached yet (first use, restart, SCRIPT FLUSH) go again as EVAL.
+  async function sendSettled(batch: readonly Op<unknown>[], deadline: number): Promise<RawReply[]> {
+    const replies = await transport.send(await Promise.all(batch.map(toWire)), deadline);
+    // Scripts the server has not cached yet (first use, restart, SCRIPT FLUSH) go again as
+    // EVAL — unless the caller has already given up on them.
     const retry = batch.flatMap((op, index) => (op.script && isNoScript(replies[index]!) ? [index] : []));
-    if (retry.length > 0) {
-      const again = await transport.send(retry.map((index) => batch[index]!.command));
+    if (retry.length > 0 && Date.now() < deadline) {
+      const again = await transport.send(retry.map((index) => batch[index]!.command), deadline);
       retry.forEach((index, i) => (replies[index] = again[i]!));
     }
     return batch.map((op, index): RawReply => {
@@ -130,7 +133,7 @@ export function createRedisPort(transport: RedisTransport, options: { timeoutMs:
   }
 
   async function sendAll(batch: readonly Op<unknown>[]): Promise<unknown[]> {
-    const settled = await guarded(() => withTimeout(sendSettled(batch), options.timeoutMs));
+    const settled = await guarded(() => withTimeout(sendSettled(batch, Date.now() + options.timeoutMs), options.timeoutMs));
     return settled.map((reply) => {
       if (!reply.ok) throw reply.error;
       return reply.value;
@@ -159,7 +162,7 @@ export function createRedisPort(transport: RedisTransport, options: { timeoutMs:
           flushed = true;
           const sending = queued.splice(0);
           if (sending.length === 0) return;
-          guarded(() => withTimeout(sendSettled(sending.map((item) => item.op)), options.timeoutMs)).then(
+          guarded(() => withTimeout(sendSettled(sending.map((item) => item.op), Date.now() + options.timeoutMs), options.timeoutMs)).then(
             (replies) => sending.forEach((item, index) => {
               const reply = replies[index]!;
               if (reply.ok) item.resolve(reply.value);

@@ -19,9 +19,9 @@ function recording(inner: RedisTransport) {
   const sent: RedisCommand["name"][] = [];
   const transport: RedisTransport = {
     ...inner,
-    send: (commands) => {
+    send: (commands, deadline) => {
       sent.push(...commands.map((command) => command.name));
-      return inner.send(commands);
+      return inner.send(commands, deadline);
     },
   };
   return { transport, sent };

@@ -21,7 +21,7 @@ afterAll(() => rest.close());
 const adapters: Record<string, () => RedisTransport> = {
   embedded: () => createEmbeddedTransport(),
   ioredis: () => createIoRedisTransport(inject("redisUrl")),
-  upstash: () => createUpstashTransport({ url: rest.url, token: rest.token }),
+  upstash: () => createUpstashTransport({ url: rest.url, token: rest.token, timeoutMs: 5_000 }),
 };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -174,7 +174,7 @@ describe.each(Object.keys(adapters))("Redis port contract: %s", (name) => {
 
 describe("Upstash adapter round trips", () => {
   it("sends a pipeline as exactly one HTTP request", async () => {
-    const redis = createRedisPort(createUpstashTransport({ url: rest.url, token: rest.token }), { timeoutMs: 5_000 });
+    const redis = createRedisPort(createUpstashTransport({ url: rest.url, token: rest.token, timeoutMs: 5_000 }), { timeoutMs: 5_000 });
     const k = `rt-${crypto.randomUUID()}`;
     rest.resetRequests();
     await redis.pipeline([ops.set(k, "1"), ops.get(k), ops.incrby(`${k}:n`), ops.ping()]);

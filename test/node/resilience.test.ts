@@ -73,9 +73,9 @@ describe("a write whose cache write-through fails", () => {
     // Failure injection: Redis answers reads but the write-through pipeline (fill + generation bump) fails.
     const wrapRedis = (inner: RedisTransport): RedisTransport => ({
       ...inner,
-      send: async (commands) => {
+      send: async (commands, deadline) => {
         if (failWriteThrough && commands.some((command) => command.name === "incrby")) throw new Error("injected write-through failure");
-        return inner.send(commands);
+        return inner.send(commands, deadline);
       },
     });
     const app = await createTestApp({ ADMIN_TOKEN }, { wrapRedis });
@@ -88,9 +88,15 @@ describe("a write whose cache write-through fails", () => {
       for (let i = 0; i < 3; i++) {
         const read = await app.app.request(`/api/products/${product.id}`);
         expect(await data(read)).toMatchObject({ stock: 55, version: 2 });
-        expect(read.headers.get("x-cache")).toBe("MISS"); // from the database while the write is marked in progress
+        expect(read.headers.get("x-cache")).toBe("BYPASS"); // from the database while Redis owes this instance the write-through
       }
       failWriteThrough = false;
+      // The next request hands Redis what it is owed; then the cache serves the new value.
+      await app.app.request(`/api/products/${product.id}`);
+      await sleep(300);
+      const settled = await app.app.request(`/api/products/${product.id}`);
+      expect(settled.headers.get("x-cache")).toBe("HIT");
+      expect(await data(settled)).toMatchObject({ stock: 55, version: 2 });
       const report = await app.services.runConsistency("manual");
       expect(report).toMatchObject({ stale: 0, orphaned: 0, corrupt: 0, score: 100 });
     } finally {

@@ -105,9 +105,9 @@ export function rateLimitScenarios(harness: Harness) {
       let recording = false;
       const wrapRedis = (inner: RedisTransport): RedisTransport => ({
         ...inner,
-        send: (commands) => {
+        send: (commands, deadline) => {
           if (recording) sent.push(commands.map((command) => command.name));
-          return inner.send(commands);
+          return inner.send(commands, deadline);
         },
       });
       const app = await harness.instance({ ADMIN_TOKEN, METRICS_FLUSH_MS: "60000" }, { wrapRedis });

@@ -81,17 +81,20 @@ function enqueue(pipeline: UpstashPipeline, command: RedisCommand): void {
  * stored, the same as from the other adapters; the client's own retries are off because the
  * port bounds every call with its timeout and the caller decides what a failure means.
  */
-export function createUpstashTransport(options: { url: string; token: string }): RedisTransport {
+export function createUpstashTransport(options: { url: string; token: string; timeoutMs: number }): RedisTransport {
   const client = new Redis({
     url: options.url,
     token: options.token,
     automaticDeserialization: false,
     enableTelemetry: false,
     retry: false,
+    // Abort each HTTP request when the port stops waiting for it, so none lingers.
+    signal: () => AbortSignal.timeout(options.timeoutMs),
   });
   return {
     adapter: "upstash",
-    async send(commands: readonly RedisCommand[]): Promise<RawReply[]> {
+    async send(commands: readonly RedisCommand[], deadline: number): Promise<RawReply[]> {
+      if (Date.now() >= deadline) throw new Error("Redis deadline passed before sending");
       const pipeline = client.pipeline();
       for (const command of commands) enqueue(pipeline, command);
       const replies: { error?: string; result?: unknown }[] = await pipeline.exec({ keepErrors: true });
