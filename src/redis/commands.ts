@@ -111,9 +111,8 @@ export const ops = {
     const stringArgs = args.map(String);
     return { command: { name: "eval", source: source.source, keys, args: stringArgs }, decode, script: { source, keys, args: stringArgs } };
   },
-  /** Raw EVALSHA / EVAL for libraries that manage their own scripts (e.g. @upstash/ratelimit). */
+  /** Raw EVALSHA for libraries that manage their own scripts (@upstash/ratelimit); their EVAL goes through `script`. */
   evalsha: (sha: string, keys: string[], args: string[]) => op({ name: "evalsha", sha, keys, args }, passThrough),
-  eval: (source: string, keys: string[], args: string[]) => op({ name: "eval", source, keys, args }, passThrough),
 };
 
 /** Flat argument list in Redis wire order, for clients that take raw arguments (ioredis family). */

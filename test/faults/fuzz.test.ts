@@ -8,6 +8,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { json } from "../shared/harness";
 import { createTestApp } from "../support/node-app";
+import type { Product } from "../../src/catalogue/types";
 
 const RUNS = 10_000;
 const ADMIN_TOKEN = `fuzz-admin-${crypto.randomUUID()}`;
@@ -15,10 +16,6 @@ const ADMIN = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
 type App = Awaited<ReturnType<typeof createTestApp>>;
 
-interface Product {
-  id: string;
-  [field: string]: unknown;
-}
 interface Page {
   products: Product[];
   total: number;

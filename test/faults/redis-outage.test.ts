@@ -9,6 +9,7 @@ import { createProductRepository } from "../../src/db/products";
 import { json, sleep } from "../shared/harness";
 import { createTestApp } from "../support/node-app";
 import { startRedisServer, type RedisServerHandle } from "../support/redis-server";
+import type { Product } from "../../src/catalogue/types";
 
 const ADMIN = { authorization: "Bearer faults-admin" };
 const PRODUCTS = 10;
@@ -20,11 +21,6 @@ const START_AT_MS = 5_000;
 const RECOVERY_POLL_MS = 50;
 const RECOVERY_BOUND_MS = 2_000;
 
-interface Product {
-  id: string;
-  stock: number;
-  version: number;
-}
 
 type App = Awaited<ReturnType<typeof createTestApp>>;
 

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { json, sleep } from "../shared/harness";
 import { createTestApp } from "../support/node-app";
 import { startUpstashRestServer, type UpstashRestServerHandle } from "../support/upstash-rest-server";
+import type { Product } from "../../src/catalogue/types";
 
 const ADMIN = { authorization: "Bearer faults-admin" };
 const TIMEOUT_MS = 300;
@@ -17,13 +18,6 @@ const LATENCY_BOUND_MS = TIMEOUT_MS + 700;
 const RECOVERY_BOUND_MS = 2_000;
 const SEQUENTIAL = 20;
 
-interface Product {
-  id: string;
-  name: string;
-  stock: number;
-  version: number;
-  category: string;
-}
 interface Page {
   products: Product[];
   total: number;
