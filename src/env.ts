@@ -35,6 +35,8 @@ export interface Services {
   readonly runConsistency: (trigger: ConsistencyReport["trigger"]) => Promise<ConsistencyReport>;
   /** The client's network address as this runtime knows it (CF-Connecting-IP, the socket, a trusted proxy's X-Forwarded-For). */
   readonly clientAddress: (c: Context<AppEnv>) => string | undefined;
+  /** Short, stable hash of an identity (address, email) for use in Redis keys. */
+  readonly hashIdentity: (value: string) => Promise<string>;
 }
 
 /** Redis reads started together by redisPrefetch(), awaited by whoever needs each. */

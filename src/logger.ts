@@ -6,6 +6,8 @@ export interface Logger {
   info(message: string, fields?: LogFields): void;
   warn(message: string, fields?: LogFields): void;
   error(message: string, fields?: LogFields): void;
+  /** Whether lines of `level` are written (to skip building fields that would be dropped). */
+  enabled(level: LogLevel): boolean;
   /** A logger whose lines all carry `fields` (e.g. the request id). */
   child(fields: LogFields): Logger;
 }
@@ -32,22 +34,44 @@ function serialise(value: unknown, depth = 0): unknown {
 
 /**
  * One JSON object per line on stdout (Workers Logs and any Node log shipper read it).
+ * A child costs one small object (request loggers are made per request); fields are merged
+ * only when a line is actually written.
  * @example const logger = createLogger({ level: "info" }); logger.child({ requestId }).warn("slow", { ms: 120 });
  */
 export function createLogger(options: { level: LogLevel; fields?: LogFields; write?: (line: string) => void }): Logger {
-  const write = options.write ?? ((line: string) => console.log(line));
-  const base = options.fields ?? {};
-  const emit = (level: LogLevel, message: string, fields: LogFields = {}) => {
-    if (severity[level] < severity[options.level]) return;
-    const record: LogFields = { time: new Date().toISOString(), level, message: serialise(message), ...base };
+  return new JsonLogger(severity[options.level], options.write ?? ((line: string) => console.log(line)), options.fields ?? {});
+}
+
+class JsonLogger implements Logger {
+  constructor(
+    private readonly minimum: number,
+    private readonly write: (line: string) => void,
+    private readonly fields: LogFields,
+  ) {}
+
+  enabled(level: LogLevel): boolean {
+    return severity[level] >= this.minimum;
+  }
+  debug(message: string, fields?: LogFields) {
+    this.emit("debug", message, fields);
+  }
+  info(message: string, fields?: LogFields) {
+    this.emit("info", message, fields);
+  }
+  warn(message: string, fields?: LogFields) {
+    this.emit("warn", message, fields);
+  }
+  error(message: string, fields?: LogFields) {
+    this.emit("error", message, fields);
+  }
+  child(fields: LogFields): Logger {
+    return new JsonLogger(this.minimum, this.write, { ...this.fields, ...fields });
+  }
+
+  private emit(level: LogLevel, message: string, fields: LogFields = {}) {
+    if (!this.enabled(level)) return;
+    const record: LogFields = { time: new Date().toISOString(), level, message: serialise(message), ...this.fields };
     for (const [key, value] of Object.entries(fields)) record[key] = SECRET_FIELD.test(key) ? REDACTED : serialise(value);
-    write(JSON.stringify(record));
-  };
-  return {
-    debug: (message, fields) => emit("debug", message, fields),
-    info: (message, fields) => emit("info", message, fields),
-    warn: (message, fields) => emit("warn", message, fields),
-    error: (message, fields) => emit("error", message, fields),
-    child: (fields) => createLogger({ ...options, write, fields: { ...base, ...fields } }),
-  };
+    this.write(JSON.stringify(record));
+  }
 }

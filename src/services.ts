@@ -1,6 +1,7 @@
 import type { Config } from "./config";
 import type { AppDatabase } from "./db/database";
 import { ensureAdminAccount } from "./auth/admin-account";
+import { createIdentityHasher } from "./auth/identity-hash";
 import { createSessionStore } from "./auth/sessions";
 import { createCacheService, type CachePolicy } from "./cache/cache-service";
 import { runConsistencyCheck } from "./cache/consistency";
@@ -74,6 +75,7 @@ export function buildServices(options: {
       },
     }),
     clientAddress,
+    hashIdentity: createIdentityHasher(10_000),
   };
 }
 

@@ -6,7 +6,7 @@ export const SESSION_COOKIE = "sid";
 
 /** Secure on https (as the client sees it: X-Forwarded-Proto counts behind a trusted proxy) or when COOKIE_SECURE=true. */
 function isSecure(c: Context<AppEnv>): boolean {
-  const { COOKIE_SECURE, TRUST_PROXY } = c.var.services.config;
+  const { COOKIE_SECURE, TRUST_PROXY } = c.get("services").config;
   const forwardedProto = TRUST_PROXY ? c.req.header("x-forwarded-proto")?.split(",")[0]?.trim() : undefined;
   return COOKIE_SECURE || (forwardedProto ?? new URL(c.req.url).protocol.replace(":", "")) === "https";
 }
@@ -18,7 +18,7 @@ export function setSessionCookie(c: Context<AppEnv>, token: string): void {
     sameSite: "Lax",
     path: "/",
     secure: isSecure(c),
-    maxAge: c.var.services.config.SESSION_TTL_S,
+    maxAge: c.get("services").config.SESSION_TTL_S,
   });
 }
 

@@ -24,5 +24,5 @@ export async function readCredentials(c: Context<AppEnv>): Promise<Credentials |
   const token = bearer ?? getCookie(c, SESSION_COOKIE);
   if (token === undefined) return null;
   const via = bearer !== undefined ? "bearer" : "cookie";
-  return { token, via, operator: via === "bearer" && (await isAdminToken(token, c.var.services.config.ADMIN_TOKEN)) };
+  return { token, via, operator: via === "bearer" && (await isAdminToken(token, c.get("services").config.ADMIN_TOKEN)) };
 }

@@ -1,5 +1,4 @@
 import { createMiddleware } from "hono/factory";
-import { sha256, toBase64Url } from "../auth/encoding";
 import type { AppEnv } from "../env";
 import { applyRateLimit, rateLimitUnavailable } from "../ratelimit/headers";
 import { clientIdentity } from "./redis-prefetch";
@@ -12,17 +11,17 @@ import { clientIdentity } from "./redis-prefetch";
  */
 export function authRateLimit(options: { perEmail: boolean }) {
   return createMiddleware<AppEnv>(async (c, next) => {
-    const { rateLimiter, redis } = c.var.services;
+    const { rateLimiter, redis } = c.get("services");
     const identities = [await clientIdentity(c, null)];
     if (options.perEmail) {
       const email = await c.req.raw
         .clone()
         .json()
         .then((body: unknown) => (body as { email?: unknown } | null)?.email, () => undefined);
-      if (typeof email === "string") identities.push(`email:${toBase64Url((await sha256(email.trim().toLowerCase())).slice(0, 16))}`);
+      if (typeof email === "string") identities.push(`email:${await c.get("services").hashIdentity(email.trim().toLowerCase())}`);
     }
     for (const identity of identities) {
-      const decision = await rateLimiter.check(redis, "auth", identity, c.var.background).catch((error: unknown) => error as Error);
+      const decision = await rateLimiter.check(redis, "auth", identity, c.get("background")).catch((error: unknown) => error as Error);
       if (decision instanceof Error) rateLimitUnavailable(c, rateLimiter.policies.auth, decision);
       else applyRateLimit(c, decision);
     }

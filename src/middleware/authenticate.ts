@@ -15,14 +15,14 @@ export function authenticate() {
   return createMiddleware<AppEnv>(async (c, next) => {
     c.set("principal", null);
     c.set("sessionsUnavailable", false);
-    const { credentials, session: prefetched } = c.var.prefetch;
+    const { credentials, session: prefetched } = c.get("prefetch");
     if (credentials === null) return next();
     if (credentials.operator) {
       c.set("principal", { kind: "operator" });
       return next();
     }
 
-    const { sessions } = c.var.services;
+    const { sessions } = c.get("services");
     let principal: Principal | null = null;
     try {
       const session = await sessions.find(credentials.token, prefetched);
@@ -31,13 +31,13 @@ export function authenticate() {
         principal = { kind: "user", user, session, token: credentials.token, via: credentials.via };
       }
     } catch (error) {
-      c.var.logger.warn("session lookup failed", { error });
+      c.get("logger").warn("session lookup failed", { error });
       c.set("sessionsUnavailable", true);
     }
     c.set("principal", principal);
 
     if (principal?.kind === "user" && sessions.isDueForTouch(principal.session)) {
-      c.var.background("session touch", sessions.touch(principal.session));
+      c.get("background")("session touch", sessions.touch(principal.session));
       if (principal.via === "cookie") setSessionCookie(c, credentials.token);
     }
     await next();

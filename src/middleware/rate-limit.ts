@@ -10,8 +10,8 @@ import { applyRateLimit, rateLimitUnavailable } from "../ratelimit/headers";
 export function rateLimit() {
   return createMiddleware<AppEnv>(async (c, next) => {
     c.set("rateLimits", []);
-    const decision = await c.var.prefetch.rateLimit.catch((error: unknown) => error as Error);
-    if (decision instanceof Error) rateLimitUnavailable(c, c.var.services.rateLimiter.policies.default, decision);
+    const decision = await c.get("prefetch").rateLimit.catch((error: unknown) => error as Error);
+    if (decision instanceof Error) rateLimitUnavailable(c, c.get("services").rateLimiter.policies.default, decision);
     else applyRateLimit(c, decision);
     await next();
   });

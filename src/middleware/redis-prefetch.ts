@@ -1,7 +1,6 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { readCredentials } from "../auth/credentials";
-import { sha256, toBase64Url } from "../auth/encoding";
 import { claimedUserId } from "../auth/sessions";
 import type { AppEnv } from "../env";
 import { ops } from "../redis/commands";
@@ -15,27 +14,27 @@ export async function clientIdentity(c: Context<AppEnv>, token: { token: string;
   const userId = token && claimedUserId(token.token);
   if (userId) return `user:${userId}`;
   // Hashed: no addresses (personal data) in Redis keys.
-  const address = c.var.services.clientAddress(c) ?? "unknown";
-  return `ip:${toBase64Url((await sha256(address)).slice(0, 16))}`;
+  const { clientAddress, hashIdentity } = c.get("services");
+  return `ip:${await hashIdentity(clientAddress(c) ?? "unknown")}`;
 }
 
 /**
  * The hot path's single round trip: every Redis read this request needs that is known up
  * front — the `default` rate-limit check, the session (when a token is presented) and, for
  * GET /api/products/:id, the cached product — leaves in one pipeline. Later middleware and
- * the route await their part (`c.var.prefetch`); each handles its own failure.
+ * the route await their part (`c.get("prefetch")`); each handles its own failure.
  * @example app.use("/api/*", redisPrefetch(), rateLimit(), authenticate());
  */
 export function redisPrefetch() {
   return createMiddleware<AppEnv>(async (c, next) => {
-    const { redis, sessions, rateLimiter, keys } = c.var.services;
+    const { redis, sessions, rateLimiter, keys } = c.get("services");
     const credentials = await readCredentials(c);
     const identity = await clientIdentity(c, credentials);
     const sessionKey = credentials && !credentials.operator ? await sessions.keyFor(credentials.token) : undefined;
     const productId = c.req.method === "GET" ? PRODUCT_PATH.exec(c.req.path)?.[1] : undefined;
 
     const batch = redis.batch();
-    const rateLimit = rateLimiter.check(batch, "default", identity, c.var.background);
+    const rateLimit = rateLimiter.check(batch, "default", identity, c.get("background"));
     const session = sessionKey ? batch.run(ops.get(sessionKey)) : undefined;
     const product = productId ? { key: keys.product(productId), raw: batch.run(ops.get(keys.product(productId))) } : undefined;
     batch.flush();

@@ -6,26 +6,25 @@ import type { AppEnv, Services } from "../env";
  * Puts the services, a request-scoped logger (every line carries the request id) and a
  * `background` runner on the context. Background work goes to `waitUntil` on Workers; on
  * Node it runs un-awaited, and on both its failure is logged, never unhandled.
- * @example app.use(requestContext(services)); // then c.var.background("metrics", promise)
+ * @example app.use(requestContext(services)); // then c.get("background")("metrics", promise)
  */
 export function requestContext(services: Services) {
   return createMiddleware<AppEnv>(async (c, next) => {
     const logger = services.logger.child({ requestId: c.get("requestId") });
-    let waitUntil: ((work: Promise<unknown>) => void) | undefined;
-    try {
-      const executionCtx = c.executionCtx;
-      waitUntil = (work) => executionCtx.waitUntil(work);
-    } catch {
-      // Node: there is no execution context; the process outlives the response anyway.
-    }
+    // Workers hand every request an execution context; on Node there is none (asking for it
+    // throws, which costs) and the process outlives the response anyway.
+    const executionCtx = services.runtime === "workerd" ? c.executionCtx : undefined;
+    const background = backgroundRunner(logger, executionCtx && ((work) => executionCtx.waitUntil(work)));
     c.set("services", services);
     c.set("logger", logger);
-    c.set("background", backgroundRunner(logger, waitUntil));
+    c.set("background", background);
     const started = Date.now();
     await next();
-    services.metrics.flushIfDue(c.var.background);
-    services.cache.settleOwed(c.var.background);
+    services.metrics.flushIfDue(background);
+    services.cache.settleOwed(background);
     // One access line per request (query strings are left out: they may carry search text).
-    logger.info("request", { method: c.req.method, path: c.req.path, status: c.res.status, durationMs: Date.now() - started });
+    if (logger.enabled("info")) {
+      logger.info("request", { method: c.req.method, path: c.req.path, status: c.res.status, durationMs: Date.now() - started });
+    }
   });
 }

@@ -9,7 +9,7 @@ const secondsUntil = (epochMs: number) => Math.max(0, Math.ceil((epochMs - Date.
  * Sets the rate-limit headers for every policy the request was checked against
  * (draft-ietf-httpapi-ratelimit-headers: `RateLimit-Policy`, `RateLimit`) and the classic
  * `X-RateLimit-*` trio for the tightest of them; a blocked request becomes 429 with
- * `Retry-After`. Decisions accumulate in `c.var.rateLimits` (default, then auth).
+ * `Retry-After`. Decisions accumulate in `c.get("rateLimits")` (default, then auth).
  */
 export function applyRateLimit(c: Context<AppEnv>, decision: RateLimitDecision): void {
   const decisions = [...c.get("rateLimits"), decision];
@@ -21,7 +21,7 @@ export function applyRateLimit(c: Context<AppEnv>, decision: RateLimitDecision):
   c.header("X-RateLimit-Remaining", String(tightest.remaining));
   c.header("X-RateLimit-Reset", String(Math.ceil(tightest.reset / 1000)));
 
-  const { metrics } = c.var.services;
+  const { metrics } = c.get("services");
   metrics.count(decision.success ? "rateLimitAllowed" : "rateLimitBlocked");
   if (!decision.success) {
     c.header("Retry-After", String(Math.max(1, secondsUntil(decision.reset))));
@@ -36,9 +36,9 @@ export function applyRateLimit(c: Context<AppEnv>, decision: RateLimitDecision):
 export function rateLimitUnavailable(c: Context<AppEnv>, policy: RateLimitPolicy, error: unknown): void {
   c.header("RateLimit-Policy", `"${policy.name}";q=${policy.limit};w=${policy.windowSeconds}`);
   c.header("X-RateLimit-Limit", String(policy.limit));
-  if (c.var.services.config.RATE_LIMIT_FAIL_MODE === "closed") {
+  if (c.get("services").config.RATE_LIMIT_FAIL_MODE === "closed") {
     throw new AppError(503, "RATE_LIMIT_UNAVAILABLE", "Rate limiting is unavailable; try again shortly", undefined, error);
   }
-  c.var.logger.warn("rate limit check failed; admitting (fail-open)", { policy: policy.name, error });
+  c.get("logger").warn("rate limit check failed; admitting (fail-open)", { policy: policy.name, error });
   c.header("X-RateLimit-Bypass", "redis-unavailable");
 }

@@ -116,7 +116,7 @@ export function authRoutes() {
 
   app.openapi(register, async (c) => {
     const { email, password } = c.req.valid("json");
-    const { users, sessions } = c.var.services;
+    const { users, sessions } = c.get("services");
     const user = await users.create({ email, passwordHash: await hashPassword(password), roles: ["user"] });
     if (!user) throw new AppError(409, "EMAIL_TAKEN", "An account with this email already exists");
     const created = await sessions.create(user).catch(async (error: unknown) => {
@@ -130,7 +130,7 @@ export function authRoutes() {
 
   app.openapi(login, async (c) => {
     const { email, password } = c.req.valid("json");
-    const { users, sessions } = c.var.services;
+    const { users, sessions } = c.get("services");
     const user = await users.findByEmail(email);
     // Unknown emails cost a full hash check too, so timing does not reveal which emails exist.
     const valid = await verifyPassword(password, user?.passwordHash ?? UNKNOWN_USER_HASH);
@@ -139,7 +139,7 @@ export function authRoutes() {
     const created = await sessions.create(user).catch(sessionsUnavailable);
     // No fixation: the session this client held before is ended, not left usable.
     if (previous?.kind === "user") {
-      await sessions.revoke(previous.session).catch((error: unknown) => c.var.logger.warn("could not end the previous session", { error }));
+      await sessions.revoke(previous.session).catch((error: unknown) => c.get("logger").warn("could not end the previous session", { error }));
     }
     setSessionCookie(c, created.token);
     return c.json({ status: "success" as const, data: { user: publicUser(user), token: created.token } }, 200);
@@ -147,7 +147,7 @@ export function authRoutes() {
 
   app.openapi(logout, async (c) => {
     const principal = c.get("principal");
-    if (principal?.kind === "user") await c.var.services.sessions.revoke(principal.session).catch(sessionsUnavailable);
+    if (principal?.kind === "user") await c.get("services").sessions.revoke(principal.session).catch(sessionsUnavailable);
     else if (c.get("sessionsUnavailable")) sessionsUnavailable(new Error("session lookup failed"));
     clearSessionCookie(c);
     return c.body(null, 204);
@@ -155,14 +155,14 @@ export function authRoutes() {
 
   app.openapi(logoutAll, async (c) => {
     const { user } = userPrincipal(c.get("principal"));
-    await c.var.services.sessions.revokeAll(user.id).catch(sessionsUnavailable);
+    await c.get("services").sessions.revokeAll(user.id).catch(sessionsUnavailable);
     clearSessionCookie(c);
     return c.body(null, 204);
   });
 
   app.openapi(me, async (c) => {
     const { session } = userPrincipal(c.get("principal"));
-    const user = await c.var.services.users.findById(session.userId);
+    const user = await c.get("services").users.findById(session.userId);
     if (!user) throw new AppError(401, "UNAUTHORIZED", "This account no longer exists");
     const { createdAt, lastAccessedAt, expiresAt } = session;
     return c.json({ status: "success" as const, data: { user: publicUser(user), session: { createdAt, lastAccessedAt, expiresAt } } }, 200);

@@ -90,7 +90,7 @@ export function cacheAdminRoutes() {
   const app = new OpenAPIHono<AppEnv>();
 
   app.openapi(metricsRoute, async (c) => {
-    const { metrics, redis, keys } = c.var.services;
+    const { metrics, redis, keys } = c.get("services");
     const [totals, { latest }] = await Promise.all([metrics.totals(), readConsistencyReports(redis, keys)]).catch(redisUnavailable);
     const lookups = totals.hits + totals.stale + totals.coalesced + totals.misses;
     const served = totals.hits + totals.stale + totals.coalesced;
@@ -116,17 +116,17 @@ export function cacheAdminRoutes() {
   });
 
   app.openapi(reportsRoute, async (c) => {
-    const { redis, keys } = c.var.services;
+    const { redis, keys } = c.get("services");
     return c.json({ status: "success" as const, data: await readConsistencyReports(redis, keys).catch(redisUnavailable) }, 200);
   });
 
   app.openapi(runRoute, async (c) => {
-    const report = await c.var.services.runConsistency("manual").catch((error: unknown) => (error instanceof AppError ? Promise.reject(error) : redisUnavailable(error)));
+    const report = await c.get("services").runConsistency("manual").catch((error: unknown) => (error instanceof AppError ? Promise.reject(error) : redisUnavailable(error)));
     return c.json({ status: "success" as const, data: report }, 200);
   });
 
   app.openapi(flushRoute, async (c) => {
-    const { redis, keys } = c.var.services;
+    const { redis, keys } = c.get("services");
     return c.json({ status: "success" as const, data: { deleted: await flushCache(redis, keys).catch(redisUnavailable) } }, 200);
   });
 

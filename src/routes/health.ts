@@ -47,7 +47,7 @@ async function probe(check: () => Promise<unknown>) {
 
 export function healthRoutes() {
   return new OpenAPIHono<AppEnv>().openapi(route, async (c) => {
-    const { db, redis, runtime, version } = c.var.services;
+    const { db, redis, runtime, version } = c.get("services");
     const [database, redisStatus] = await Promise.all([
       probe(() => pingDatabase(db)),
       probe(() => redis.run(ops.ping())),

@@ -136,50 +136,50 @@ const myWishlist = createRoute({
 
 export function productRoutes() {
   const app = new OpenAPIHono<AppEnv>();
-  const scope = (c: Context<AppEnv>) => ({ background: c.var.background, prefetchedProduct: c.var.prefetch.product?.raw });
+  const scope = (c: Context<AppEnv>) => ({ background: c.get("background"), prefetchedProduct: c.get("prefetch").product?.raw });
 
   app.openapi(listProducts, async (c) => {
-    const { data, cache } = await c.var.services.catalogue.list(c.req.valid("query"), scope(c));
+    const { data, cache } = await c.get("services").catalogue.list(c.req.valid("query"), scope(c));
     c.header("X-Cache", cache);
     return c.json({ status: "success" as const, data }, 200);
   });
 
   app.openapi(getProduct, async (c) => {
-    const { data, cache } = await c.var.services.catalogue.get(c.req.valid("param").id, scope(c));
+    const { data, cache } = await c.get("services").catalogue.get(c.req.valid("param").id, scope(c));
     c.header("X-Cache", cache);
     return c.json({ status: "success" as const, data }, 200);
   });
 
   app.openapi(createProduct, async (c) => {
-    const product = await c.var.services.catalogue.create(c.req.valid("json"), scope(c));
+    const product = await c.get("services").catalogue.create(c.req.valid("json"), scope(c));
     c.header("Location", `/api/products/${product.id}`);
     return c.json({ status: "success" as const, data: product }, 201);
   });
 
   app.openapi(patchProduct, async (c) => {
-    const product = await c.var.services.catalogue.update(c.req.valid("param").id, c.req.valid("json"), scope(c));
+    const product = await c.get("services").catalogue.update(c.req.valid("param").id, c.req.valid("json"), scope(c));
     return c.json({ status: "success" as const, data: product }, 200);
   });
 
   app.openapi(replaceProduct, async (c) => {
-    const product = await c.var.services.catalogue.update(c.req.valid("param").id, c.req.valid("json"), scope(c));
+    const product = await c.get("services").catalogue.update(c.req.valid("param").id, c.req.valid("json"), scope(c));
     return c.json({ status: "success" as const, data: product }, 200);
   });
 
   app.openapi(deleteProduct, async (c) => {
-    await c.var.services.catalogue.remove(c.req.valid("param").id, scope(c));
+    await c.get("services").catalogue.remove(c.req.valid("param").id, scope(c));
     return c.body(null, 204);
   });
 
   app.openapi(toggleWishlist, async (c) => {
     const { user } = userPrincipal(c.get("principal"));
-    const result = await c.var.services.catalogue.toggleWishlist(user.id, c.req.valid("param").id, scope(c));
+    const result = await c.get("services").catalogue.toggleWishlist(user.id, c.req.valid("param").id, scope(c));
     return c.json({ status: "success" as const, data: result }, 200);
   });
 
   app.openapi(myWishlist, async (c) => {
     const { user } = userPrincipal(c.get("principal"));
-    return c.json({ status: "success" as const, data: await c.var.services.catalogue.wishlist(user.id) }, 200);
+    return c.json({ status: "success" as const, data: await c.get("services").catalogue.wishlist(user.id) }, 200);
   });
 
   return app;
