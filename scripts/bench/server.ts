@@ -26,6 +26,7 @@ import { createRedisPort } from "../../src/redis/port";
 import { clockTicksPerSecond } from "./measure";
 import type { ChildMessage, ChildSpec, ChildStats, ConsistencyResult, ParentMessage, RedisCounters } from "./protocol";
 import { countingTransport, newCounters, newDatabaseProbe, probedRepository, productCacheDisabled, type DatabaseProbe } from "./wrappers";
+import { bulkProductRows } from "../../test/support/bulk-products";
 
 const spec = JSON.parse(process.env.BENCH_CHILD ?? "null") as ChildSpec | null;
 if (!spec) throw new Error("scripts/bench/server.ts is started by scripts/bench.ts (BENCH_CHILD is missing)");
@@ -174,25 +175,7 @@ async function runConsistencyJob(s: Extract<ChildSpec, { mode: "consistency" }>)
     let insertMs = 0;
     let fillMs = 0;
     for (let start = 0; start < s.total; start += s.chunk) {
-      const rows = Array.from({ length: Math.min(s.chunk, s.total - start) }, (_, i) => {
-        const n = start + i;
-        const name = `Bench Product ${n}`;
-        const description = `Generated product number ${n} for the consistency benchmark.`;
-        return {
-          id: crypto.randomUUID(),
-          name,
-          description,
-          priceCents: 100 + n,
-          stock: n % 50,
-          category: "Bench",
-          categoryKey: "bench",
-          searchText: `${name}\n${description}`.toLowerCase(),
-          images: [],
-          isActive: true,
-          createdAt: new Date(now - n),
-          updatedAt: new Date(now - n),
-        };
-      });
+      const rows = bulkProductRows({ start, count: Math.min(s.chunk, s.total - start), now, label: "Bench" });
       let t = performance.now();
       await db.insert(productsTable).values(rows);
       insertMs += performance.now() - t;

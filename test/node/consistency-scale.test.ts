@@ -3,6 +3,7 @@ import { encodeEntry } from "../../src/cache/entry";
 import { createProductRepository, type ProductRepository } from "../../src/db/products";
 import { products as productsTable } from "../../src/db/schema";
 import { ops } from "../../src/redis/commands";
+import { bulkProductRows } from "../support/bulk-products";
 import { createTestApp } from "../support/node-app";
 
 const TOTAL = 20_000;
@@ -23,25 +24,7 @@ describe("a consistency run over 20,000 cached products (Node, redis-server, lib
     const { db, redis, keys } = app.services;
     const now = Date.now();
     for (let start = 0; start < TOTAL; start += CHUNK) {
-      const rows = Array.from({ length: CHUNK }, (_, i) => {
-        const n = start + i;
-        const name = `Scale Product ${n}`;
-        const description = `Generated product number ${n} for the consistency run.`;
-        return {
-          id: crypto.randomUUID(),
-          name,
-          description,
-          priceCents: 100 + n,
-          stock: n % 50,
-          category: "Scale",
-          categoryKey: "scale",
-          searchText: `${name}\n${description}`.toLowerCase(),
-          images: [],
-          isActive: true,
-          createdAt: new Date(now - n),
-          updatedAt: new Date(now - n),
-        };
-      });
+      const rows = bulkProductRows({ start, count: CHUNK, now, label: "Scale" });
       await db.insert(productsTable).values(rows);
       const loaded = await createProductRepository(db).findByIds(rows.map((row) => row.id));
       await redis.pipeline(loaded.map((product) => ops.set(keys.product(product.id), encodeEntry({ kind: "entry", version: product.version, freshUntil: now + 3_600_000, value: product }), { pxMs: 3_600_000 })));
