@@ -43,12 +43,13 @@ start_local_server_unless_given() {
   local port; port=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
   local data; data=$(mktemp -d)
   ADMIN_TOKEN="${ADMIN_TOKEN:-verify-admin-token}"
-  (cd "$root" && PORT="$port" DATABASE_URL="file:$data/verify.db" ADMIN_TOKEN="$ADMIN_TOKEN" \
+  # exec: the background job's pid is the server's own, so the trap stops the server itself.
+  (cd "$root" && exec env PORT="$port" DATABASE_URL="file:$data/verify.db" ADMIN_TOKEN="$ADMIN_TOKEN" \
     RATE_LIMIT_MAX="${RATE_LIMIT_MAX:-40}" RATE_LIMIT_WINDOW_S="${RATE_LIMIT_WINDOW_S:-60}" LOG_LEVEL=error \
-    setsid node --import tsx src/entry/node.ts >"$data/server.log" 2>&1) &
+    node --import tsx src/entry/node.ts >"$data/server.log" 2>&1) &
   SERVER_PID=$!
   BASE_URL="http://127.0.0.1:$port"
-  trap 'kill -- -"$SERVER_PID" 2>/dev/null || kill "$SERVER_PID" 2>/dev/null' EXIT
+  trap 'kill "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null' EXIT
   for _ in $(seq 1 100); do curl -s -o /dev/null "$BASE_URL/health" && return; sleep 0.2; done
   echo "could not start a local server (see $data/server.log)" >&2
   exit 2
