@@ -323,6 +323,13 @@ export function renderReport(report: BenchReport): string {
   const perRequest = (p: Profile | undefined, centre: string) =>
     p && p.summary.busyUs > 0 ? ((p.summary.centres.find(([g]) => g === centre)?.[1] ?? 0) / p.summary.busyUs) * busy(p) : 0;
   const perRequestOf = (p: Profile | undefined, us: number) => (p && p.summary.busyUs > 0 ? (us / p.summary.busyUs) * busy(p) : 0);
+  /** A profile's top self-time functions, per request and as a share of its busy time. */
+  const topFunctionsTable = (p: Profile | undefined, limit: number) =>
+    table(
+      ["function", "µs / request", "share of busy time"],
+      (p?.summary.functions ?? []).slice(0, limit).map(([name, us]) => [`\`${name}\``, fmt(perRequestOf(p, us), 2), pct(p ? us / p.summary.busyUs : 0)]),
+      ["l", "r", "r"],
+    );
   const centres = [...new Set(report.profiles.flatMap((p) => p.summary.centres.map(([g]) => g)))];
   const explain = new Map(COST_CENTRES.map((c) => [c.label, c.explain]));
   const fixes = new Map(COST_CENTRES.map((c) => [c.label, c.fix]));
@@ -401,19 +408,11 @@ export function renderReport(report: BenchReport): string {
     "",
     "Top self-time functions of the full-stack profile (µs per request; `module:line` as loaded, i.e. tsx's transpiled output for src/):",
     "",
-    table(
-      ["function", "µs / request", "share of busy time"],
-      (pCached?.summary.functions ?? []).slice(0, 25).map(([name, us]) => [`\`${name}\``, fmt(perRequestOf(pCached, us), 2), pct(us / pCached!.summary.busyUs)]),
-      ["l", "r", "r"],
-    ),
+    topFunctionsTable(pCached, 25),
     "",
     "Top self-time functions of the baseline profile, for comparison:",
     "",
-    table(
-      ["function", "µs / request", "share of busy time"],
-      (pBase?.summary.functions ?? []).slice(0, 10).map(([name, us]) => [`\`${name}\``, fmt(perRequestOf(pBase, us), 2), pct(us / pBase!.summary.busyUs)]),
-      ["l", "r", "r"],
-    ),
+    topFunctionsTable(pBase, 10),
     "",
   );
 

@@ -74,6 +74,24 @@ const closeServer = (server: ReturnType<typeof serve> | undefined) =>
     if ("closeAllConnections" in server) server.closeAllConnections();
   });
 
+/** Serves `fetch` on loopback, tells the orchestrator it is ready, and stops the server before `release` on close. */
+async function serveAndReport(
+  fetch: (request: Request) => Response | Promise<Response>,
+  running: Omit<Running, "server" | "close">,
+  release: () => Promise<unknown>,
+): Promise<Running> {
+  const { server, port } = await listen(fetch);
+  send({ type: "ready", port });
+  return {
+    ...running,
+    server,
+    close: async () => {
+      await closeServer(server);
+      await release();
+    },
+  };
+}
+
 /** The floor: a bare Hono app whose handler does one ioredis GET (RESP2, no pipelining) and returns the value. */
 async function startBaseline(s: Extract<ChildSpec, { mode: "baseline" }>): Promise<Running> {
   const client = new Redis(s.redisUrl, { protocol: 2 });
@@ -89,16 +107,7 @@ async function startBaseline(s: Extract<ChildSpec, { mode: "baseline" }>): Promi
     if (value === null) return c.text("not cached", 404);
     return c.body(value, 200, { "content-type": "application/json; charset=UTF-8" });
   });
-  const { server, port } = await listen(app.fetch);
-  send({ type: "ready", port });
-  return {
-    server,
-    counters,
-    close: async () => {
-      await closeServer(server);
-      await client.quit();
-    },
-  };
+  return serveAndReport(app.fetch, { counters }, () => client.quit());
 }
 
 /** Diagnostic: the app's Redis work for a cached read (rate-limit check + product GET, one pipeline) and nothing else. */
@@ -127,16 +136,7 @@ async function startRedisLayer(s: Extract<ChildSpec, { mode: "redis-layer" }>): 
     if (entry?.kind !== "entry") return c.text("not cached", 404);
     return c.json({ status: "success", data: entry.value }, 200);
   });
-  const { server, port } = await listen(app.fetch);
-  send({ type: "ready", port });
-  return {
-    server,
-    counters,
-    close: async () => {
-      await closeServer(server);
-      await redis.close();
-    },
-  };
+  return serveAndReport(app.fetch, { counters }, () => redis.close());
 }
 
 /** The full app, wired as startNodeServer does (minus the consistency cron and demo seeding). */
@@ -150,18 +150,7 @@ async function startApp(s: Extract<ChildSpec, { mode: "app" }>): Promise<Running
     wrapProducts: (repository) => probedRepository(repository, probe),
   });
   const app = createApp(services);
-  const { server, port } = await listen(app.fetch);
-  send({ type: "ready", port });
-  return {
-    server,
-    counters,
-    probe,
-    metrics: async () => ({ ...(await services.metrics.totals()) }),
-    close: async () => {
-      await closeServer(server);
-      await close();
-    },
-  };
+  return serveAndReport(app.fetch, { counters, probe, metrics: async () => ({ ...(await services.metrics.totals()) }) }, close);
 }
 
 /** 100k (`total`) products in the libSQL file, all cached, then one timed consistency run with memory sampled every 20 ms. */
