@@ -45,7 +45,16 @@ const environmentSchema = z.object({
   RATE_LIMIT_AUTH_MAX: positiveInt(5),
   RATE_LIMIT_AUTH_WINDOW_S: positiveInt(900),
   RATE_LIMIT_FAIL_MODE: z.enum(["open", "closed"]).default("open"),
+  /** The auth policy guards password guessing: it fails closed unless told otherwise, whatever RATE_LIMIT_FAIL_MODE says. */
+  RATE_LIMIT_AUTH_FAIL_MODE: z.enum(["open", "closed"]).default("closed"),
   TRUST_PROXY: booleanFlag,
+  /** With TRUST_PROXY: how many proxies in front of the app append to X-Forwarded-For; the client is that many entries from the right. */
+  TRUST_PROXY_HOPS: positiveInt(1),
+  /**
+   * Key of the session tokens' HMAC (at least 32 characters). Unset: a random key kept in
+   * Redis, created by the first instance that needs it and shared by all of them.
+   */
+  SESSION_SECRET: optionalText.pipe(z.string().min(32, "must be at least 32 characters").optional()),
   /** Comma-separated origins allowed to call the API from browsers (CORS); empty: same-origin only. */
   CORS_ORIGINS: z
     .string()
