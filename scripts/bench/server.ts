@@ -13,6 +13,7 @@ import { Redis } from "ioredis";
 import { createApp } from "../../src/app";
 import { backgroundRunner } from "../../src/background";
 import { decodeEntry, encodeEntry } from "../../src/cache/entry";
+import { CACHE_SCHEMA } from "../../src/catalogue/types";
 import { parseConfig } from "../../src/config";
 import { createProductRepository } from "../../src/db/products";
 import { products as productsTable } from "../../src/db/schema";
@@ -119,8 +120,8 @@ async function startRedisLayer(s: Extract<ChildSpec, { mode: "redis-layer" }>): 
   const limiter = createRateLimiter({
     keys,
     policies: {
-      default: { name: "default", limit: s.rateLimitMax, windowSeconds: 60 },
-      auth: { name: "auth", limit: 5, windowSeconds: 900 },
+      default: { name: "default", limit: s.rateLimitMax, windowSeconds: 60, failMode: "open" },
+      auth: { name: "auth", limit: 5, windowSeconds: 900, failMode: "closed" },
     },
   });
   const background = backgroundRunner(createLogger({ level: "error" }));
@@ -132,7 +133,7 @@ async function startRedisLayer(s: Extract<ChildSpec, { mode: "redis-layer" }>): 
     batch.flush();
     const [admitted, value] = await Promise.all([decision, raw]);
     if (!admitted.success) return c.text("limited", 429);
-    const entry = value === null ? undefined : decodeEntry<unknown>(value);
+    const entry = value === null ? undefined : decodeEntry<unknown>(value, CACHE_SCHEMA);
     if (entry?.kind !== "entry") return c.text("not cached", 404);
     return c.json({ status: "success", data: entry.value }, 200);
   });
@@ -173,7 +174,7 @@ async function runConsistencyJob(s: Extract<ChildSpec, { mode: "consistency" }>)
       const loaded = await repository.findByIds(rows.map((row) => row.id));
       await redis.pipeline(
         loaded.map((product) =>
-          ops.set(keys.product(product.id), encodeEntry({ kind: "entry", version: product.version, freshUntil: now + 3_600_000, value: product }), { pxMs: 3_600_000 }),
+          ops.set(keys.product(product.id), encodeEntry({ kind: "entry", version: product.version, freshUntil: now + 3_600_000, schema: CACHE_SCHEMA, value: product }), { pxMs: 3_600_000 }),
         ),
       );
       fillMs += performance.now() - t;

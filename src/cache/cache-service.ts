@@ -6,7 +6,7 @@ import type { RedisKeys } from "../redis/keys";
 import type { RedisPort } from "../redis/port";
 import { decodeEntry, encodeEntry, type CacheEntry } from "./entry";
 import type { Metrics } from "./metrics";
-import { releaseLock, versionedFill } from "./scripts";
+import { markWrite, releaseLock, versionedFill } from "./scripts";
 
 export type CacheStatus = "HIT" | "MISS" | "STALE" | "BYPASS";
 
@@ -17,6 +17,8 @@ export interface CachePolicy {
   graceMs: number;
   /** How long "does not exist" is remembered (0: not at all). */
   missingMs: number;
+  /** The payload's shape: entries of another schema (another deploy's) are misses. */
+  schema: number;
 }
 
 /** What a loader read from the database: the value (null: does not exist) and its version. */
@@ -35,9 +37,10 @@ export interface CacheReadOptions {
   /**
    * How to read the key, when not a plain GET: e.g. a value already fetched in a pipeline
    * with other commands, or an MGET with the list generation. `minVersion`: entries older
-   * than this are outdated (lists: the current generation).
+   * than this are outdated (lists: the current generation). `fillPolicy`: what a fill by
+   * this read uses instead of the policy (e.g. a short life while a write is in progress).
    */
-  read?: () => Promise<{ raw: string | null; minVersion?: number }>;
+  read?: () => Promise<{ raw: string | null; minVersion?: number; fillPolicy?: CachePolicy }>;
   /** Another key whose owed write-through makes this entry untrustworthy too (lists: the generation). */
   dependsOn?: string;
 }
@@ -51,16 +54,21 @@ export interface CacheChange {
 export interface CacheService {
   /** Cache-aside read with single-flight, cross-instance lock, stale-while-revalidate and versioned fill. */
   get<T>(key: string, policy: CachePolicy, load: () => Promise<Loaded<T>>, options: CacheReadOptions): Promise<CacheResult<T>>;
-  /** Write-through after a database commit (send it with related commands); never replaces a newer version. */
-  putOp(key: string, version: number, value: unknown, policy: CachePolicy): Op<unknown>;
-  /** Records that `key` no longer exists as of `version`: outranks every fill of an older version. */
-  tombstoneOp(key: string, version: number, policy: CachePolicy): Op<unknown>;
+  /** A new writer's token: names one write in the markers and write-throughs of its keys. */
+  newWriter(): string;
   /**
-   * Marks `key` as being written, before the database write: until the write-through
-   * replaces it (or it expires) readers go to the database and fill nothing, so a failed
-   * write-through cannot leave the old value to be served.
+   * Marks `key` as being written by `writer`, before the database write: until every writer
+   * on it has written through or given up (or the marker expires) readers go to the
+   * database and fill nothing, so a failed write-through cannot leave the old value to be
+   * served, and an older writer's write-through cannot replace a newer one's marker.
    */
-  pendingOp(key: string): Op<unknown>;
+  markWriteOp(key: string, writer: string): Op<unknown>;
+  /** Write-through by `writer` after a database commit (send it with related commands); never replaces a newer version. */
+  putOp(key: string, version: number, value: unknown, policy: CachePolicy, writer: string): Op<unknown>;
+  /** Records that `key` no longer exists as of `version`: outranks every fill of an older version. */
+  tombstoneOp(key: string, version: number, policy: CachePolicy, writer: string): Op<unknown>;
+  /** `writer` committed nothing (its database write failed): off the marker at once, and the old entry back if it was the last. */
+  abandonOp(key: string, policy: CachePolicy, writer: string): Op<unknown>;
   /**
    * Applies the changes after a database commit, in one round trip. When Redis does not take
    * them, they are owed: kept (the newest per key) and retried in the background until Redis
@@ -70,6 +78,8 @@ export interface CacheService {
   /** Retries owed write-throughs now, if there are any (called after each request). */
   settleOwed(background: Background): void;
 }
+
+type FillableEntry = Exclude<CacheEntry<unknown>, { kind: "pending" }>;
 
 const LOCK_MS = 5_000;
 const PENDING_MS = 10_000;
@@ -132,19 +142,26 @@ export function createCacheService(options: { redis: RedisPort; keys: RedisKeys;
     background("owed cache write-throughs", settling);
   }
 
-  /** `byWriter`: a write-through after a commit, which may replace a write-in-progress marker. */
-  const fillOp = (key: string, entry: CacheEntry<unknown>, ttlMs: number, byWriter: boolean) =>
-    ops.script(versionedFill, [key], [entry.version, encodeEntry(entry), ttlMs, byWriter ? "1" : "0"]);
+  /** `writer`: the token of a write-through after a commit ('' for a reader's fill); see versionedFill. */
+  const fillOp = (key: string, entry: FillableEntry, ttlMs: number, writer: string) =>
+    ops.script(versionedFill, [key], [entry.version, encodeEntry(entry), ttlMs, writer]);
   /** A servable entry or tombstone (not a marker), current enough. */
   const usable = <T>(entry: CacheEntry<T> | undefined, minVersion: number): entry is Exclude<CacheEntry<T>, { kind: "pending" }> =>
     entry !== undefined && entry.kind !== "pending" && entry.version >= minVersion;
 
-  const entryFor = <T>(loaded: Loaded<T>, policy: CachePolicy): CacheEntry<T> | undefined => {
+  const entryFor = <T>(loaded: Loaded<T>, policy: CachePolicy): FillableEntry | undefined => {
     const now = Date.now();
-    if (loaded.value !== null) return { kind: "entry", version: loaded.version, freshUntil: now + policy.freshMs, value: loaded.value };
+    if (loaded.value !== null) return { kind: "entry", version: loaded.version, freshUntil: now + policy.freshMs, schema: policy.schema, value: loaded.value };
     return policy.missingMs > 0 ? { kind: "tombstone", version: loaded.version, freshUntil: now + policy.missingMs } : undefined;
   };
   const ttlFor = (entry: CacheEntry<unknown>, policy: CachePolicy) => (entry.kind === "entry" ? hardTtlMs(policy) : Math.max(1, entry.freshUntil - Date.now()));
+
+  /**
+   * A loader lock, per key and version needed: loaders that need a newer version (a list
+   * generation read after a write) do not wait for one that may have read the database
+   * before that write.
+   */
+  const newLock = (key: string, minVersion: number) => ({ key: keys.lock(`${key}@${minVersion}`), owner: toBase64Url(randomBytes(16)) });
 
   /** Loads under the lock it holds, then fills and releases in one round trip. */
   async function loadAndFill<T>(key: string, policy: CachePolicy, load: () => Promise<Loaded<T>>, lock: { key: string; owner: string } | undefined) {
@@ -156,7 +173,7 @@ export function createCacheService(options: { redis: RedisPort; keys: RedisKeys;
       throw error;
     }
     const entry = entryFor(loaded, policy);
-    const writes = [...(entry ? [fillOp(key, entry, ttlFor(entry, policy), false)] : []), ...(lock ? [ops.script(releaseLock, [lock.key], [lock.owner])] : [])];
+    const writes = [...(entry ? [fillOp(key, entry, ttlFor(entry, policy), "")] : []), ...(lock ? [ops.script(releaseLock, [lock.key], [lock.owner])] : [])];
     await redis.pipeline(writes).catch((error: unknown) => {
       metrics.count("errors");
       logger.warn("cache fill failed", { key, error });
@@ -164,11 +181,11 @@ export function createCacheService(options: { redis: RedisPort; keys: RedisKeys;
     return loaded;
   }
 
-  async function waitForOtherLoader<T>(key: string, minVersion: number): Promise<CacheResult<T> | undefined> {
+  async function waitForOtherLoader<T>(key: string, schema: number, minVersion: number): Promise<CacheResult<T> | undefined> {
     const deadline = Date.now() + WAIT_MS;
     while (Date.now() < deadline) {
       await sleep(between(POLL_MIN_MS, POLL_MAX_MS));
-      const entry = decodeEntry<T>((await redis.run(ops.get(key))) ?? "");
+      const entry = decodeEntry<T>((await redis.run(ops.get(key))) ?? "", schema);
       if (entry?.kind === "pending") return undefined; // a write is in progress: no fill will come
       if (usable(entry, minVersion) && Date.now() < entry.freshUntil) {
         return { value: entry.kind === "entry" ? entry.value : null, status: "HIT" };
@@ -178,7 +195,7 @@ export function createCacheService(options: { redis: RedisPort; keys: RedisKeys;
   }
 
   async function missThroughLock<T>(key: string, policy: CachePolicy, load: () => Promise<Loaded<T>>, minVersion: number): Promise<CacheResult<T>> {
-    const lock = { key: keys.lock(key), owner: toBase64Url(randomBytes(16)) };
+    const lock = newLock(key, minVersion);
     let acquired: boolean;
     let current: string | null;
     try {
@@ -188,7 +205,7 @@ export function createCacheService(options: { redis: RedisPort; keys: RedisKeys;
     } catch (error) {
       return bypass(load, error);
     }
-    const meanwhile = decodeEntry<T>(current ?? "");
+    const meanwhile = decodeEntry<T>(current ?? "", policy.schema);
     if (usable(meanwhile, minVersion) && Date.now() < meanwhile.freshUntil) {
       if (acquired) await redis.run(ops.script(releaseLock, [lock.key], [lock.owner])).catch(() => {});
       metrics.count("coalesced");
@@ -199,7 +216,7 @@ export function createCacheService(options: { redis: RedisPort; keys: RedisKeys;
       return { value: (await loadAndFill(key, policy, load, lock)).value, status: "MISS" };
     }
     // Another instance is loading: wait (bounded) for its fill, else read the database directly.
-    const filled = await waitForOtherLoader<T>(key, minVersion).catch(() => undefined);
+    const filled = await waitForOtherLoader<T>(key, policy.schema, minVersion).catch(() => undefined);
     if (filled) {
       metrics.count("coalesced");
       return filled;
@@ -217,12 +234,12 @@ export function createCacheService(options: { redis: RedisPort; keys: RedisKeys;
   function refreshInBackground<T>(key: string, policy: CachePolicy, load: () => Promise<Loaded<T>>, minVersion: number, background: Background) {
     if (refreshes.has(key)) return;
     refreshes.add(key);
-    const lock = { key: keys.lock(key), owner: toBase64Url(randomBytes(16)) };
+    const lock = newLock(key, minVersion);
     const refresh = (async () => {
       // One refresh across all instances: whoever holds the lock does it, the others skip;
       // and the holder skips too if another refresh finished since this request read the entry.
       if (!(await redis.run(ops.set(lock.key, lock.owner, { nx: true, pxMs: LOCK_MS })))) return;
-      const current = decodeEntry((await redis.run(ops.get(key))) ?? "");
+      const current = decodeEntry((await redis.run(ops.get(key))) ?? "", policy.schema);
       if (usable(current, minVersion) && Date.now() < current.freshUntil) {
         await redis.run(ops.script(releaseLock, [lock.key], [lock.owner]));
         return;
@@ -236,8 +253,9 @@ export function createCacheService(options: { redis: RedisPort; keys: RedisKeys;
     async get<T>(key: string, policy: CachePolicy, load: () => Promise<Loaded<T>>, options: CacheReadOptions): Promise<CacheResult<T>> {
       let raw: string | null;
       let minVersion: number;
+      let fillPolicy: CachePolicy;
       try {
-        ({ raw, minVersion = 0 } = options.read ? await options.read() : { raw: await redis.run(ops.get(key)) });
+        ({ raw, minVersion = 0, fillPolicy = policy } = options.read ? await options.read() : { raw: await redis.run(ops.get(key)) });
       } catch (error) {
         return bypass(load, error);
       }
@@ -245,7 +263,7 @@ export function createCacheService(options: { redis: RedisPort; keys: RedisKeys;
         // This instance committed a change Redis has not taken yet: the entry may be outdated.
         return { value: (await load()).value, status: "BYPASS" };
       }
-      const entry = raw === null ? undefined : decodeEntry<T>(raw);
+      const entry = raw === null ? undefined : decodeEntry<T>(raw, policy.schema);
       if (entry?.kind === "pending") {
         // A write is in progress: what is cached may be outdated, so read the database.
         metrics.count("misses");
@@ -258,27 +276,37 @@ export function createCacheService(options: { redis: RedisPort; keys: RedisKeys;
           return { value, status: "HIT" };
         }
         metrics.count("stale");
-        refreshInBackground(key, policy, load, minVersion, options.background);
+        refreshInBackground(key, fillPolicy, load, minVersion, options.background);
         return { value, status: "STALE" };
       }
-      // Miss (absent, outdated or corrupt): one load per key per instance at a time.
-      const inFlight = flights.get(key) as Promise<CacheResult<T>> | undefined;
+      // Miss (absent, outdated or corrupt): one load per key and needed version per instance
+      // at a time. A reader that needs a newer version (a list generation read after a write)
+      // must not share a load that may have read the database before that write.
+      const flightKey = `${minVersion}:${key}`;
+      const inFlight = flights.get(flightKey) as Promise<CacheResult<T>> | undefined;
       if (inFlight) {
         const shared = await inFlight;
         metrics.count("coalesced");
         return shared.status === "BYPASS" ? shared : { value: shared.value, status: "HIT" };
       }
-      const flight = missThroughLock(key, policy, load, minVersion).finally(() => flights.delete(key));
-      flights.set(key, flight);
+      const flight = missThroughLock(key, fillPolicy, load, minVersion).finally(() => flights.delete(flightKey));
+      flights.set(flightKey, flight);
       return flight;
     },
 
-    putOp: (key, version, value, policy) => fillOp(key, { kind: "entry", version, freshUntil: Date.now() + policy.freshMs, value }, hardTtlMs(policy), true),
+    newWriter: () => toBase64Url(randomBytes(12)),
 
-    tombstoneOp(key, version, policy) {
+    markWriteOp: (key, writer) => ops.script(markWrite, [key], [writer, Date.now() + PENDING_MS, PENDING_MS]),
+
+    putOp: (key, version, value, policy, writer) =>
+      fillOp(key, { kind: "entry", version, freshUntil: Date.now() + policy.freshMs, schema: policy.schema, value }, hardTtlMs(policy), writer),
+
+    tombstoneOp(key, version, policy, writer) {
       const lifetime = policy.freshMs + policy.graceMs;
-      return fillOp(key, { kind: "tombstone", version, freshUntil: Date.now() + lifetime }, lifetime, true);
+      return fillOp(key, { kind: "tombstone", version, freshUntil: Date.now() + lifetime }, lifetime, writer);
     },
+
+    abandonOp: (key, policy, writer) => ops.script(versionedFill, [key], [0, "", hardTtlMs(policy), writer]),
 
     async writeThrough(changes, background) {
       try {
@@ -292,7 +320,5 @@ export function createCacheService(options: { redis: RedisPort; keys: RedisKeys;
     },
 
     settleOwed: (background) => settleInBackground(background),
-
-    pendingOp: (key) => ops.set(key, encodeEntry({ kind: "pending", version: 0, freshUntil: Date.now() + PENDING_MS }), { pxMs: PENDING_MS }),
   };
 }

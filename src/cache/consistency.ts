@@ -8,7 +8,7 @@ import { ops } from "../redis/commands";
 import type { RedisKeys } from "../redis/keys";
 import type { RedisPort } from "../redis/port";
 import type { CachePolicy } from "./cache-service";
-import { decodeEntry, encodeEntry } from "./entry";
+import { decodeEntry, encodeEntry, entryHeaderOf } from "./entry";
 import { releaseLock, replaceIfUnchanged } from "./scripts";
 
 export interface ConsistencyReport {
@@ -88,7 +88,8 @@ export async function runConsistencyCheck(trigger: ConsistencyReport["trigger"],
     });
     counts.repaired += results.filter((done) => done === 1).length;
   };
-  const entryFor = (product: Product) => encodeEntry({ kind: "entry", version: product.version, freshUntil: Date.now() + productPolicy.freshMs, value: product });
+  const { schema } = productPolicy; // lists are the catalogue's too, with the same schema
+  const entryFor = (product: Product) => encodeEntry({ kind: "entry", version: product.version, freshUntil: Date.now() + productPolicy.freshMs, schema, value: product });
 
   async function checkProducts(keysBatch: string[]) {
     const raws = await redis.run(ops.mget(keysBatch));
@@ -98,13 +99,19 @@ export async function runConsistencyCheck(trigger: ConsistencyReport["trigger"],
       const raw = raws[index];
       if (raw === null || raw === undefined) continue; // expired between SCAN and MGET
       const row = rows.get(idOf(keys, key));
-      const entry = decodeEntry<Product>(raw);
+      const entry = decodeEntry<Product>(raw, schema);
       if (entry?.kind === "pending") continue; // a write in progress; it replaces or expires the marker
+      // An entry of another deploy's schema is outdated, not broken.
+      const otherSchema = entry ? undefined : entryHeaderOf(raw);
+      // The database read may lag the cache (a read replica): never move the cache back to an
+      // older version; a later run sees the row caught up.
+      const cachedVersion = entry?.version ?? otherSchema?.version;
+      if (row && cachedVersion !== undefined && row.version < cachedVersion) continue;
       let verdict: Verdict;
       let replacement: string;
       if (!entry) {
-        verdict = "corrupt";
-        replacement = ""; // deleted: the next read loads and fills it
+        verdict = otherSchema ? "stale" : "corrupt";
+        replacement = row && otherSchema ? entryFor(row) : ""; // "": deleted; the next read loads and fills it
       } else if (entry.kind === "tombstone") {
         verdict = row ? "stale" : "consistent";
         replacement = row ? entryFor(row) : raw;
@@ -132,7 +139,7 @@ export async function runConsistencyCheck(trigger: ConsistencyReport["trigger"],
       const raws = page.keys.length > 0 ? await redis.run(ops.mget(page.keys)) : [];
       for (const [index, key] of page.keys.entries()) {
         const raw = raws[index];
-        const entry = raw ? decodeEntry<CachedList>(raw) : undefined;
+        const entry = raw ? decodeEntry<CachedList>(raw, schema) : undefined;
         // Only lists readers would still be served: current generation, within their lifetime.
         if (!raw || !entry || entry.kind !== "entry" || entry.version !== generation || checked >= limit) continue;
         checked += 1;

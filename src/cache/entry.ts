@@ -1,36 +1,49 @@
 /**
  * How a cache value is stored: a small header Lua can read without a JSON parser, then the
- * payload. `E|<version>|<freshUntilMs>|<json>` is an entry; `T|<version>|<freshUntilMs>|` a
- * tombstone (the thing is known not to exist, as of that version); `P|0|<untilMs>|` marks a
- * write in progress (readers go to the database and may not fill; only the writer replaces
- * it). Anything else is corrupt.
+ * payload.
+ *
+ *   E|<version>|<freshUntilMs>|<schema>|<json>   an entry; `schema` numbers the payload's shape
+ *   T|<version>|<freshUntilMs>|                  a tombstone: known not to exist, as of that version
+ *   P|<floor>|<untilMs>|<writers>|<previous>     a write in progress (src/cache/scripts.ts)
+ *
+ * A marker names the writers still in flight (comma-separated random tokens), the highest
+ * version any of them committed so far (`floor`), and the entry it replaced (`previous`,
+ * restored when every writer gave up without committing). Readers go to the database and
+ * fill nothing while it stands. An entry of another schema (written by an older or newer
+ * deploy) is a miss for this one; anything else unreadable is corrupt.
  */
 export type CacheEntry<T> =
-  | { kind: "entry"; version: number; freshUntil: number; value: T }
+  | { kind: "entry"; version: number; freshUntil: number; schema: number; value: T }
   | { kind: "tombstone"; version: number; freshUntil: number }
-  | { kind: "pending"; version: 0; freshUntil: number };
+  | { kind: "pending"; version: number; freshUntil: number };
 
-const HEADER = /^([ETP])\|(\d+)\|(\d+)\|/;
-const LETTER = { entry: "E", tombstone: "T", pending: "P" } as const;
+const ENTRY_HEADER = /^E\|(\d+)\|(\d+)\|(\d+)\|/;
+const TOMBSTONE = /^T\|(\d+)\|(\d+)\|$/;
+const MARKER_HEADER = /^P\|(\d+)\|(\d+)\|/;
 
-export function encodeEntry(entry: CacheEntry<unknown>): string {
-  const head = `${LETTER[entry.kind]}|${entry.version}|${entry.freshUntil}|`;
-  return entry.kind === "entry" ? head + JSON.stringify(entry.value) : head;
+export function encodeEntry(entry: Exclude<CacheEntry<unknown>, { kind: "pending" }>): string {
+  if (entry.kind === "tombstone") return `T|${entry.version}|${entry.freshUntil}|`;
+  return `E|${entry.version}|${entry.freshUntil}|${entry.schema}|${JSON.stringify(entry.value)}`;
 }
 
-/** Undefined for a value that is not a well-formed entry: callers treat it as a miss. */
-export function decodeEntry<T>(raw: string): CacheEntry<T> | undefined {
-  const header = HEADER.exec(raw);
-  if (!header) return undefined;
-  const version = Number(header[2]);
-  const freshUntil = Number(header[3]);
-  if (header[1] !== "E") {
-    if (raw.length !== header[0].length) return undefined;
-    return header[1] === "T" ? { kind: "tombstone", version, freshUntil } : { kind: "pending", version: 0, freshUntil };
+/** The version and schema of a well-formed entry header, whatever the payload; undefined for anything else. */
+export function entryHeaderOf(raw: string): { version: number; schema: number } | undefined {
+  const header = ENTRY_HEADER.exec(raw);
+  return header ? { version: Number(header[1]), schema: Number(header[3]) } : undefined;
+}
+
+/** Undefined for a value that is not a well-formed entry of `schema`: callers treat it as a miss. */
+export function decodeEntry<T>(raw: string, schema: number): CacheEntry<T> | undefined {
+  const entry = ENTRY_HEADER.exec(raw);
+  if (entry) {
+    if (Number(entry[3]) !== schema) return undefined;
+    try {
+      return { kind: "entry", version: Number(entry[1]), freshUntil: Number(entry[2]), schema, value: JSON.parse(raw.slice(entry[0].length)) as T };
+    } catch {
+      return undefined;
+    }
   }
-  try {
-    return { kind: "entry", version, freshUntil, value: JSON.parse(raw.slice(header[0].length)) as T };
-  } catch {
-    return undefined;
-  }
+  const other = TOMBSTONE.exec(raw) ?? MARKER_HEADER.exec(raw);
+  if (!other) return undefined;
+  return { kind: raw.startsWith("T") ? "tombstone" : "pending", version: Number(other[1]), freshUntil: Number(other[2]) };
 }

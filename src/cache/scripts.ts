@@ -1,17 +1,73 @@
 import { LuaScript } from "../redis/script";
 
 /**
+ * Marks KEYS[1] as being written by ARGV[1] (a writer's random token) until ARGV[2] (epoch
+ * ms), PX ARGV[3]. A marker already there gains the writer (its floor and previous entry
+ * stay); otherwise the entry or tombstone it replaces is kept inside, to be restored if every
+ * writer gives up without committing. Format: src/cache/entry.ts.
+ */
+export const markWrite = new LuaScript(`
+local current = redis.call('GET', KEYS[1])
+local floor, writers, previous = '0', ARGV[1], ''
+if current then
+  local f, w, p = string.match(current, '^P|(%d+)|%d+|([^|]*)|?(.*)$')
+  if f then
+    floor, writers, previous = f, w .. ',' .. ARGV[1], p
+  elseif string.match(current, '^[ET]|%d+|%d+|') then
+    previous = current
+  end
+end
+redis.call('SET', KEYS[1], 'P|' .. floor .. '|' .. ARGV[2] .. '|' .. writers .. '|' .. previous, 'PX', ARGV[3])
+return 1
+`);
+
+/**
  * Version-guarded fill: writes ARGV[2] (an encoded entry of version ARGV[1]) with PX ARGV[3],
- * unless the key holds an entry or tombstone of a HIGHER version, or a write-in-progress
- * marker and the caller is a reader (ARGV[4] = "0"; writers pass "1"). A corrupt value has
- * no readable version and is overwritten. Returns 1 when written, 0 when refused.
+ * unless the key holds an entry or tombstone of a HIGHER version. ARGV[4] is the writer's
+ * token after a database commit, '' for a reader. A write-in-progress marker is never
+ * replaced by a reader; a writer takes itself off it, and:
+ *   - other writers still in flight: the marker stays (their commits may be newer), and
+ *     remembers the highest version committed so far (its floor);
+ *   - it was the last one: its value is written if at least the floor, else the marker is
+ *     deleted (a newer version was committed whose value it does not have: readers load it).
+ * ARGV[2] = '' is a writer giving up without committing: when it was the last writer and
+ * nobody committed, the entry the marker replaced comes back (PX ARGV[3]).
+ * A corrupt value has no readable version and is overwritten. Returns 1 when written, else 0.
  */
 export const versionedFill = new LuaScript(`
 local current = redis.call('GET', KEYS[1])
-if current then
-  local kind, version = string.match(current, '^([ETP])|(%d+)|')
-  if kind == 'P' and ARGV[4] ~= '1' then return 0 end
-  if kind ~= 'P' and tonumber(version) and tonumber(version) > tonumber(ARGV[1]) then return 0 end
+if current and string.sub(current, 1, 2) == 'P|' then
+  if ARGV[4] == '' then return 0 end
+  local floor, untilMs, writers, previous = string.match(current, '^P|(%d+)|(%d+)|([^|]*)|?(.*)$')
+  local others = {}
+  for writer in string.gmatch(writers or '', '[^,]+') do
+    if writer ~= ARGV[4] then table.insert(others, writer) end
+  end
+  local highest = math.max(tonumber(floor) or 0, tonumber(ARGV[1]))
+  if #others > 0 then
+    local ttl = redis.call('PTTL', KEYS[1])
+    if ttl > 0 then
+      redis.call('SET', KEYS[1], 'P|' .. highest .. '|' .. untilMs .. '|' .. table.concat(others, ',') .. '|' .. previous, 'PX', ttl)
+    end
+    return 0
+  end
+  if ARGV[2] == '' then
+    if highest == 0 and previous ~= '' then
+      redis.call('SET', KEYS[1], previous, 'PX', ARGV[3])
+    else
+      redis.call('DEL', KEYS[1])
+    end
+    return 0
+  end
+  if tonumber(ARGV[1]) < highest then
+    redis.call('DEL', KEYS[1])
+    return 0
+  end
+elseif ARGV[2] == '' then
+  return 0
+elseif current then
+  local version = string.match(current, '^[ET]|(%d+)|')
+  if version and tonumber(version) > tonumber(ARGV[1]) then return 0 end
 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return 1
@@ -38,4 +94,10 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1])
 end
 return 0
+`);
+
+/** Decrements the counter KEYS[1], deleting it at zero (or when it had expired: no negative counter without a TTL). */
+export const decrementToZero = new LuaScript(`
+if redis.call('DECR', KEYS[1]) <= 0 then redis.call('DEL', KEYS[1]) end
+return 1
 `);

@@ -1,11 +1,12 @@
 import { sha256, toBase64Url } from "../auth/encoding";
-import type { CachePolicy, CacheService, CacheStatus, Loaded } from "../cache/cache-service";
+import type { CacheChange, CachePolicy, CacheService, CacheStatus, Loaded } from "../cache/cache-service";
+import { decrementToZero } from "../cache/scripts";
 import type { Metrics } from "../cache/metrics";
 import type { ProductRepository } from "../db/products";
 import type { Background } from "../env";
 import { AppError } from "../errors";
 import type { Logger } from "../logger";
-import { ops, type Op } from "../redis/commands";
+import { ops } from "../redis/commands";
 import type { RedisKeys } from "../redis/keys";
 import type { RedisPort } from "../redis/port";
 import type { Product, ProductInput, ProductListQuery, ProductPage, WishlistToggle } from "./types";
@@ -37,6 +38,11 @@ export interface CatalogueDependencies {
   metrics: Metrics;
   logger: Logger;
 }
+
+/** How long list fills made while a product write is in progress stay servable (a few seconds at most). */
+const LIST_FILL_IN_WINDOW_MS = 2_000;
+/** How long the list write window stays open after the last write began, if none closes it (longer than any commit takes). */
+const LIST_WRITE_WINDOW_MS = 10_000;
 
 const productNotFound = (): never => {
   throw new AppError(404, "PRODUCT_NOT_FOUND", "Product not found");
@@ -72,38 +78,69 @@ export async function loadPage(products: ProductRepository, query: ProductListQu
 /**
  * The catalogue's use cases: create, get, list, update (PATCH and PUT), delete and toggle
  * wishlist, plus the caller's wishlist. Reads are cache-aside through the cache service.
- * A change to an existing product first marks its entry as being written, then commits to
- * the database, then (one round trip) writes the new product through to the cache — or a
- * tombstone for a delete — and bumps the list generation.
+ *
+ * A write, in three steps: (1) one round trip marks the product's entry as being written by
+ * this writer, opens the list write window and bumps the list generation; (2) the database
+ * commit; (3) one round trip writes the new product through to the cache (a tombstone for
+ * a delete), bumps the generation again and leaves the window. Lists filled between (1) and
+ * (3) may have read the database before the commit: (3)'s bump outdates them, and should (3)
+ * never arrive (the instance died), they were filled for seconds only, because the window
+ * was open. A commit that fails takes its marker off and leaves the window at once.
  * @example const { data, cache } = await catalogue.get(id, { background });
  */
 export function createCatalogue(deps: CatalogueDependencies) {
   const { products, cache, redis, keys, policies, metrics, logger } = deps;
+  const writeWindowListPolicy: CachePolicy = { ...policies.list, freshMs: Math.min(policies.list.freshMs, LIST_FILL_IN_WINDOW_MS), graceMs: 0 };
 
   const loadProduct = async (id: string): Promise<Loaded<Product>> => {
     const product = await products.findById(id);
     return { value: product ?? null, version: product?.version ?? 0 };
   };
 
-  /** After a commit: the new state goes to the cache with the list generation bump, in one round trip. */
-  const afterCommit = (key: string, change: Op<unknown>, background: Background) =>
-    cache.writeThrough([{ key, op: change }, { key: keys.listGeneration, op: ops.incrby(keys.listGeneration) }], background);
-
-  /** Before a change to an existing product: mark its entry (best effort; Redis down means readers bypass anyway). */
-  const markPending = (id: string) =>
-    redis.run(cache.pendingOp(keys.product(id))).catch((error: unknown) => {
-      metrics.count("errors");
-      logger.warn("could not mark the product as being written", { error });
-    });
-  const writeThrough = (product: Product, background: Background) =>
-    afterCommit(keys.product(product.id), cache.putOp(keys.product(product.id), product.version, product, policies.product), background);
+  /**
+   * One product write (see above). `id`: the product when it exists already (its entry gets
+   * a marker); `commit`: the database write, undefined when there is no such product;
+   * `toCache`: the write-through of what was committed. Step (1) is best effort: with Redis
+   * down, readers bypass the cache anyway. The window opens before the first bump, so no
+   * reader sees the new generation without it; it stays open while any write is in flight,
+   * and for LIST_WRITE_WINDOW_MS at most after one whose step (3) never came.
+   */
+  async function write<T>(id: string | undefined, commit: () => Promise<T | undefined>, toCache: (written: T, writer: string) => CacheChange, background: Background): Promise<T> {
+    const writer = cache.newWriter();
+    const productKey = id === undefined ? undefined : keys.product(id);
+    const leaveWindow: CacheChange = { key: keys.listWriters, op: ops.script(decrementToZero, [keys.listWriters], []) };
+    await redis
+      .pipeline([
+        ...(productKey ? [cache.markWriteOp(productKey, writer)] : []),
+        ops.incrby(keys.listWriters),
+        ops.pexpire(keys.listWriters, LIST_WRITE_WINDOW_MS),
+        ops.incrby(keys.listGeneration),
+      ])
+      .catch((error: unknown) => {
+        metrics.count("errors");
+        logger.warn("could not mark the product as being written", { error });
+      });
+    let written: T | undefined;
+    try {
+      written = await commit();
+    } finally {
+      // Nothing committed (the database failed, or no such product): off the marker, which
+      // gives back the entry it replaced, and out of the window, at once.
+      if (written === undefined) {
+        await redis.pipeline([...(productKey ? [cache.abandonOp(productKey, policies.product, writer)] : []), leaveWindow.op]).catch(() => {});
+      }
+    }
+    if (written === undefined) return productNotFound();
+    await cache.writeThrough([toCache(written, writer), { key: keys.listGeneration, op: ops.incrby(keys.listGeneration) }, leaveWindow], background);
+    return written;
+  }
+  const putProduct = (product: Product, writer: string): CacheChange => ({
+    key: keys.product(product.id),
+    op: cache.putOp(keys.product(product.id), product.version, product, policies.product, writer),
+  });
 
   return {
-    async create(input: ProductInput, scope: ReadScope): Promise<Product> {
-      const product = await products.create(input);
-      await writeThrough(product, scope.background);
-      return product;
-    },
+    create: (input: ProductInput, scope: ReadScope): Promise<Product> => write(undefined, () => products.create(input), putProduct, scope.background),
 
     async get(id: string, scope: ReadScope): Promise<Cached<Product>> {
       const prefetched = scope.prefetchedProduct;
@@ -127,9 +164,9 @@ export function createCatalogue(deps: CatalogueDependencies) {
           // The generation is read with the entry, before any database query: a list filled
           // from a query that a later write made outdated carries the older generation.
           read: async () => {
-            const [current, raw] = await redis.run(ops.mget([keys.listGeneration, key]));
+            const [current, raw, writers] = await redis.run(ops.mget([keys.listGeneration, key, keys.listWriters]));
             generation = Number(current ?? 0);
-            return { raw: raw ?? null, minVersion: generation };
+            return { raw: raw ?? null, minVersion: generation, ...(Number(writers ?? 0) > 0 ? { fillPolicy: writeWindowListPolicy } : {}) };
           },
         },
       );
@@ -137,24 +174,20 @@ export function createCatalogue(deps: CatalogueDependencies) {
     },
 
     /** PATCH sends some writable fields, PUT all of them; either way the version goes up by one. */
-    async update(id: string, changes: Partial<ProductInput>, scope: ReadScope): Promise<Product> {
-      await markPending(id);
-      const product = (await products.update(id, changes)) ?? productNotFound();
-      await writeThrough(product, scope.background);
-      return product;
-    },
+    update: (id: string, changes: Partial<ProductInput>, scope: ReadScope): Promise<Product> =>
+      write(id, () => products.update(id, changes), putProduct, scope.background),
 
     async remove(id: string, scope: ReadScope): Promise<void> {
-      await markPending(id);
-      const deleted = (await products.delete(id)) ?? productNotFound();
       // The deletion is a change too: the tombstone outranks every fill of the last version.
-      await afterCommit(keys.product(id), cache.tombstoneOp(keys.product(id), deleted.version + 1, policies.product), scope.background);
+      const tombstone = (deleted: { version: number }, writer: string): CacheChange => ({
+        key: keys.product(id),
+        op: cache.tombstoneOp(keys.product(id), deleted.version + 1, policies.product, writer),
+      });
+      await write(id, () => products.delete(id), tombstone, scope.background);
     },
 
     async toggleWishlist(userId: string, productId: string, scope: ReadScope): Promise<WishlistToggle> {
-      await markPending(productId);
-      const toggled = (await products.toggleWishlist(userId, productId)) ?? productNotFound();
-      await writeThrough(toggled.product, scope.background);
+      const toggled = await write(productId, () => products.toggleWishlist(userId, productId), (result, writer) => putProduct(result.product, writer), scope.background);
       return { productId, wishlisted: toggled.wishlisted, wishlistCount: toggled.product.wishlistCount };
     },
 

@@ -10,6 +10,12 @@ export interface ProductInput {
   isActive: boolean;
 }
 
+/**
+ * The shape of what the catalogue caches (Product, and pages of them): bump it with any change
+ * to either, so entries written by another deploy are misses instead of being served.
+ */
+export const CACHE_SCHEMA = 1;
+
 /** A product as the API shows it (and as the cache stores it): the writable fields plus the read-only ones. */
 export interface Product extends ProductInput {
   id: string;

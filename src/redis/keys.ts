@@ -7,12 +7,17 @@
  *   {prefix}:session:{id}               session record (JSON), PX = SESSION_TTL_S, sliding;
  *                                       id = base64url(SHA-256(token)), never the token itself
  *   {prefix}:user-sessions:{userId}     SET of a user's session ids (revoke-all without SCAN)
+ *   {prefix}:session-secret             random MAC key of session tokens (no TTL), when
+ *                                       SESSION_SECRET is not set; shared by all instances
  *   {prefix}:cache:product:{id}         cached product or tombstone (src/cache/entry.ts format)
  *   {prefix}:cache:products:{hash}      cached list page; its version is the list generation;
  *                                       hash = SHA-256 of the normalised query (no user text in keys)
  *   {prefix}:cache-gen:products         list generation: INCR on every product write (O(1)
  *                                       invalidation); outside cache: so a cache flush keeps it
- *   {prefix}:lock:{cache key}           loader lock: random owner token, PX, owner-only release
+ *   {prefix}:cache-gen:products:writers  product writes in progress (a counter, PX 10 s from
+ *                                       the last one's start): while > 0 list fills live seconds
+ *   {prefix}:lock:{cache key}@{version} loader lock per key and version needed: random owner
+ *                                       token, PX, owner-only release
  *   {prefix}:metrics                    HASH of counters summed over all instances
  *   {prefix}:consistency:latest         the last consistency report (JSON)
  *   {prefix}:consistency:history        LIST of reports, newest first, capped at 100
@@ -31,6 +36,8 @@ export interface RedisKeys {
   readonly everything: string;
   session(id: string): string;
   userSessions(userId: string): string;
+  /** The random MAC key of session tokens, when SESSION_SECRET does not set one. */
+  readonly sessionSecret: string;
   /** SCAN pattern over cache entries (never sessions, limits, generations or locks). */
   readonly cacheEntries: string;
   product(id: string): string;
@@ -38,6 +45,7 @@ export interface RedisKeys {
   readonly products: string;
   productList(queryHash: string): string;
   readonly listGeneration: string;
+  readonly listWriters: string;
   lock(key: string): string;
   readonly metrics: string;
   readonly consistency: { latest: string; history: string; cursor: string; lock: string };
@@ -54,11 +62,13 @@ export function createRedisKeys(prefix: string): RedisKeys {
     everything: `${prefix}:*`,
     session: (id) => `${prefix}:session:${id}`,
     userSessions: (userId) => `${prefix}:user-sessions:${userId}`,
+    sessionSecret: `${prefix}:session-secret`,
     cacheEntries: `${prefix}:cache:*`,
     product: (id) => `${prefix}:cache:product:${id}`,
     products: `${prefix}:cache:product:*`,
     productList: (queryHash) => `${prefix}:cache:products:${queryHash}`,
     listGeneration: `${prefix}:cache-gen:products`,
+    listWriters: `${prefix}:cache-gen:products:writers`,
     lock: (key) => `${prefix}:lock:${key.startsWith(`${prefix}:`) ? key.slice(prefix.length + 1) : key}`,
     metrics: `${prefix}:metrics`,
     consistency: {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeEntry } from "../../src/cache/entry";
+import { CACHE_SCHEMA } from "../../src/catalogue/types";
 import { createProductRepository, type ProductRepository } from "../../src/db/products";
 import { products as productsTable } from "../../src/db/schema";
 import { ops } from "../../src/redis/commands";
@@ -27,7 +28,7 @@ describe("a consistency run over 20,000 cached products (Node, redis-server, lib
       const rows = bulkProductRows({ start, count: CHUNK, now, label: "Scale" });
       await db.insert(productsTable).values(rows);
       const loaded = await createProductRepository(db).findByIds(rows.map((row) => row.id));
-      await redis.pipeline(loaded.map((product) => ops.set(keys.product(product.id), encodeEntry({ kind: "entry", version: product.version, freshUntil: now + 3_600_000, value: product }), { pxMs: 3_600_000 })));
+      await redis.pipeline(loaded.map((product) => ops.set(keys.product(product.id), encodeEntry({ kind: "entry", version: product.version, freshUntil: now + 3_600_000, schema: CACHE_SCHEMA, value: product }), { pxMs: 3_600_000 })));
     }
     largestBatch = 0;
   }, 120_000);

@@ -1,7 +1,9 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Product } from "../../src/catalogue/types";
 import type { ProductRepository } from "../../src/db/products";
+import { CACHE_SCHEMA } from "../../src/catalogue/types";
 import { ops } from "../../src/redis/commands";
+import type { RedisTransport } from "../../src/redis/port";
 import { json, sleep, type Harness, type Instance } from "./harness";
 
 const ADMIN_TOKEN = "cache-scenarios-admin-token";
@@ -17,35 +19,63 @@ const sample = (overrides: Record<string, unknown> = {}) => ({
 });
 
 /**
- * Wraps the product repository: counts loads by id, and can hold a load after it has read
- * the database until the test releases it (to replay the slow-reader race deterministically).
+ * Wraps the product repository: counts loads by id, and can hold a call until the test
+ * releases it (to replay races deterministically): a load of a product (`id`) or of a list
+ * page (`list:<category>`) after it has read the database, a change (`update:<id>`) after it
+ * has committed, a create (`create:<category>`) before it commits.
  */
 function instrumentedProducts() {
   const loads = new Map<string, number>();
   const held = new Map<string, { reached: () => void; release: Promise<void> }>();
+  const pause = async (label: string) => {
+    const hold = held.get(label);
+    if (!hold) return;
+    held.delete(label);
+    hold.reached();
+    await hold.release;
+  };
   const wrap = (repository: ProductRepository): ProductRepository => ({
     ...repository,
     async findById(id) {
       loads.set(id, (loads.get(id) ?? 0) + 1);
       const product = await repository.findById(id);
-      const hold = held.get(id);
-      if (hold) {
-        held.delete(id);
-        hold.reached();
-        await hold.release;
-      }
+      await pause(id);
       return product;
     },
+    async list(query) {
+      const page = await repository.list(query);
+      await pause(`list:${query.category}`);
+      return page;
+    },
+    async update(id, changes) {
+      const updated = await repository.update(id, changes);
+      await pause(`update:${id}`);
+      return updated;
+    },
+    async create(input) {
+      await pause(`create:${input.category}`);
+      return repository.create(input);
+    },
   });
-  /** The next load of `id` stops after reading the database; resolves once it got there. */
-  const hold = (id: string) => {
+  /** The next call labelled `label` stops (see above); `arrived` resolves once it got there. */
+  const hold = (label: string) => {
     let release!: () => void;
     let reached!: () => void;
     const arrived = new Promise<void>((resolve) => (reached = resolve));
-    held.set(id, { reached, release: new Promise<void>((resolve) => (release = resolve)) });
+    held.set(label, { reached, release: new Promise<void>((resolve) => (release = resolve)) });
     return { arrived, release: () => release() };
   };
-  return { wrap, hold, loads: (id: string) => loads.get(id) ?? 0, repository: undefined as ProductRepository | undefined };
+  return { wrap, hold, loads: (id: string) => loads.get(id) ?? 0 };
+}
+
+/** A Redis transport that can play dead (failure injection: an instance gone right after its commit). */
+function killableRedis() {
+  const state = { dead: false };
+  const wrap = (inner: RedisTransport): RedisTransport => ({
+    ...inner,
+    send: (commands, deadline) => (state.dead ? Promise.reject(new Error("injected: this instance is gone")) : inner.send(commands, deadline)),
+  });
+  return { state, wrap };
 }
 
 /** The caching layer through the front door; the same assertions run on Node and in workerd. */
@@ -177,6 +207,103 @@ export function cacheScenarios(harness: Harness) {
     });
   });
 
+  describe("writers racing writers and readers", () => {
+    it("an older writer's write-through cannot replace the marker of a newer writer whose write-through was lost", async () => {
+      const killable = killableRedis();
+      const lossy = await harness.instance({ ADMIN_TOKEN }, { wrapProducts: instrumented.wrap, wrapRedis: killable.wrap });
+      const product = await create();
+      const older = instrumented.hold(`update:${product.id}`);
+      const olderWrite = patch(product.id, { stock: 10 }); // commits v2, then waits before its write-through
+      await older.arrived;
+      const newer = instrumented.hold(`update:${product.id}`);
+      const newerWrite = patch(product.id, { stock: 20 }, lossy.send); // commits v3 on another instance...
+      await newer.arrived;
+      killable.state.dead = true; // ...which is gone before its write-through
+      newer.release();
+      expect((await newerWrite).status).toBe(200);
+      older.release();
+      expect((await olderWrite).status).toBe(200);
+      // Every instance reads v3: the newer writer's marker still stands, so readers go to the database.
+      for (let i = 0; i < 3; i++) expect((await get(product.id)).body).toMatchObject({ version: 3, stock: 20 });
+    });
+
+    it("a write whose commit fails takes its marker off at once: the cached value is still served", async () => {
+      const database = { down: false };
+      const flaky = await harness.instance(
+        { ADMIN_TOKEN },
+        {
+          wrapProducts: (repository) => ({
+            ...repository,
+            findById: async (id) => (database.down ? Promise.reject(new Error("injected: database down")) : repository.findById(id)),
+            update: async (id, changes) => (database.down ? Promise.reject(new Error("injected: database down")) : repository.update(id, changes)),
+          }),
+        },
+      );
+      const product = await create(flaky.send);
+      database.down = true;
+      expect((await patch(product.id, { stock: 1 }, flaky.send)).status).toBe(503);
+      const read = await get(product.id, flaky.send);
+      expect(read).toMatchObject({ status: 200, cache: "HIT", body: product });
+    });
+
+    it("a list read that starts after a write never shares a load that began before it", async () => {
+      const category = `flight-${crypto.randomUUID().slice(0, 8)}`;
+      await create(app.send, { category });
+      const path = `/api/products?category=${category}`;
+      const early = instrumented.hold(`list:${category}`);
+      const earlyRead = app.send(path); // has read the page with one product, not yet answered
+      await early.arrived;
+      const second = await create(app.send, { category });
+      const own = instrumented.hold(`list:${category}`);
+      const lateRead = app.send(path);
+      // The late reader loads for itself (bounded wait, so a reader that joined the early load fails here instead of hanging).
+      const loadedItself = await Promise.race([own.arrived.then(() => true), sleep(2_000).then(() => false)]);
+      early.release();
+      own.release();
+      expect(loadedItself).toBe(true);
+      expect((await data<{ total: number }>(await earlyRead)).total).toBe(1);
+      const late = await data<{ products: Product[]; total: number }>(await lateRead);
+      expect(late.total).toBe(2);
+      expect(late.products.map((p) => p.id)).toContain(second.id);
+    });
+
+    it("a writer that dies right after its commit leaves no list stale for more than seconds", async () => {
+      const killable = killableRedis();
+      const writer = await harness.instance({ ADMIN_TOKEN }, { wrapProducts: instrumented.wrap, wrapRedis: killable.wrap });
+      const category = `lost-${crypto.randomUUID().slice(0, 8)}`;
+      await create(app.send, { category });
+      const path = `/api/products?category=${category}`;
+      expect((await app.send(path)).headers.get("x-cache")).toBe("MISS");
+      expect((await app.send(path)).headers.get("x-cache")).toBe("HIT");
+
+      const commit = instrumented.hold(`create:${category}`);
+      const written = writer.send("/api/products", json(sample({ category }), admin));
+      await commit.arrived; // the write has begun (step 1), its commit has not happened yet
+      const during = await app.send(path); // the page from before the commit, filled in the write window
+      expect(during.headers.get("x-cache")).toBe("MISS");
+      expect((await data<{ total: number }>(during)).total).toBe(1);
+      killable.state.dead = true; // the writer commits and is gone before its write-through
+      commit.release();
+      expect((await written).status).toBe(201);
+
+      await sleep(2_500); // longer than a fill made in the write window lives
+      const after = await app.send(path);
+      expect((await data<{ total: number }>(after)).total).toBe(2);
+    });
+
+    it("entries of another deploy's shape (an older format, another schema number) are misses, not served", async () => {
+      const product = await create();
+      const fresh = Date.now() + 600_000;
+      const oldShape = JSON.stringify({ id: product.id, title: "a shape this deploy does not know" });
+      for (const raw of [`E|${product.version}|${fresh}|${oldShape}`, `E|${product.version}|${fresh}|${CACHE_SCHEMA + 1}|${oldShape}`]) {
+        await app.services.redis.run(ops.set(app.services.keys.product(product.id), raw, { pxMs: 600_000 }));
+        const read = await get(product.id);
+        expect(read).toMatchObject({ status: 200, cache: "MISS", body: product });
+        expect((await get(product.id)).cache).toBe("HIT");
+      }
+    });
+  });
+
   describe("stampede protection", () => {
     it("200 concurrent GETs of a cold product cost one database load and one MISS", async () => {
       const product = await create();
@@ -207,7 +334,11 @@ export function cacheScenarios(harness: Harness) {
       const repository = (await import("../../src/db/products")).createProductRepository(short.services.db);
       await repository.update(product.id, { stock: 77 });
 
+      // On Node the refresh's load waits until all five were answered, however the machine
+      // schedules them (in workerd each response already waits for its background work).
+      const refresh = harness.runtime === "node" ? instrumented.hold(product.id) : undefined;
       const stale = await Promise.all(Array.from({ length: 5 }, () => get(product.id, short.send)));
+      refresh?.release();
       expect(stale.map((r) => r.cache)).toEqual(Array(5).fill("STALE"));
       expect(stale.every((r) => r.body?.stock === 5)).toBe(true);
 

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { ConsistencyReport } from "../../src/cache/consistency";
 import { encodeEntry } from "../../src/cache/entry";
-import type { Product } from "../../src/catalogue/types";
+import { CACHE_SCHEMA, type Product } from "../../src/catalogue/types";
 import { createProductRepository } from "../../src/db/products";
 import { ops } from "../../src/redis/commands";
 import { json, uniqueEmail, type Harness, type Instance } from "./harness";
@@ -31,10 +31,10 @@ export function consistencyScenarios(harness: Harness) {
     const patched = await data<Product>(
       await app.send(`/api/products/${staleInCache!.id}`, { method: "PATCH", headers: { "content-type": "application/json", ...admin }, body: JSON.stringify({ stock: 40 }) }),
     );
-    await setRaw(staleInCache!.id, encodeEntry({ kind: "entry", version: 1, freshUntil: Date.now() + 600_000, value: staleInCache }));
+    await setRaw(staleInCache!.id, encodeEntry({ kind: "entry", version: 1, freshUntil: Date.now() + 600_000, schema: CACHE_SCHEMA, value: staleInCache }));
     // 2. An entry for a product that no longer exists (its tombstone overwritten).
     expect((await app.send(`/api/products/${deleted!.id}`, { method: "DELETE", headers: admin })).status).toBe(204);
-    await setRaw(deleted!.id, encodeEntry({ kind: "entry", version: 1, freshUntil: Date.now() + 600_000, value: deleted }));
+    await setRaw(deleted!.id, encodeEntry({ kind: "entry", version: 1, freshUntil: Date.now() + 600_000, schema: CACHE_SCHEMA, value: deleted }));
     // 3. An unreadable value.
     await setRaw(corrupt!.id, "{not an entry");
     // 4. A row changed directly in the database, behind the cache.
@@ -76,6 +76,42 @@ export function consistencyScenarios(harness: Harness) {
     const listed = await app.send(path);
     expect(listed.headers.get("x-cache")).toBe("MISS");
     expect((await data<{ products: Product[] }>(listed)).products[0]!.name).toBe("Renamed Behind The Cache");
+  });
+
+  it("never moves the cache back to an older version when the database read lags (a read replica)", async () => {
+    // Failure injection: a replica that has not seen the latest writes answers the run's batched reads.
+    const lagging = new Map<string, Product>();
+    const replica = await harness.instance(
+      { ADMIN_TOKEN, REDIS_PREFIX: `cons-lag-${crypto.randomUUID().slice(0, 8)}` },
+      {
+        wrapProducts: (repository) => ({
+          ...repository,
+          findByIds: async (ids) => (await repository.findByIds(ids)).map((row) => lagging.get(row.id) ?? row),
+        }),
+      },
+    );
+    const product = await data<Product>(await replica.send("/api/products", json(sample("Replicated Product"), admin)));
+    const patched = await data<Product>(
+      await replica.send(`/api/products/${product.id}`, { method: "PATCH", headers: { "content-type": "application/json", ...admin }, body: JSON.stringify({ stock: 41 }) }),
+    );
+    lagging.set(product.id, product); // the replica still has v1; the cache holds v2
+    const report = await data<Report>(await replica.send("/api/cache/consistency/run", { method: "POST", headers: admin }));
+    expect(report).toMatchObject({ stale: 0, repaired: 0 });
+    const read = await replica.send(`/api/products/${product.id}`);
+    expect(read.headers.get("x-cache")).toBe("HIT");
+    expect(await data<Product>(read)).toEqual(patched);
+  });
+
+  it("counts an entry of another deploy's schema as stale and replaces it with the row", async () => {
+    const own = await harness.instance({ ADMIN_TOKEN, REDIS_PREFIX: `cons-schema-${crypto.randomUUID().slice(0, 8)}` });
+    const product = await data<Product>(await own.send("/api/products", json(sample("Reshaped Product"), admin)));
+    const otherShape = `E|${product.version}|${Date.now() + 600_000}|${CACHE_SCHEMA + 1}|${JSON.stringify({ id: product.id, title: "other shape" })}`;
+    await own.services.redis.run(ops.set(own.services.keys.product(product.id), otherShape, { pxMs: 600_000 }));
+    const report = await data<Report>(await own.send("/api/cache/consistency/run", { method: "POST", headers: admin }));
+    expect(report).toMatchObject({ scanned: 1, stale: 1, corrupt: 0, repaired: 1 });
+    const read = await own.send(`/api/products/${product.id}`);
+    expect(read.headers.get("x-cache")).toBe("HIT");
+    expect(await data<Product>(read)).toEqual(product);
   });
 
   it("two concurrent manual runs: one 200, one 409", async () => {
