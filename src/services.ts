@@ -7,6 +7,7 @@ import { createCacheService, type CachePolicy } from "./cache/cache-service";
 import { runConsistencyCheck } from "./cache/consistency";
 import { createMetrics } from "./cache/metrics";
 import { createCatalogue, type CataloguePolicies } from "./catalogue/catalogue";
+import { CACHE_SCHEMA } from "./catalogue/types";
 import { createProductRepository, type ProductRepository } from "./db/products";
 import { withDatabaseErrors } from "./db/unavailable";
 import { createUserRepository } from "./db/users";
@@ -53,7 +54,7 @@ export function buildServices(options: {
     keys,
     logger,
     users: withDatabaseErrors(createUserRepository(db), logger),
-    sessions: createSessionStore({ redis, keys, ttlSeconds: config.SESSION_TTL_S }),
+    sessions: createSessionStore({ redis, keys, ttlSeconds: config.SESSION_TTL_S, secret: config.SESSION_SECRET }),
     catalogue: createCatalogue({
       products,
       cache,
@@ -70,8 +71,8 @@ export function buildServices(options: {
     rateLimiter: createRateLimiter({
       keys,
       policies: {
-        default: { name: "default", limit: config.RATE_LIMIT_MAX, windowSeconds: config.RATE_LIMIT_WINDOW_S },
-        auth: { name: "auth", limit: config.RATE_LIMIT_AUTH_MAX, windowSeconds: config.RATE_LIMIT_AUTH_WINDOW_S },
+        default: { name: "default", limit: config.RATE_LIMIT_MAX, windowSeconds: config.RATE_LIMIT_WINDOW_S, failMode: config.RATE_LIMIT_FAIL_MODE },
+        auth: { name: "auth", limit: config.RATE_LIMIT_AUTH_MAX, windowSeconds: config.RATE_LIMIT_AUTH_WINDOW_S, failMode: config.RATE_LIMIT_AUTH_FAIL_MODE },
       },
     }),
     clientAddress,
@@ -85,7 +86,7 @@ export function buildServices(options: {
  * exist" is remembered for a minute at most, so unknown ids do not all reach the database.
  */
 function cachePolicies(config: Config): CataloguePolicies {
-  const policy = (freshSeconds: number, missingMs: number): CachePolicy => ({ freshMs: freshSeconds * 1000, graceMs: freshSeconds * 1000, missingMs });
+  const policy = (freshSeconds: number, missingMs: number): CachePolicy => ({ freshMs: freshSeconds * 1000, graceMs: freshSeconds * 1000, missingMs, schema: CACHE_SCHEMA });
   return {
     product: policy(config.CACHE_TTL_PRODUCT_S, Math.min(60_000, config.CACHE_TTL_PRODUCT_S * 1000)),
     list: policy(config.CACHE_TTL_LIST_S, 0),

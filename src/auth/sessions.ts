@@ -3,15 +3,19 @@ import type { Role } from "../db/users";
 import { ops } from "../redis/commands";
 import type { RedisKeys } from "../redis/keys";
 import type { RedisPort } from "../redis/port";
-import { randomBytes, sha256, toBase64Url } from "./encoding";
+import { LuaScript } from "../redis/script";
+import { constantTimeEqual, fromBase64Url, randomBytes, sha256, toBase64Url } from "./encoding";
 
 /**
- * Sessions live in Redis only. The client holds a token `<userId>.<256 random bits>`; Redis
- * holds the record under the token's SHA-256, so a copy of Redis holds no usable token. The
- * user id in the clear lets the rate limiter key a signed-in caller per user in the same
- * round trip as the session lookup; the random part is what authenticates. Each session
- * expires SESSION_TTL_S after its last use (sliding); a per-user set of session ids lets a
- * user's sessions be listed and revoked without SCAN.
+ * Sessions live in Redis only. The client holds a token `<userId>.<256 random bits>.<MAC>`;
+ * Redis holds the record under the token's SHA-256, so a copy of Redis holds no usable token.
+ * The random part is what authenticates a session (its record must exist). The MAC (HMAC-
+ * SHA-256 over the rest, truncated to 128 bits) lets the rate limiter trust the user id
+ * without asking Redis first: a signed-in caller is limited per user in the same round trip
+ * as the session lookup, and nobody can claim another user's budget, or a fresh one per
+ * request, with made-up tokens. Each session expires SESSION_TTL_S after its last use
+ * (sliding); a per-user set of session ids lets a user's sessions be listed and revoked
+ * without SCAN.
  */
 const sessionRecordSchema = z.object({
   userId: z.string(),
@@ -35,16 +39,41 @@ export interface SessionUser {
   roles: Role[];
 }
 
-/** A user id (UUID), a dot, 43 base64url characters (32 random bytes). Anything else is not a token of ours. */
-const TOKEN_PATTERN = /^([0-9a-f-]{36})\.[A-Za-z0-9_-]{43}$/;
+/** A user id (UUID), 43 base64url characters (32 random bytes), 22 of MAC (16 bytes), dot-separated. Anything else is not a token of ours. */
+const TOKEN_PATTERN = /^(([0-9a-f-]{36})\.[A-Za-z0-9_-]{43})\.([A-Za-z0-9_-]{22})$/;
 
-export const isWellFormedToken = (token: string): boolean => TOKEN_PATTERN.test(token);
+const isWellFormedToken = (token: string): boolean => TOKEN_PATTERN.test(token);
 
-/** The user a well-formed token claims to belong to (not yet verified: only the session lookup does that). */
-export const claimedUserId = (token: string): string | undefined => TOKEN_PATTERN.exec(token)?.[1];
+/** The user a well-formed token claims to belong to (not verified: see verifiedUserId). */
+const claimedUserId = (token: string): string | undefined => TOKEN_PATTERN.exec(token)?.[2];
+
+/**
+ * Deletes every session of a user and the user's index in one step (KEYS[1]: the index;
+ * ARGV[1]: the session key prefix), so no login can slip in between reading the index and
+ * deleting it. A session created concurrently is either deleted or still indexed.
+ */
+const revokeAllScript = new LuaScript(`
+local ids = redis.call('SMEMBERS', KEYS[1])
+local live = 0
+for _, id in ipairs(ids) do
+  live = live + redis.call('DEL', ARGV[1] .. id)
+end
+redis.call('DEL', KEYS[1])
+return live
+`);
+
+const MAC_BYTES = 16;
+const hmacKey = (secret: string) =>
+  crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
 
 export interface SessionStore {
   create(user: SessionUser): Promise<{ token: string; session: Session }>;
+  /**
+   * The user a token was issued to, when its MAC proves we issued it (it may have expired or
+   * been revoked since: only `find` says whether the session lives). Undefined otherwise, and
+   * while the MAC key cannot be had (Redis down and no SESSION_SECRET).
+   */
+  verifiedUserId(token: string): Promise<string | undefined>;
   /** The Redis key of the token's session (undefined for a malformed token), to read it in a batch. */
   keyFor(token: string): Promise<string | undefined>;
   /**
@@ -62,9 +91,25 @@ export interface SessionStore {
   listIds(userId: string): Promise<string[]>;
 }
 
-/** @example const sessions = createSessionStore({ redis, keys, ttlSeconds: 86400 }); */
-export function createSessionStore(options: { redis: RedisPort; keys: RedisKeys; ttlSeconds: number }): SessionStore {
+/**
+ * `secret`: the MAC key (SESSION_SECRET); without one, a random key kept in Redis
+ * (`keys.sessionSecret`, created by whichever instance needs it first) is read once.
+ * @example const sessions = createSessionStore({ redis, keys, ttlSeconds: 86400, secret: undefined });
+ */
+export function createSessionStore(options: { redis: RedisPort; keys: RedisKeys; ttlSeconds: number; secret: string | undefined }): SessionStore {
   const { redis, keys } = options;
+  let macKey: Promise<CryptoKey> | undefined = options.secret === undefined ? undefined : hmacKey(options.secret);
+  const sharedMacKey = () =>
+    (macKey ??= redis
+      .pipeline([ops.set(keys.sessionSecret, toBase64Url(randomBytes(32)), { nx: true }), ops.get(keys.sessionSecret)])
+      .then(([, secret]) => hmacKey(secret ?? ""))
+      .catch((error: unknown) => {
+        macKey = undefined; // asked again next time
+        throw error;
+      }));
+  const macOf = async (body: string) =>
+    new Uint8Array(await crypto.subtle.sign("HMAC", await sharedMacKey(), new TextEncoder().encode(body))).slice(0, MAC_BYTES);
+
   const ttlMs = options.ttlSeconds * 1000;
   // Refresh at most once a minute, or a quarter of the lifetime when that is shorter.
   const touchEveryMs = Math.min(60_000, ttlMs / 4);
@@ -79,7 +124,8 @@ export function createSessionStore(options: { redis: RedisPort; keys: RedisKeys;
 
   return {
     async create(user) {
-      const token = `${user.id}.${toBase64Url(randomBytes(32))}`;
+      const body = `${user.id}.${toBase64Url(randomBytes(32))}`;
+      const token = `${body}.${toBase64Url(await macOf(body))}`;
       const id = await sessionId(token);
       const now = new Date().toISOString();
       const record: SessionRecord = { userId: user.id, email: user.email, roles: user.roles, createdAt: now, lastAccessedAt: now };
@@ -89,6 +135,13 @@ export function createSessionStore(options: { redis: RedisPort; keys: RedisKeys;
         ops.pexpire(keys.userSessions(user.id), ttlMs),
       ]);
       return { token, session: withExpiry(id, record) };
+    },
+
+    async verifiedUserId(token) {
+      const parts = TOKEN_PATTERN.exec(token);
+      if (!parts) return undefined;
+      const expected = await macOf(parts[1]!).catch(() => undefined);
+      return expected && constantTimeEqual(expected, fromBase64Url(parts[3]!)) ? parts[2] : undefined;
     },
 
     async keyFor(token) {
@@ -124,10 +177,7 @@ export function createSessionStore(options: { redis: RedisPort; keys: RedisKeys;
     },
 
     async revokeAll(userId) {
-      const ids = await redis.run(ops.smembers(keys.userSessions(userId)));
-      if (ids.length === 0) return 0;
-      const [revoked] = await redis.pipeline([ops.del(...ids.map(keys.session)), ops.del(keys.userSessions(userId))]);
-      return revoked;
+      return Number(await redis.run(ops.script(revokeAllScript, [keys.userSessions(userId)], [keys.session("")])));
     },
 
     async listIds(userId) {

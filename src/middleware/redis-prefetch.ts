@@ -1,20 +1,23 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { readCredentials } from "../auth/credentials";
-import { claimedUserId } from "../auth/sessions";
 import type { AppEnv } from "../env";
 import { ops } from "../redis/commands";
 
 /** GET /api/products/:id: the one route whose cache entry is known from the URL alone. */
 const PRODUCT_PATH = /^\/api\/products\/([A-Za-z0-9_-]{1,64})$/;
 
-/** A caller's rate-limit identity: the user a token names, the operator, or the (hashed) client address. */
+/**
+ * A caller's rate-limit identity: the operator, the user a token was issued to (its MAC
+ * checked here, without Redis), or the (hashed) client address — also for a token we did
+ * not issue, so made-up tokens neither get fresh budgets nor spend someone else's.
+ */
 export async function clientIdentity(c: Context<AppEnv>, token: { token: string; operator: boolean } | null): Promise<string> {
   if (token?.operator) return "operator";
-  const userId = token && claimedUserId(token.token);
+  const { clientAddress, hashIdentity, sessions } = c.get("services");
+  const userId = token ? await sessions.verifiedUserId(token.token) : undefined;
   if (userId) return `user:${userId}`;
   // Hashed: no addresses (personal data) in Redis keys.
-  const { clientAddress, hashIdentity } = c.get("services");
   return `ip:${await hashIdentity(clientAddress(c) ?? "unknown")}`;
 }
 

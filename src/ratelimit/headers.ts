@@ -30,13 +30,15 @@ export function applyRateLimit(c: Context<AppEnv>, decision: RateLimitDecision):
 }
 
 /**
- * Redis could not answer the check: `RATE_LIMIT_FAIL_MODE=open` admits and says so in
- * `X-RateLimit-Bypass`; `closed` answers 503. The policy header stays, the counts cannot.
+ * Redis could not answer the check: a policy that fails open admits and says so in
+ * `X-RateLimit-Bypass`; one that fails closed answers 503 (`default`: RATE_LIMIT_FAIL_MODE,
+ * `auth`: RATE_LIMIT_AUTH_FAIL_MODE, closed unless set, so an outage is no time for
+ * unlimited password guessing). The policy header stays, the counts cannot.
  */
 export function rateLimitUnavailable(c: Context<AppEnv>, policy: RateLimitPolicy, error: unknown): void {
   c.header("RateLimit-Policy", `"${policy.name}";q=${policy.limit};w=${policy.windowSeconds}`);
   c.header("X-RateLimit-Limit", String(policy.limit));
-  if (c.get("services").config.RATE_LIMIT_FAIL_MODE === "closed") {
+  if (policy.failMode === "closed") {
     throw new AppError(503, "RATE_LIMIT_UNAVAILABLE", "Rate limiting is unavailable; try again shortly", undefined, error);
   }
   c.get("logger").warn("rate limit check failed; admitting (fail-open)", { policy: policy.name, error });

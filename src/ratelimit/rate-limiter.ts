@@ -9,6 +9,8 @@ export interface RateLimitPolicy {
   name: PolicyName;
   limit: number;
   windowSeconds: number;
+  /** When Redis cannot answer: `open` admits, `closed` refuses (503). */
+  failMode: "open" | "closed";
 }
 
 export interface RateLimitDecision {

@@ -31,7 +31,8 @@ export function authScenarios(harness: Harness) {
       const { token, user, cookie: setCookie, email } = await register(send);
       expect(user.email).toBe(email.toLowerCase());
       expect(user.roles).toEqual(["user"]);
-      expect(token).toMatch(new RegExp(`^${user.id}\\.[A-Za-z0-9_-]{43}$`));
+      // The user id, 256 random bits, a 128-bit MAC.
+      expect(token).toMatch(new RegExp(`^${user.id}\\.[A-Za-z0-9_-]{43}\\.[A-Za-z0-9_-]{22}$`));
       expect(setCookie).toContain(`sid=${token}`);
 
       const viaBearer = await me(send, token);
@@ -61,6 +62,7 @@ export function authScenarios(harness: Harness) {
       expect((await me(send, "not-a-token")).status).toBe(401);
       expect((await me(send, "A".repeat(43))).status).toBe(401);
       expect((await me(send, `${crypto.randomUUID()}.${"A".repeat(43)}`)).status).toBe(401);
+      expect((await me(send, `${crypto.randomUUID()}.${"A".repeat(43)}.${"A".repeat(22)}`)).status).toBe(401);
     });
   });
 
@@ -110,6 +112,49 @@ export function authScenarios(harness: Harness) {
       expect((await send("/api/auth/logout-all", { method: "POST", ...bearer(token) })).status).toBe(204);
       for (const t of [token, ...more]) expect((await me(send, t)).status).toBe(401);
       expect((await me(send, other.token)).status).toBe(200);
+    });
+  });
+
+  describe("logout-all racing a login", () => {
+    it("a login that lands while logout-all runs leaves no session that a later logout-all misses", async () => {
+      // Failure injection (timing): the first Redis reply about the user's session index is
+      // held until a login has completed, so the login lands inside logout-all.
+      const watch: { key?: string; reached?: () => void; release?: Promise<void> } = {};
+      const app = await harness.instance(
+        {},
+        {
+          wrapRedis: (inner) => ({
+            ...inner,
+            async send(commands, deadline) {
+              const replies = await inner.send(commands, deadline);
+              if (watch.key && JSON.stringify(commands).includes(watch.key)) {
+                watch.key = undefined;
+                watch.reached?.();
+                await watch.release;
+              }
+              return replies;
+            },
+          }),
+        },
+      );
+      const { email, token: first, user } = await register(app.send);
+      let release!: () => void;
+      const reached = new Promise<void>((resolve) => (watch.reached = resolve));
+      watch.release = new Promise<void>((resolve) => (release = resolve));
+      watch.key = app.services.keys.userSessions(user.id);
+
+      const logoutAll = app.send("/api/auth/logout-all", { method: "POST", ...bearer(first) });
+      await reached;
+      const login = await app.send("/api/auth/login", json({ email, password }));
+      expect(login.status).toBe(200);
+      const { token: during } = ((await login.json()) as AuthBody).data;
+      release();
+      expect((await logoutAll).status).toBe(204);
+
+      // The session made meanwhile may live on, but then it is indexed: logout-all ends it.
+      expect((await me(app.send, first)).status).toBe(401);
+      await app.send("/api/auth/logout-all", { method: "POST", ...bearer(during) });
+      expect((await me(app.send, during)).status).toBe(401);
     });
   });
 
