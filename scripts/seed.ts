@@ -24,8 +24,9 @@ const PROJECT_ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 async function seedNode(): Promise<void> {
   const config = parseConfig(process.env);
-  // Seeding only touches the database: no need to reach whatever Redis the app is configured with.
-  const { services, close } = await createNodeServices({ ...config, redis: { adapter: "embedded" } });
+  // Through the app's own Redis: the write-throughs and list generation bumps must reach it,
+  // or a running app keeps serving the lists it cached before the seed.
+  const { services, close } = await createNodeServices(config);
   try {
     const created = await seedIfEmpty(services.catalogue, backgroundRunner(services.logger));
     const where = config.DATABASE_URL.split("?")[0];

@@ -1,5 +1,6 @@
 import { and, asc, count, desc, eq, gte, inArray, lte, sql, type SQL } from "drizzle-orm";
 import { fromCents, toCents, type Product, type ProductInput, type ProductListQuery } from "../catalogue/types";
+import { AppError } from "../errors";
 import type { AppDatabase } from "./database";
 import { products, wishlists } from "./schema";
 
@@ -8,7 +9,11 @@ export interface ProductRepository {
   findById(id: string): Promise<Product | undefined>;
   findByIds(ids: string[]): Promise<Product[]>;
   list(query: ProductListQuery): Promise<{ products: Product[]; total: number }>;
-  /** Applies `changes` and bumps `version` in the same statement; undefined when the id is unknown. */
+  /**
+   * Applies `changes` and bumps `version` in the same statement; undefined when the id is
+   * unknown. A change of only one of name/description is guarded by the other one as read
+   * (409 CONFLICT if that kept changing under it).
+   */
   update(id: string, changes: Partial<ProductInput>): Promise<Product | undefined>;
   /** Deletes the product and its wishlist entries together; resolves to the deleted row's version. */
   delete(id: string): Promise<{ version: number } | undefined>;
@@ -33,6 +38,12 @@ const toProduct = (row: Row): Product => ({
   createdAt: row.createdAt.toISOString(),
   updatedAt: row.updatedAt.toISOString(),
 });
+
+/** Attempts (read, then guarded write) of a name-only or description-only update before it gives up. */
+const UPDATE_ATTEMPTS = 10;
+/** Attempt n first waits a random 0 to n × this many ms. */
+const RETRY_JITTER_MS = 5;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const searchTextOf = (name: string, description: string) => `${name}\n${description}`.toLowerCase();
 
@@ -126,15 +137,29 @@ export function createProductRepository(db: AppDatabase): ProductRepository {
     },
 
     async update(id, changes) {
-      const needsCurrent = (changes.name === undefined) !== (changes.description === undefined);
-      const current = needsCurrent ? (await db.select().from(products).where(eq(products.id, id)).limit(1))[0] : undefined;
-      if (needsCurrent && !current) return undefined;
-      const [row] = await db
-        .update(products)
-        .set({ ...columnsFor(changes, current), version: sql`${products.version} + 1`, updatedAt: new Date() })
-        .where(eq(products.id, id))
-        .returning();
-      return row && toProduct(row);
+      const bumped = { version: sql`${products.version} + 1`, updatedAt: new Date() };
+      if ((changes.name === undefined) === (changes.description === undefined)) {
+        const [row] = await db.update(products).set({ ...columnsFor(changes), ...bumped }).where(eq(products.id, id)).returning();
+        return row && toProduct(row);
+      }
+      // searchText needs the field the PATCH leaves alone, read from the row: the update
+      // applies only if that field is still as read, so a concurrent change of it never
+      // leaves searchText with its old value; otherwise read again. (Guarding on the field,
+      // not the version, lets every other concurrent change, a stock update or a wishlist
+      // toggle, through without a retry.)
+      for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
+        // Concurrent losers would otherwise retry in lockstep, and each round only one wins.
+        if (attempt > 0) await sleep(Math.random() * RETRY_JITTER_MS * attempt);
+        const [current] = await db.select().from(products).where(eq(products.id, id)).limit(1);
+        if (!current) return undefined;
+        const [row] = await db
+          .update(products)
+          .set({ ...columnsFor(changes, current), ...bumped })
+          .where(and(eq(products.id, id), changes.name === undefined ? eq(products.name, current.name) : eq(products.description, current.description)))
+          .returning();
+        if (row) return toProduct(row);
+      }
+      throw new AppError(409, "CONFLICT", "The product is changing too often to update; try again");
     },
 
     async delete(id) {

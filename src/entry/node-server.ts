@@ -34,13 +34,17 @@ function redisTransport({ redis, REDIS_TIMEOUT_MS }: Config): RedisTransport {
 }
 
 /**
- * The socket's peer address; with TRUST_PROXY=true the first X-Forwarded-For entry (the
- * client as the proxy saw it). Requests without a socket (app.request in tests) have none.
+ * The socket's peer address; with TRUST_PROXY=true the X-Forwarded-For entry TRUST_PROXY_HOPS
+ * from the right (the leftmost when there are fewer). Requests without a socket
+ * (app.request in tests) have none.
  */
 function nodeClientAddress(config: Config): Services["clientAddress"] {
   return (c) => {
     if (config.TRUST_PROXY) {
-      const forwarded = c.req.header("x-forwarded-for")?.split(",")[0]?.trim();
+      // Each trusted proxy appends the address it was connected from; everything to the left
+      // of those entries came from the client, who can write anything there.
+      const entries = c.req.header("x-forwarded-for")?.split(",").map((entry) => entry.trim()) ?? [];
+      const forwarded = entries[Math.max(0, entries.length - config.TRUST_PROXY_HOPS)];
       if (forwarded) return forwarded;
     }
     try {

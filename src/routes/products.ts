@@ -69,7 +69,12 @@ const patchProduct = createRoute({
   security: adminSecurity,
   middleware: [...admin, jsonBody()],
   request: { params: ProductIdParams, body: json(PatchProductSchema) },
-  responses: { 200: apiJson(success(ProductSchema), "Updated"), 404: errorResponse("No such product"), ...adminWriteErrors },
+  responses: {
+    200: apiJson(success(ProductSchema), "Updated"),
+    404: errorResponse("No such product"),
+    409: errorResponse("The name or description kept changing concurrently; try again"),
+    ...adminWriteErrors,
+  },
 });
 
 const replaceProduct = createRoute({

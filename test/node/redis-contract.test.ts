@@ -36,10 +36,12 @@ return 0
 `);
 
 describe.each(Object.keys(adapters))("Redis port contract: %s", (name) => {
+  let transport: RedisTransport;
   let redis: RedisPort;
   let prefix: string;
   beforeAll(() => {
-    redis = createRedisPort(adapters[name]!(), { timeoutMs: 5_000 });
+    transport = adapters[name]!();
+    redis = createRedisPort(transport, { timeoutMs: 5_000 });
   });
   afterAll(() => redis.close());
   const key = (suffix: string) => `${prefix}:${suffix}`;
@@ -50,6 +52,12 @@ describe.each(Object.keys(adapters))("Redis port contract: %s", (name) => {
 
   it("reports its adapter name", () => {
     expect(redis.adapter).toBe(name);
+  });
+
+  it("the transport sends nothing once the caller's deadline has passed", async () => {
+    await redis.run(ops.ping()); // connected, so only the deadline can stop the send
+    await expect(transport.send([ops.set(key("late"), "sent late").command], Date.now() - 1)).rejects.toThrow(/deadline/);
+    expect(await transport.send([ops.get(key("late")).command], Date.now() + 5_000)).toEqual([{ ok: true, value: null }]);
   });
 
   it("round-trips strings exactly, including unicode and the literal OK", async () => {

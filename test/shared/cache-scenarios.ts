@@ -257,7 +257,7 @@ export function cacheScenarios(harness: Harness) {
       const own = instrumented.hold(`list:${category}`);
       const lateRead = app.send(path);
       // The late reader loads for itself (bounded wait, so a reader that joined the early load fails here instead of hanging).
-      const loadedItself = await Promise.race([own.arrived.then(() => true), sleep(2_000).then(() => false)]);
+      const loadedItself = await Promise.race([own.arrived.then(() => true), sleep(10_000).then(() => false)]);
       early.release();
       own.release();
       expect(loadedItself).toBe(true);

@@ -42,3 +42,16 @@ export const json = (body: unknown, headers: Record<string, string> = {}): Reque
 export const uniqueEmail = (label = "user") => `${label}-${crypto.randomUUID()}@Example.com`;
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A rate-limit window length (seconds, ≥ 3600) whose current window ends more than ten
+ * minutes from now. @upstash/ratelimit's sliding window is two fixed windows aligned to the
+ * epoch (floor(now / window)), and a burst that straddles a boundary is admitted more than
+ * the limit; with this length no boundary falls within a test, so counts are exact.
+ */
+export function stableWindowSeconds(now = Date.now()): number {
+  const seconds = Math.floor(now / 1000);
+  let window = 3600;
+  while (window - (seconds % window) <= 600) window += 1;
+  return window;
+}

@@ -1,34 +1,36 @@
 import { describe, expect, it } from "vitest";
 import type { RedisCommand } from "../../src/redis/commands";
 import type { RedisTransport } from "../../src/redis/port";
-import { json, sleep, uniqueEmail, type Harness } from "./harness";
+import { json, sleep, stableWindowSeconds, uniqueEmail, type Harness } from "./harness";
 
 const ADMIN_TOKEN = "rate-limit-scenarios-admin-token";
 const address = () => `198.51.100.${Math.floor(Math.random() * 250) + 1}-${crypto.randomUUID().slice(0, 6)}`;
 const data = async <T>(response: Response) => ((await response.json()) as { data: T }).data;
 const sample = { name: "Limited Lamp", description: "A lamp people keep asking about.", price: 12.5, stock: 3, category: "ratelimit" };
+const prefix = () => `rl-${crypto.randomUUID().slice(0, 8)}`;
+const BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+const randomText = (length: number) => Array.from({ length }, () => BASE64URL[Math.floor(Math.random() * 64)]).join("");
+/** A token of our shape (user id, 43 random characters, 22 of MAC) that we never issued. */
+const madeUpToken = (userId: string) => `${userId}.${randomText(43)}.${randomText(22)}`;
 
-/** Waits until a fresh window of `seconds` has just begun, so a burst cannot straddle two windows. */
-async function startOfWindow(seconds: number) {
-  const windowMs = seconds * 1000;
-  const into = Date.now() % windowMs;
-  if (into > 100) await sleep(windowMs - into + 20);
-}
-
-/** Rate limits through the front door; the same assertions run on Node and in workerd. */
+/**
+ * Rate limits through the front door; the same assertions run on Node and in workerd. Every
+ * app has its own key prefix and every test its own clients; exact counts use a window no
+ * boundary falls within (stableWindowSeconds), since a burst across one is admitted more.
+ */
 export function rateLimitScenarios(harness: Harness) {
   describe("the default policy", () => {
     it("admits exactly RATE_LIMIT_MAX of 60 concurrent requests from one client, with all headers", async () => {
-      const send = await harness.app({ ...harness.clientAddressing, RATE_LIMIT_MAX: "20", RATE_LIMIT_WINDOW_S: "2", REDIS_PREFIX: `rl-${crypto.randomUUID().slice(0, 8)}` });
+      const window = stableWindowSeconds();
+      const send = await harness.app({ ...harness.clientAddressing, RATE_LIMIT_MAX: "20", RATE_LIMIT_WINDOW_S: String(window), REDIS_PREFIX: prefix() });
       const client = harness.from(address());
-      await startOfWindow(2);
       const responses = await Promise.all(Array.from({ length: 60 }, () => send("/api/products?limit=1", { headers: client })));
       const statuses = responses.map((r) => r.status);
       expect(statuses.filter((s) => s === 200)).toHaveLength(20);
       expect(statuses.filter((s) => s === 429)).toHaveLength(40);
 
       for (const response of responses) {
-        expect(response.headers.get("ratelimit-policy")).toBe('"default";q=20;w=2');
+        expect(response.headers.get("ratelimit-policy")).toBe(`"default";q=20;w=${window}`);
         expect(response.headers.get("ratelimit")).toMatch(/^"default";r=\d+;t=\d+$/);
         expect(response.headers.get("x-ratelimit-limit")).toBe("20");
         expect(Number(response.headers.get("x-ratelimit-reset"))).toBeGreaterThanOrEqual(Math.floor(Date.now() / 1000));
@@ -42,14 +44,22 @@ export function rateLimitScenarios(harness: Harness) {
 
       // Another client is unaffected.
       expect((await send("/api/products?limit=1", { headers: harness.from(address()) })).status).toBe(200);
-      // Once the window has passed, the first client is admitted again.
-      await startOfWindow(2);
-      await sleep(2_100);
+    });
+
+    it("admits a limited client again once the window has passed", async () => {
+      const send = await harness.app({ ...harness.clientAddressing, RATE_LIMIT_MAX: "2", RATE_LIMIT_WINDOW_S: "1", REDIS_PREFIX: prefix() });
+      const client = harness.from(address());
+      // Where the 1 s boundaries fall is up to the clock, so no count is asserted: only that it limits.
+      let status = 200;
+      for (let sent = 0; sent < 50 && status !== 429; sent++) status = (await send("/api/products?limit=1", { headers: client })).status;
+      expect(status).toBe(429);
+      // Two full windows later both fixed windows the sliding window weighs are empty.
+      await sleep(2_300);
       expect((await send("/api/products?limit=1", { headers: client })).status).toBe(200);
-    }, 20_000);
+    });
 
     it("limits a signed-in caller per user, whatever address they come from", async () => {
-      const send = await harness.app({ ...harness.clientAddressing, RATE_LIMIT_MAX: "3", RATE_LIMIT_WINDOW_S: "60", REDIS_PREFIX: `rl-${crypto.randomUUID().slice(0, 8)}` });
+      const send = await harness.app({ ...harness.clientAddressing, RATE_LIMIT_MAX: "3", RATE_LIMIT_WINDOW_S: String(stableWindowSeconds()), REDIS_PREFIX: prefix() });
       const { token } = await data<{ token: string }>(await send("/api/auth/register", json({ email: uniqueEmail(), password: "per user password" }, harness.from(address()))));
       const statuses = [];
       for (let i = 0; i < 4; i++) statuses.push((await send("/api/auth/me", { headers: { authorization: `Bearer ${token}`, ...harness.from(address()) } })).status);
@@ -58,11 +68,46 @@ export function rateLimitScenarios(harness: Harness) {
     });
   });
 
+  describe("identities the limiter trusts", () => {
+    it("a made-up token neither gets a fresh budget per request nor spends the budget of the user it names", async () => {
+      const send = await harness.app({ ...harness.clientAddressing, RATE_LIMIT_MAX: "3", RATE_LIMIT_WINDOW_S: String(stableWindowSeconds()), REDIS_PREFIX: prefix() });
+      const { user, token } = await data<{ user: { id: string }; token: string }>(
+        await send("/api/auth/register", json({ email: uniqueEmail(), password: "victim password" }, harness.from(address()))),
+      );
+      const attacker = harness.from(address());
+      const statuses = [];
+      for (let i = 0; i < 4; i++) {
+        // Alternately a fresh user id each time, and the victim's id.
+        const forged = madeUpToken(i % 2 === 0 ? crypto.randomUUID() : user.id);
+        statuses.push((await send("/api/products?limit=1", { headers: { ...attacker, authorization: `Bearer ${forged}` } })).status);
+      }
+      // Limited as the address it comes from.
+      expect(statuses).toEqual([200, 200, 200, 429]);
+      // The victim's budget is whole.
+      const own = await send("/api/auth/me", { headers: { ...harness.from(address()), authorization: `Bearer ${token}` } });
+      expect(own.status).toBe(200);
+      expect(own.headers.get("x-ratelimit-remaining")).toBe("2");
+    });
+
+    it.each([
+      ["the key the first instance put in Redis", {}],
+      ["SESSION_SECRET", { SESSION_SECRET: "a session secret of more than 32 characters" }],
+    ])("instances verify each other's tokens with %s", async (_, secret: Record<string, string>) => {
+      const environment = { ...harness.clientAddressing, ...secret, RATE_LIMIT_MAX: "3", RATE_LIMIT_WINDOW_S: String(stableWindowSeconds()), REDIS_PREFIX: prefix() };
+      const issuer = await harness.app(environment);
+      const other = await harness.app(environment);
+      const { token } = await data<{ token: string }>(await issuer("/api/auth/register", json({ email: uniqueEmail(), password: "shared key password" }, harness.from(address()))));
+      const statuses = [];
+      for (let i = 0; i < 4; i++) statuses.push((await other("/api/auth/me", { headers: { authorization: `Bearer ${token}`, ...harness.from(address()) } })).status);
+      expect(statuses).toEqual([200, 200, 200, 429]); // per user, though from four addresses
+    });
+  });
+
   describe("the auth policy", () => {
-    const authDefaults = { RATE_LIMIT_AUTH_MAX: "5", RATE_LIMIT_AUTH_WINDOW_S: "900" };
+    const authLimits = (window: number) => ({ RATE_LIMIT_AUTH_MAX: "5", RATE_LIMIT_AUTH_WINDOW_S: String(window) });
 
     it("blocks the 6th login attempt from one client in the window", async () => {
-      const send = await harness.app({ ...harness.clientAddressing, ...authDefaults, REDIS_PREFIX: `rl-${crypto.randomUUID().slice(0, 8)}` });
+      const send = await harness.app({ ...harness.clientAddressing, ...authLimits(stableWindowSeconds()), REDIS_PREFIX: prefix() });
       const client = harness.from(address());
       const statuses = [];
       for (let i = 0; i < 6; i++) statuses.push((await send("/api/auth/login", json({ email: uniqueEmail(), password: "wrong password" }, client))).status);
@@ -70,21 +115,22 @@ export function rateLimitScenarios(harness: Harness) {
     });
 
     it("limits attempts on one email across different addresses", async () => {
-      const send = await harness.app({ ...harness.clientAddressing, ...authDefaults, REDIS_PREFIX: `rl-${crypto.randomUUID().slice(0, 8)}` });
+      const window = stableWindowSeconds();
+      const send = await harness.app({ ...harness.clientAddressing, ...authLimits(window), REDIS_PREFIX: prefix() });
       const email = uniqueEmail("target");
       const statuses = [];
       for (let i = 0; i < 6; i++) statuses.push((await send("/api/auth/login", json({ email, password: "guess number " + i }, harness.from(address())))).status);
       expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
       const blocked = await send("/api/auth/login", json({ email: email.toUpperCase(), password: "again" }, harness.from(address())));
       expect(blocked.status).toBe(429);
-      expect(blocked.headers.get("ratelimit-policy")).toContain('"auth";q=5;w=900');
+      expect(blocked.headers.get("ratelimit-policy")).toContain(`"auth";q=5;w=${window}`);
     });
   });
 
   describe("fail modes when Redis is down", () => {
     it("open admits (and says so); closed answers 503; neither waits past the Redis timeout", async () => {
-      const open = await harness.app({ ...harness.redisDown, RATE_LIMIT_FAIL_MODE: "open" });
-      const closed = await harness.app({ ...harness.redisDown, RATE_LIMIT_FAIL_MODE: "closed" });
+      const open = await harness.app({ ...harness.redisDown, RATE_LIMIT_FAIL_MODE: "open", REDIS_PREFIX: prefix() });
+      const closed = await harness.app({ ...harness.redisDown, RATE_LIMIT_FAIL_MODE: "closed", REDIS_PREFIX: prefix() });
       let started = Date.now();
       const admitted = await open("/api/products?limit=1");
       expect(Date.now() - started).toBeLessThan(3_000);
@@ -96,6 +142,19 @@ export function rateLimitScenarios(harness: Harness) {
       expect(Date.now() - started).toBeLessThan(3_000);
       expect(refused.status).toBe(503);
       expect(await refused.json()).toMatchObject({ code: "RATE_LIMIT_UNAVAILABLE" });
+    });
+
+    it("the auth policy fails closed unless RATE_LIMIT_AUTH_FAIL_MODE=open, whatever the default policy does", async () => {
+      const guessing = json({ email: uniqueEmail(), password: "guessing during an outage" });
+      const defaultOpen = await harness.app({ ...harness.redisDown, RATE_LIMIT_FAIL_MODE: "open", REDIS_PREFIX: prefix() });
+      const refused = await defaultOpen("/api/auth/login", guessing);
+      expect(refused.status).toBe(503);
+      expect(await refused.json()).toMatchObject({ code: "RATE_LIMIT_UNAVAILABLE" });
+
+      const bothOpen = await harness.app({ ...harness.redisDown, RATE_LIMIT_FAIL_MODE: "open", RATE_LIMIT_AUTH_FAIL_MODE: "open", REDIS_PREFIX: prefix() });
+      const checked = await bothOpen("/api/auth/login", guessing);
+      expect(checked.status).toBe(401); // admitted: the password was checked (and was wrong)
+      expect(checked.headers.get("x-ratelimit-bypass")).toBe("redis-unavailable");
     });
   });
 
@@ -110,14 +169,16 @@ export function rateLimitScenarios(harness: Harness) {
           return inner.send(commands, deadline);
         },
       });
-      const app = await harness.instance({ ADMIN_TOKEN, METRICS_FLUSH_MS: "60000" }, { wrapRedis });
-      const product = await data<{ id: string }>(await app.send("/api/products", json(sample, { authorization: `Bearer ${ADMIN_TOKEN}` })));
-      const { token } = await data<{ token: string }>(await app.send("/api/auth/register", json({ email: uniqueEmail(), password: "hot path password" })));
+      const app = await harness.instance({ ...harness.clientAddressing, ADMIN_TOKEN, METRICS_FLUSH_MS: "60000", REDIS_PREFIX: prefix() }, { wrapRedis });
+      const client = harness.from(address());
+      const product = await data<{ id: string }>(await app.send("/api/products", json(sample, { ...client, authorization: `Bearer ${ADMIN_TOKEN}` })));
+      const { token } = await data<{ token: string }>(await app.send("/api/auth/register", json({ email: uniqueEmail(), password: "hot path password" }, client)));
+      const signedIn = { ...client, authorization: `Bearer ${token}` };
       // Warm up: scripts loaded, metrics flushed, product cached.
-      await app.send(`/api/products/${product.id}`);
-      await app.send(`/api/products/${product.id}`, { headers: { authorization: `Bearer ${token}` } });
+      await app.send(`/api/products/${product.id}`, { headers: client });
+      await app.send(`/api/products/${product.id}`, { headers: signedIn });
 
-      for (const headers of [{}, { authorization: `Bearer ${token}` }] as Record<string, string>[]) {
+      for (const headers of [client, signedIn]) {
         sent.length = 0;
         recording = true;
         const response = await app.send(`/api/products/${product.id}`, { headers });

@@ -15,7 +15,8 @@ export function createEmbeddedTransport(): RedisTransport {
   const call = client as unknown as Record<string, MockMethod>;
   return {
     adapter: "embedded",
-    async send(commands: readonly RedisCommand[]): Promise<RawReply[]> {
+    async send(commands: readonly RedisCommand[], deadline: number): Promise<RawReply[]> {
+      if (Date.now() >= deadline) throw new Error("Redis deadline passed before sending");
       const replies: RawReply[] = [];
       for (const command of commands) {
         const [name, ...args] = toArgs(command);

@@ -44,6 +44,8 @@ export function createIoRedisTransport(url: string): RedisTransport {
     adapter: "ioredis",
     async send(commands: readonly RedisCommand[], deadline: number): Promise<RawReply[]> {
       await connected(deadline);
+      // The connection may have come up just as the caller stopped waiting.
+      if (Date.now() >= deadline) throw new Error("Redis deadline passed before sending");
       const results = (await client.pipeline(commands.map(toArgs)).exec()) ?? [];
       return results.map(([error, value]) => (error ? { ok: false, error } : { ok: true, value }));
     },
