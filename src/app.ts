@@ -3,20 +3,19 @@ import { swaggerUI } from "@hono/swagger-ui";
 import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
-import type { AppEnv, Services } from "./env";
-import { AppError, handleError, handleNotFound } from "./errors";
-import { requestContext } from "./middleware/request-context";
-import { authenticate } from "./middleware/authenticate";
-import { corsPolicy } from "./middleware/cors-policy";
-import { originCheck } from "./middleware/origin-check";
-import { rateLimit } from "./middleware/rate-limit";
-import { redisPrefetch } from "./middleware/redis-prefetch";
-import { authRoutes } from "./routes/auth";
-import { cacheAdminRoutes } from "./routes/cache-admin";
-import { dashboardRoutes } from "./routes/dashboard";
-import { healthRoutes } from "./routes/health";
-import { productRoutes } from "./routes/products";
-import { validationHook } from "./validation";
+import type { AppEnv, Services } from "./http/env";
+import { AppError } from "./errors";
+import { handleError, handleNotFound } from "./http/errors";
+import { requestContext } from "./http/middleware/request-context";
+import { corsPolicy } from "./http/middleware/cors-policy";
+import { originCheck } from "./http/middleware/origin-check";
+import { caller } from "./http/middleware/caller";
+import { authRoutes } from "./http/routes/auth";
+import { cacheAdminRoutes } from "./http/routes/cache-admin";
+import { dashboardRoutes } from "./http/routes/dashboard";
+import { healthRoutes } from "./http/routes/health";
+import { productReadAhead, productRoutes } from "./http/routes/products";
+import { validationHook } from "./http/validation";
 
 const MAX_BODY_BYTES = 64 * 1024;
 
@@ -60,9 +59,9 @@ export function createApp(services: Services) {
   app.use("/dashboard", secureHeaders());
   app.use("/api/*", corsPolicy(services.config.CORS_ORIGINS));
   app.use("/api/*", originCheck());
-  app.use("/api/*", redisPrefetch());
-  app.use("/api/*", rateLimit());
-  app.use("/api/*", authenticate());
+  // Before caller(): its cache read then shares a round trip with caller()'s session lookup and rate-limit check.
+  app.use("/api/products/:id", productReadAhead());
+  app.use("/api/*", caller());
 
   app.route("/", healthRoutes());
   app.route("/", authRoutes());

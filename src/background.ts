@@ -1,5 +1,7 @@
-import type { Background } from "./env";
 import type { Logger } from "./logger";
+
+/** Runs work after the response without letting its failure escape (waitUntil on Workers). */
+export type Background = (label: string, work: Promise<unknown>) => void;
 
 /**
  * Background work with nobody to wait for it (Node, scripts): it runs on, and a failure is

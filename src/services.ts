@@ -4,14 +4,15 @@ import { ensureAdminAccount } from "./auth/admin-account";
 import { createIdentityHasher } from "./auth/identity-hash";
 import { createSessionStore } from "./auth/sessions";
 import { createCacheService, type CachePolicy } from "./cache/cache-service";
-import { runConsistencyCheck } from "./cache/consistency";
+import { runConsistencyCheck } from "./catalogue/consistency";
 import { createMetrics } from "./cache/metrics";
 import { createCatalogue, type CataloguePolicies } from "./catalogue/catalogue";
 import { CACHE_SCHEMA } from "./catalogue/types";
-import { createProductRepository, type ProductRepository } from "./db/products";
+import { createProductRepository } from "./db/products";
+import type { ProductRepository } from "./catalogue/repository";
 import { withDatabaseErrors } from "./db/unavailable";
 import { createUserRepository } from "./db/users";
-import type { Runtime, Services } from "./env";
+import type { Runtime, Services } from "./http/env";
 import { createLogger } from "./logger";
 import { createRateLimiter } from "./ratelimit/rate-limiter";
 import { createRedisKeys } from "./redis/keys";
@@ -69,6 +70,7 @@ export function buildServices(options: {
     metrics,
     cache,
     rateLimiter: createRateLimiter({
+      redis,
       keys,
       policies: {
         default: { name: "default", limit: config.RATE_LIMIT_MAX, windowSeconds: config.RATE_LIMIT_WINDOW_S, failMode: config.RATE_LIMIT_FAIL_MODE },

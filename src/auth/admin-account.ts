@@ -1,4 +1,4 @@
-import type { UserRepository } from "../db/users";
+import type { UserRepository } from "../auth/users";
 import type { Logger } from "../logger";
 import { hashPassword, verifyPassword } from "./password";
 import type { SessionStore } from "./sessions";

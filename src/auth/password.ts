@@ -1,4 +1,4 @@
-import { constantTimeEqual, fromBase64Url, randomBytes, toBase64Url } from "./encoding";
+import { constantTimeEqual, fromBase64Url, randomBytes, toBase64Url } from "../encoding";
 
 /**
  * PBKDF2-SHA256 through WebCrypto, so the same code hashes on Workers and Node. workerd

@@ -1,10 +1,11 @@
 import { z } from "zod";
-import type { Role } from "../db/users";
+import type { Role } from "../auth/users";
 import { ops } from "../redis/commands";
 import type { RedisKeys } from "../redis/keys";
 import type { RedisPort } from "../redis/port";
 import { LuaScript } from "../redis/script";
-import { constantTimeEqual, fromBase64Url, randomBytes, sha256, toBase64Url } from "./encoding";
+import { constantTimeEqual, fromBase64Url, randomBytes, sha256, toBase64Url } from "../encoding";
+import { memoize } from "../memo";
 
 /**
  * Sessions live in Redis only. The client holds a token `<userId>.<256 random bits>.<MAC>`;
@@ -63,6 +64,8 @@ return live
 `);
 
 const MAC_BYTES = 16;
+/** How many recent tokens' hash and MAC check an instance remembers. */
+const RECENT_TOKENS = 10_000;
 const hmacKey = (secret: string) =>
   crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
 
@@ -74,13 +77,8 @@ export interface SessionStore {
    * while the MAC key cannot be had (Redis down and no SESSION_SECRET).
    */
   verifiedUserId(token: string): Promise<string | undefined>;
-  /** The Redis key of the token's session (undefined for a malformed token), to read it in a batch. */
-  keyFor(token: string): Promise<string | undefined>;
-  /**
-   * Null for an unknown, expired, revoked or malformed token. Rejects only when Redis fails.
-   * `prefetched`: the session key's value, when the caller already read it (see keyFor).
-   */
-  find(token: string, prefetched?: Promise<string | null>): Promise<Session | null>;
+  /** Null for an unknown, expired, revoked or malformed token. Rejects only when Redis fails. */
+  find(token: string): Promise<Session | null>;
   /** Whether `session` is due for a sliding-expiry refresh (throttled to spare Redis writes). */
   isDueForTouch(session: Session, now?: Date): boolean;
   /** Extends a live session; never recreates one that expired or was revoked meanwhile. */
@@ -109,12 +107,18 @@ export function createSessionStore(options: { redis: RedisPort; keys: RedisKeys;
       }));
   const macOf = async (body: string) =>
     new Uint8Array(await crypto.subtle.sign("HMAC", await sharedMacKey(), new TextEncoder().encode(body))).slice(0, MAC_BYTES);
+  // Both are asked on every request that carries a token: remembered for recent tokens
+  // (src/memo.ts). A MAC that cannot be checked yet (no key: Redis down) is not remembered.
+  const macMatches = memoize(RECENT_TOKENS, async (token) => {
+    const parts = TOKEN_PATTERN.exec(token)!;
+    return constantTimeEqual(fromBase64Url(parts[3]!), await macOf(parts[1]!));
+  });
+  const sessionId = memoize(RECENT_TOKENS, async (token) => toBase64Url(await sha256(token)));
 
   const ttlMs = options.ttlSeconds * 1000;
   // Refresh at most once a minute, or a quarter of the lifetime when that is shorter.
   const touchEveryMs = Math.min(60_000, ttlMs / 4);
 
-  const sessionId = async (token: string) => toBase64Url(await sha256(token));
   const withExpiry = (id: string, record: SessionRecord): Session => ({
     ...record,
     id,
@@ -138,20 +142,14 @@ export function createSessionStore(options: { redis: RedisPort; keys: RedisKeys;
     },
 
     async verifiedUserId(token) {
-      const parts = TOKEN_PATTERN.exec(token);
-      if (!parts) return undefined;
-      const expected = await macOf(parts[1]!).catch(() => undefined);
-      return expected && constantTimeEqual(expected, fromBase64Url(parts[3]!)) ? parts[2] : undefined;
+      if (!isWellFormedToken(token)) return undefined;
+      return (await macMatches(token).catch(() => false)) ? claimedUserId(token) : undefined;
     },
 
-    async keyFor(token) {
-      return isWellFormedToken(token) ? keys.session(await sessionId(token)) : undefined;
-    },
-
-    async find(token, prefetched) {
+    async find(token) {
       if (!isWellFormedToken(token)) return null;
       const id = await sessionId(token);
-      const stored = await (prefetched ?? redis.run(ops.get(keys.session(id))));
+      const stored = await redis.run(ops.get(keys.session(id)));
       if (stored === null) return null;
       const parsed = sessionRecordSchema.safeParse(safeJson(stored));
       // The record must belong to the user the token names.

@@ -1,5 +1,5 @@
-import { randomBytes, toBase64Url } from "../auth/encoding";
-import type { Background } from "../env";
+import { randomBytes, toBase64Url } from "../encoding";
+import type { Background } from "../background";
 import type { Logger } from "../logger";
 import { ops, type Op } from "../redis/commands";
 import type { RedisKeys } from "../redis/keys";

@@ -1,4 +1,4 @@
-import type { Background } from "../env";
+import type { Background } from "../background";
 import { ops } from "../redis/commands";
 import type { RedisKeys } from "../redis/keys";
 import type { RedisPort } from "../redis/port";

@@ -1,9 +1,9 @@
-import { sha256, toBase64Url } from "../auth/encoding";
+import { sha256, toBase64Url } from "../encoding";
 import type { CacheChange, CachePolicy, CacheService, CacheStatus, Loaded } from "../cache/cache-service";
 import { decrementToZero } from "../cache/scripts";
 import type { Metrics } from "../cache/metrics";
-import type { ProductRepository } from "../db/products";
-import type { Background } from "../env";
+import type { ProductRepository } from "../catalogue/repository";
+import type { Background } from "../background";
 import { AppError } from "../errors";
 import type { Logger } from "../logger";
 import { ops } from "../redis/commands";
@@ -17,11 +17,19 @@ export interface Cached<T> {
   cache: CacheStatus;
 }
 
-/** Per-request context for reads: where background work (refreshes) goes. */
+/**
+ * A product's cache entry read as early as a request knows the id, so that the read shares
+ * a round trip with the request's other Redis work; `get` then uses it.
+ */
+export interface ProductReadAhead {
+  id: string;
+  raw: Promise<string | null>;
+}
+
+/** Per-request context for reads: where background work (refreshes) goes, and what was read ahead. */
 export interface ReadScope {
   background: Background;
-  /** The product's raw cache value, when the caller already fetched it with other commands. */
-  prefetchedProduct?: Promise<string | null>;
+  readAhead?: ProductReadAhead;
 }
 
 export interface CataloguePolicies {
@@ -142,11 +150,17 @@ export function createCatalogue(deps: CatalogueDependencies) {
   return {
     create: (input: ProductInput, scope: ReadScope): Promise<Product> => write(undefined, () => products.create(input), putProduct, scope.background),
 
+    readAhead(id: string): ProductReadAhead {
+      const raw = redis.run(ops.get(keys.product(id)));
+      raw.catch(() => {}); // `get` handles a failure; this keeps an unused one from going unhandled
+      return { id, raw };
+    },
+
     async get(id: string, scope: ReadScope): Promise<Cached<Product>> {
-      const prefetched = scope.prefetchedProduct;
+      const readAhead = scope.readAhead?.id === id ? scope.readAhead : undefined;
       const result = await cache.get(keys.product(id), policies.product, () => loadProduct(id), {
         background: scope.background,
-        ...(prefetched ? { read: async () => ({ raw: await prefetched }) } : {}),
+        ...(readAhead ? { read: async () => ({ raw: await readAhead.raw }) } : {}),
       });
       return { data: result.value ?? productNotFound(), cache: result.status };
     },

@@ -1,4 +1,4 @@
-import type { Background } from "../env";
+import type { Background } from "../background";
 import type { Catalogue } from "./catalogue";
 import type { ProductInput } from "./types";
 

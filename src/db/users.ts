@@ -1,29 +1,7 @@
 import { eq } from "drizzle-orm";
 import type { AppDatabase } from "./database";
 import { users } from "./schema";
-
-export type Role = "user" | "admin";
-
-export interface User {
-  id: string;
-  email: string;
-  roles: Role[];
-  createdAt: Date;
-  updatedAt: Date;
-}
-
-export interface UserWithPassword extends User {
-  passwordHash: string;
-}
-
-export interface UserRepository {
-  findByEmail(email: string): Promise<UserWithPassword | undefined>;
-  findById(id: string): Promise<User | undefined>;
-  /** Undefined when the email is taken (the unique index decides, so concurrent registrations cannot both win). */
-  create(input: { email: string; passwordHash: string; roles: Role[] }): Promise<User | undefined>;
-  update(id: string, changes: { passwordHash?: string; roles?: Role[] }): Promise<void>;
-  delete(id: string): Promise<void>;
-}
+import type { Role, User, UserRepository, UserWithPassword } from "../auth/users";
 
 /** Emails compare case-insensitively: they are stored and looked up in this form. */
 export const normaliseEmail = (email: string): string => email.trim().toLowerCase();

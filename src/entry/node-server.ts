@@ -16,7 +16,7 @@ import { createUpstashTransport } from "../redis/adapters/upstash";
 import type { RedisTransport } from "../redis/port";
 import { backgroundRunner } from "../background";
 import { seedIfEmpty } from "../catalogue/demo-catalogue";
-import type { Services } from "../env";
+import type { Services } from "../http/env";
 import { buildServices, prepareServices } from "../services";
 
 /** The committed drizzle-kit migrations; wrangler applies the same files to D1. */

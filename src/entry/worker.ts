@@ -6,7 +6,7 @@ import { ConfigError, parseConfig } from "../config";
 import { AppError } from "../errors";
 import type { AppDatabase } from "../db/database";
 import * as schema from "../db/schema";
-import type { Services } from "../env";
+import type { Services } from "../http/env";
 import { createUpstashTransport } from "../redis/adapters/upstash";
 import { buildServices, prepareServices } from "../services";
 

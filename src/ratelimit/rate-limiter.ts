@@ -1,7 +1,8 @@
 import { Ratelimit } from "@upstash/ratelimit";
-import type { Background } from "../env";
+import type { Background } from "../background";
 import type { RedisKeys } from "../redis/keys";
-import { createRatelimitClient, type OpRunner, type ScriptRegistry } from "./ratelimit-client";
+import type { RedisPort } from "../redis/port";
+import { createRatelimitClient } from "./ratelimit-client";
 
 export type PolicyName = "default" | "auth";
 
@@ -24,31 +25,33 @@ export interface RateLimitDecision {
 export interface RateLimiter {
   readonly policies: Record<PolicyName, RateLimitPolicy>;
   /** Checks (and, when admitted, counts) one request of `identity` under `policy`. */
-  check(target: OpRunner, policy: PolicyName, identity: string, background: Background): Promise<RateLimitDecision>;
+  check(policy: PolicyName, identity: string, background: Background): Promise<RateLimitDecision>;
 }
 
 /**
- * Sliding-window limits from @upstash/ratelimit, one key prefix per policy. A limiter object
- * is made per check around the caller's op runner (the port, or the request's batch, so the
- * check shares a round trip with the request's other reads); it is a few fields, no I/O.
- * Blocked requests are not counted (the library's script only records admitted ones).
- * @example const decision = await limiter.check(batch, "default", "user:42", background);
+ * Sliding-window limits from @upstash/ratelimit, one limiter per policy (built once), each
+ * under its own key prefix, talking to Redis through the port (so a check shares a round
+ * trip with whatever else the request issues in the same tick). Blocked requests are not
+ * counted (the library's script only records admitted ones).
+ * @example const decision = await limiter.check("default", "user:42", background);
  */
-export function createRateLimiter(options: { policies: Record<PolicyName, RateLimitPolicy>; keys: RedisKeys }): RateLimiter {
-  const registry: ScriptRegistry = new Map();
+export function createRateLimiter(options: { redis: RedisPort; policies: Record<PolicyName, RateLimitPolicy>; keys: RedisKeys }): RateLimiter {
+  const client = createRatelimitClient(options.redis) as unknown as ConstructorParameters<typeof Ratelimit>[0]["redis"];
+  const limiterFor = (policy: RateLimitPolicy) =>
+    new Ratelimit({
+      redis: client,
+      limiter: Ratelimit.slidingWindow(policy.limit, `${policy.windowSeconds} s`),
+      prefix: options.keys.rateLimit(policy.name),
+      ephemeralCache: false,
+      analytics: false,
+      timeout: 0,
+    });
+  const limiters = { default: limiterFor(options.policies.default), auth: limiterFor(options.policies.auth) };
   return {
     policies: options.policies,
-    async check(target, name, identity, background) {
+    async check(name, identity, background) {
       const policy = options.policies[name];
-      const limiter = new Ratelimit({
-        redis: createRatelimitClient(target, registry) as unknown as ConstructorParameters<typeof Ratelimit>[0]["redis"],
-        limiter: Ratelimit.slidingWindow(policy.limit, `${policy.windowSeconds} s`),
-        prefix: options.keys.rateLimit(name),
-        ephemeralCache: false,
-        analytics: false,
-        timeout: 0,
-      });
-      const result = await limiter.limit(identity);
+      const result = await limiters[name].limit(identity);
       background("rate limit bookkeeping", result.pending);
       return { policy, success: result.success, remaining: result.remaining, reset: result.reset };
     },

@@ -20,25 +20,19 @@ export interface RedisTransport {
 type Replies<T extends readonly Op<unknown>[]> = { -readonly [K in keyof T]: T[K] extends Op<infer R> ? R : never };
 
 /**
- * The app's only way to Redis. `run` sends one command; `pipeline` sends independent commands
- * together in one round trip and rejects if any of them failed. Every call is bounded by
- * `timeoutMs` and goes through a circuit breaker; scripts go as EVALSHA and fall back to
- * EVAL on NOSCRIPT.
+ * The app's only way to Redis. `run` sends one command; `pipeline` several, and rejects if
+ * any of them failed. Commands are not sent one by one: every command issued before the
+ * event loop moves on (the same macrotask and the microtasks it queues) leaves in one
+ * round trip, whoever issued it (like ioredis's auto-pipelining), so independent callers —
+ * a rate-limit check, a session read, a cache read — share a round trip without knowing of
+ * each other. Every round trip is bounded by `timeoutMs` and goes through a circuit
+ * breaker; scripts go as EVALSHA and fall back to EVAL on NOSCRIPT.
  */
 export interface RedisPort {
   readonly adapter: RedisAdapterName;
   run<T>(op: Op<T>): Promise<T>;
   pipeline<const T extends readonly Op<unknown>[]>(ops: T): Promise<Replies<T>>;
-  /** Collects commands from several callers and sends them as one pipeline on `flush()`; each caller gets its own reply or error. */
-  batch(): RedisBatch;
   close(): Promise<void>;
-}
-
-export interface RedisBatch {
-  /** Queues `op` until flush(); after the flush, sends it at once (e.g. a script's EVAL fallback). */
-  run<T>(op: Op<T>): Promise<T>;
-  /** Sends everything queued so far in one round trip (nothing when empty). */
-  flush(): void;
 }
 
 export class RedisTimeoutError extends Error {
@@ -97,6 +91,19 @@ function withTimeout<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** After the current macrotask and every microtask it queued (setImmediate on Node; workerd has no setImmediate). */
+const afterThisTick: (work: () => void) => void =
+  typeof setImmediate === "function" ? (work) => setImmediate(work) : (work) => setTimeout(work, 0);
+
+/** Most commands in one round trip; more issued in one tick leave in several. */
+const MAX_BATCH = 512;
+
+interface Queued {
+  op: Op<unknown>;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
 /**
  * Wraps an adapter's transport into the port.
  * @example const redis = createRedisPort(createIoRedisTransport(url), { timeoutMs: 500 });
@@ -104,6 +111,7 @@ function withTimeout<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
  */
 export function createRedisPort(transport: RedisTransport, options: { timeoutMs: number; breaker?: BreakerOptions }): RedisPort {
   const guarded = createBreaker(options.breaker ?? { failureThreshold: 5, openMs: 500 });
+  let queue: Queued[] = [];
 
   async function toWire(op: Op<unknown>): Promise<RedisCommand> {
     if (!op.script) return op.command;
@@ -132,46 +140,32 @@ export function createRedisPort(transport: RedisTransport, options: { timeoutMs:
     });
   }
 
-  async function sendAll(batch: readonly Op<unknown>[]): Promise<unknown[]> {
-    const settled = await guarded(() => withTimeout(sendSettled(batch, Date.now() + options.timeoutMs), options.timeoutMs));
-    return settled.map((reply) => {
-      if (!reply.ok) throw reply.error;
-      return reply.value;
+  function flush(): void {
+    const batch = queue;
+    queue = [];
+    guarded(() => withTimeout(sendSettled(batch.map((item) => item.op), Date.now() + options.timeoutMs), options.timeoutMs)).then(
+      (replies) =>
+        batch.forEach((item, index) => {
+          const reply = replies[index]!;
+          if (reply.ok) item.resolve(reply.value);
+          else item.reject(reply.error);
+        }),
+      (error: unknown) => batch.forEach((item) => item.reject(error)),
+    );
+  }
+
+  function enqueue<T>(op: Op<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (queue.push({ op, resolve: resolve as (value: unknown) => void, reject }) === 1) afterThisTick(() => queue.length > 0 && flush());
+      else if (queue.length >= MAX_BATCH) flush();
     });
   }
 
   return {
     adapter: transport.adapter,
-    async run<T>(op: Op<T>): Promise<T> {
-      const [value] = await sendAll([op]);
-      return value as T;
-    },
+    run: enqueue,
     pipeline<const T extends readonly Op<unknown>[]>(batch: T): Promise<Replies<T>> {
-      if (batch.length === 0) return Promise.resolve([] as unknown as Replies<T>);
-      return sendAll(batch) as Promise<Replies<T>>;
-    },
-    batch(): RedisBatch {
-      const queued: { op: Op<unknown>; resolve: (value: unknown) => void; reject: (error: unknown) => void }[] = [];
-      let flushed = false;
-      return {
-        run<T>(op: Op<T>): Promise<T> {
-          if (flushed) return sendAll([op]).then(([value]) => value as T);
-          return new Promise<T>((resolve, reject) => queued.push({ op, resolve: resolve as (value: unknown) => void, reject }));
-        },
-        flush() {
-          flushed = true;
-          const sending = queued.splice(0);
-          if (sending.length === 0) return;
-          guarded(() => withTimeout(sendSettled(sending.map((item) => item.op), Date.now() + options.timeoutMs), options.timeoutMs)).then(
-            (replies) => sending.forEach((item, index) => {
-              const reply = replies[index]!;
-              if (reply.ok) item.resolve(reply.value);
-              else item.reject(reply.error);
-            }),
-            (error: unknown) => sending.forEach((item) => item.reject(error)),
-          );
-        },
-      };
+      return Promise.all(batch.map(enqueue)) as Promise<Replies<T>>;
     },
     close: () => transport.close(),
   };

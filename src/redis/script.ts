@@ -1,3 +1,5 @@
+import { sha1Hex } from "../encoding";
+
 /**
  * A Lua script the app runs through the Redis port. The SHA-1 (computed once with WebCrypto)
  * lets the port send EVALSHA first and fall back to EVAL only when the server answers NOSCRIPT.
@@ -8,9 +10,7 @@ export class LuaScript {
   constructor(readonly source: string) {}
 
   sha1(): Promise<string> {
-    this.#sha1 ??= crypto.subtle
-      .digest("SHA-1", new TextEncoder().encode(this.source))
-      .then((digest) => [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join(""));
+    this.#sha1 ??= sha1Hex(this.source);
     return this.#sha1;
   }
 }

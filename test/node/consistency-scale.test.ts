@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeEntry } from "../../src/cache/entry";
 import { CACHE_SCHEMA } from "../../src/catalogue/types";
-import { createProductRepository, type ProductRepository } from "../../src/db/products";
+import { createProductRepository } from "../../src/db/products";
+import type { ProductRepository } from "../../src/catalogue/repository";
 import { products as productsTable } from "../../src/db/schema";
 import { ops } from "../../src/redis/commands";
 import { bulkProductRows } from "../support/bulk-products";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { backgroundRunner } from "../../src/background";
 import { demoCatalogue, seedIfEmpty } from "../../src/catalogue/demo-catalogue";
-import { CreateProductSchema } from "../../src/routes/product-schemas";
+import { CreateProductSchema } from "../../src/http/routes/product-schemas";
 import { createTestApp } from "../support/node-app";
 
 describe("demo catalogue", () => {

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import type { ProductRepository } from "../../src/db/products";
+import type { ProductRepository } from "../../src/catalogue/repository";
 import { createLogger } from "../../src/logger";
 import type { RedisTransport } from "../../src/redis/port";
 import { json, sleep, uniqueEmail } from "../shared/harness";

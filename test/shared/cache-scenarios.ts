@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Product } from "../../src/catalogue/types";
-import type { ProductRepository } from "../../src/db/products";
+import type { ProductRepository } from "../../src/catalogue/repository";
 import { CACHE_SCHEMA } from "../../src/catalogue/types";
 import { ops } from "../../src/redis/commands";
 import type { RedisTransport } from "../../src/redis/port";

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import type { ConsistencyReport } from "../../src/cache/consistency";
+import type { ConsistencyReport } from "../../src/catalogue/consistency";
 import { encodeEntry } from "../../src/cache/entry";
 import { CACHE_SCHEMA, type Product } from "../../src/catalogue/types";
 import { createProductRepository } from "../../src/db/products";

@@ -1,5 +1,5 @@
-import type { ProductRepository } from "../../src/db/products";
-import type { Services } from "../../src/env";
+import type { ProductRepository } from "../../src/catalogue/repository";
+import type { Services } from "../../src/http/env";
 import type { RedisTransport } from "../../src/redis/port";
 
 /** What a scenario needs from a runtime: an app to send requests to, built with extra environment. */

@@ -1,18 +1,18 @@
 import type { Context } from "hono";
-import type { Credentials } from "./auth/credentials";
-import type { Principal } from "./auth/principal";
-import type { SessionStore } from "./auth/sessions";
-import type { CacheService } from "./cache/cache-service";
-import type { ConsistencyReport } from "./cache/consistency";
-import type { Metrics } from "./cache/metrics";
-import type { Catalogue } from "./catalogue/catalogue";
-import type { Config } from "./config";
-import type { AppDatabase } from "./db/database";
-import type { UserRepository } from "./db/users";
-import type { Logger } from "./logger";
-import type { RateLimitDecision, RateLimiter } from "./ratelimit/rate-limiter";
-import type { RedisKeys } from "./redis/keys";
-import type { RedisPort } from "./redis/port";
+import type { Principal } from "../auth/principal";
+import type { SessionStore } from "../auth/sessions";
+import type { CacheService } from "../cache/cache-service";
+import type { ConsistencyReport } from "../catalogue/consistency";
+import type { Metrics } from "../cache/metrics";
+import type { Catalogue, ProductReadAhead } from "../catalogue/catalogue";
+import type { Config } from "../config";
+import type { AppDatabase } from "../db/database";
+import type { UserRepository } from "../auth/users";
+import type { Background } from "../background";
+import type { Logger } from "../logger";
+import type { RateLimitDecision, RateLimiter } from "../ratelimit/rate-limiter";
+import type { RedisKeys } from "../redis/keys";
+import type { RedisPort } from "../redis/port";
 
 export type Runtime = "node" | "workerd";
 
@@ -39,19 +39,6 @@ export interface Services {
   readonly hashIdentity: (value: string) => Promise<string>;
 }
 
-/** Redis reads started together by redisPrefetch(), awaited by whoever needs each. */
-export interface Prefetch {
-  credentials: Credentials | null;
-  /** Rate-limit identity: user:{id}, operator, or ip:{hash}. */
-  identity: string;
-  rateLimit: Promise<RateLimitDecision>;
-  session?: Promise<string | null>;
-  product?: { key: string; raw: Promise<string | null> };
-}
-
-/** Runs work after the response without letting its failure escape (waitUntil on Workers). */
-export type Background = (label: string, work: Promise<unknown>) => void;
-
 /** The one Hono environment type for every app, router and middleware. */
 export interface AppEnv {
   Variables: {
@@ -59,11 +46,12 @@ export interface AppEnv {
     requestId: string;
     logger: Logger;
     background: Background;
-    /** Set by authenticate(): the caller, or null. */
+    /** Set by caller(): who is calling, or null. */
     principal: Principal | null;
     /** True when a token was presented but Redis could not be asked about it. */
     sessionsUnavailable: boolean;
-    prefetch: Prefetch;
+    /** GET /api/products/:id: the cached product, read ahead before caller() (see productReadAhead). */
+    productReadAhead?: ProductReadAhead;
     /** The rate-limit decisions taken for this request, for the response headers. */
     rateLimits: RateLimitDecision[];
   };

@@ -1,7 +1,7 @@
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env";
-import { applyRateLimit, rateLimitUnavailable } from "../ratelimit/headers";
-import { clientIdentity } from "./redis-prefetch";
+import { applyRateLimit, rateLimitUnavailable } from "../rate-limit-headers";
+import { clientIdentity } from "./caller";
 
 /**
  * The `auth` policy for register and login, on top of `default`: per client, and for login
@@ -11,7 +11,7 @@ import { clientIdentity } from "./redis-prefetch";
  */
 export function authRateLimit(options: { perEmail: boolean }) {
   return createMiddleware<AppEnv>(async (c, next) => {
-    const { rateLimiter, redis } = c.get("services");
+    const { rateLimiter } = c.get("services");
     const identities = [await clientIdentity(c, null)];
     if (options.perEmail) {
       const email = await c.req.raw
@@ -21,7 +21,7 @@ export function authRateLimit(options: { perEmail: boolean }) {
       if (typeof email === "string") identities.push(`email:${await c.get("services").hashIdentity(email.trim().toLowerCase())}`);
     }
     for (const identity of identities) {
-      const decision = await rateLimiter.check(redis, "auth", identity, c.get("background")).catch((error: unknown) => error as Error);
+      const decision = await rateLimiter.check("auth", identity, c.get("background")).catch((error: unknown) => error as Error);
       if (decision instanceof Error) rateLimitUnavailable(c, rateLimiter.policies.auth, decision);
       else applyRateLimit(c, decision);
     }

@@ -1,8 +1,8 @@
 import { getCookie } from "hono/cookie";
 import { createMiddleware } from "hono/factory";
-import { SESSION_COOKIE } from "../auth/cookie";
+import { SESSION_COOKIE } from "../cookie";
 import type { AppEnv } from "../env";
-import { AppError } from "../errors";
+import { AppError } from "../../errors";
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 

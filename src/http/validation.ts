@@ -1,6 +1,6 @@
 import type { Hook } from "@hono/zod-openapi";
 import type { AppEnv } from "./env";
-import { AppError } from "./errors";
+import { AppError } from "../errors";
 
 type Issue = { path: PropertyKey[]; message: string };
 

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { deleteCookie, setCookie } from "hono/cookie";
-import type { AppEnv } from "../env";
+import type { AppEnv } from "./env";
 
 export const SESSION_COOKIE = "sid";
 

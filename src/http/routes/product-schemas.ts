@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { SORTS } from "../catalogue/types";
+import { SORTS } from "../../catalogue/types";
 
 /** Request and response schemas for the catalogue: they validate requests and generate the OpenAPI document. */
 

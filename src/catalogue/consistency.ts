@@ -1,15 +1,15 @@
-import { randomBytes, toBase64Url } from "../auth/encoding";
-import { loadPage, type CachedList } from "../catalogue/catalogue";
-import type { Product } from "../catalogue/types";
-import type { ProductRepository } from "../db/products";
+import { randomBytes, toBase64Url } from "../encoding";
+import { loadPage, type CachedList } from "./catalogue";
+import type { Product } from "./types";
+import type { ProductRepository } from "../catalogue/repository";
 import { AppError } from "../errors";
 import type { Logger } from "../logger";
 import { ops } from "../redis/commands";
 import type { RedisKeys } from "../redis/keys";
 import type { RedisPort } from "../redis/port";
-import type { CachePolicy } from "./cache-service";
-import { decodeEntry, encodeEntry, entryHeaderOf } from "./entry";
-import { releaseLock, replaceIfUnchanged } from "./scripts";
+import type { CachePolicy } from "../cache/cache-service";
+import { decodeEntry, encodeEntry, entryHeaderOf } from "../cache/entry";
+import { releaseLock, replaceIfUnchanged } from "../cache/scripts";
 
 export interface ConsistencyReport {
   id: string;

@@ -1,8 +1,8 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { readConsistencyReports } from "../cache/consistency";
-import { flushCache } from "../cache/flush";
+import { readConsistencyReports } from "../../catalogue/consistency";
+import { flushCache } from "../../cache/flush";
 import type { AppEnv } from "../env";
-import { AppError } from "../errors";
+import { AppError } from "../../errors";
 import { requireRole } from "../middleware/require-role";
 import { adminSecurity, apiJson, errorResponse, success } from "./schemas";
 

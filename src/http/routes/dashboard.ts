@@ -1,5 +1,5 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { dashboardPage } from "../dashboard/page";
+import { dashboardPage } from "../dashboard-page";
 import type { AppEnv } from "../env";
 
 const route = createRoute({

@@ -1,7 +1,7 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { pingDatabase } from "../db/database";
+import { pingDatabase } from "../../db/database";
 import type { AppEnv } from "../env";
-import { ops } from "../redis/commands";
+import { ops } from "../../redis/commands";
 
 const dependencyStatus = z.enum(["up", "down"]);
 

@@ -1,6 +1,7 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { userPrincipal } from "../auth/principal";
+import { createMiddleware } from "hono/factory";
+import { userPrincipal } from "../../auth/principal";
 import type { AppEnv } from "../env";
 import { jsonBody } from "../middleware/json-body";
 import { requireRole } from "../middleware/require-role";
@@ -139,9 +140,26 @@ const myWishlist = createRoute({
   },
 });
 
+/** The product id pattern of the path, checked without zod where only a yes or no is needed. */
+const PRODUCT_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * GET /api/products/:id starts reading its cache entry before the caller's checks run, so
+ * the read leaves in the same Redis round trip as the session lookup and rate-limit check
+ * (src/redis/port.ts coalesces them). Register before caller().
+ * @example app.use("/api/products/:id", productReadAhead()); app.use("/api/*", caller());
+ */
+export function productReadAhead() {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const id = c.req.param("id");
+    if (c.req.method === "GET" && id !== undefined && PRODUCT_ID.test(id)) c.set("productReadAhead", c.get("services").catalogue.readAhead(id));
+    await next();
+  });
+}
+
 export function productRoutes() {
   const app = new OpenAPIHono<AppEnv>();
-  const scope = (c: Context<AppEnv>) => ({ background: c.get("background"), prefetchedProduct: c.get("prefetch").product?.raw });
+  const scope = (c: Context<AppEnv>) => ({ background: c.get("background"), readAhead: c.get("productReadAhead") });
 
   app.openapi(listProducts, async (c) => {
     const { data, cache } = await c.get("services").catalogue.list(c.req.valid("query"), scope(c));

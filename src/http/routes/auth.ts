@@ -1,10 +1,10 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { clearSessionCookie, setSessionCookie } from "../auth/cookie";
-import { hashPassword, UNKNOWN_USER_HASH, verifyPassword } from "../auth/password";
-import { userPrincipal } from "../auth/principal";
-import type { SessionUser } from "../auth/sessions";
+import { clearSessionCookie, setSessionCookie } from "../cookie";
+import { hashPassword, UNKNOWN_USER_HASH, verifyPassword } from "../../auth/password";
+import { userPrincipal } from "../../auth/principal";
+import type { SessionUser } from "../../auth/sessions";
 import type { AppEnv } from "../env";
-import { AppError } from "../errors";
+import { AppError } from "../../errors";
 import { authRateLimit } from "../middleware/auth-rate-limit";
 import { jsonBody } from "../middleware/json-body";
 import { requireRole } from "../middleware/require-role";

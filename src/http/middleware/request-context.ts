@@ -1,5 +1,5 @@
 import { createMiddleware } from "hono/factory";
-import { backgroundRunner } from "../background";
+import { backgroundRunner } from "../../background";
 import type { AppEnv, Services } from "../env";
 
 /**

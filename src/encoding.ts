@@ -19,9 +19,19 @@ export async function sha256(text: string): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
 }
 
-/** Compares every byte whatever the first difference, so timing reveals nothing about where inputs differ. */
-export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
-  let difference = a.length ^ b.length;
-  for (let i = 0; i < Math.max(a.length, b.length); i++) difference |= (a[i] ?? 0) ^ (b[i] ?? 0);
+/**
+ * Whether `candidate` equals `secret`, comparing every byte of the secret whatever the first
+ * difference: the time depends on the secret's length only, so it reveals nothing about
+ * where the inputs differ, nor about the candidate's length.
+ */
+export function constantTimeEqual(candidate: Uint8Array, secret: Uint8Array): boolean {
+  let difference = candidate.length ^ secret.length;
+  for (let i = 0; i < secret.length; i++) difference |= (candidate[i] ?? 0) ^ secret[i]!;
   return difference === 0;
+}
+
+/** Lowercase hex SHA-1, the form Redis names scripts by (EVALSHA). */
+export async function sha1Hex(text: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-1", new TextEncoder().encode(text)));
+  return [...digest].map((byte) => byte.toString(16).padStart(2, "0")).join("");
 }

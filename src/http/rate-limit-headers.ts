@@ -1,7 +1,7 @@
 import type { Context } from "hono";
-import type { AppEnv } from "../env";
+import type { AppEnv } from "./env";
 import { AppError } from "../errors";
-import type { RateLimitDecision, RateLimitPolicy } from "./rate-limiter";
+import type { RateLimitDecision, RateLimitPolicy } from "../ratelimit/rate-limiter";
 
 const secondsUntil = (epochMs: number) => Math.max(0, Math.ceil((epochMs - Date.now()) / 1000));
 

@@ -1,7 +1,7 @@
 import { createMiddleware } from "hono/factory";
-import { hasRole } from "../auth/principal";
+import { hasRole } from "../../auth/principal";
 import type { AppEnv } from "../env";
-import { AppError } from "../errors";
+import { AppError } from "../../errors";
 
 /**
  * Guards a route: 503 when sessions cannot be checked, 401 without a valid session, 403 when

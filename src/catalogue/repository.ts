@@ -1,0 +1,20 @@
+import type { Product, ProductInput, ProductListQuery } from "./types";
+
+/** The catalogue's port to its database (src/db/products.ts implements it). */
+export interface ProductRepository {
+  create(input: ProductInput): Promise<Product>;
+  findById(id: string): Promise<Product | undefined>;
+  findByIds(ids: string[]): Promise<Product[]>;
+  list(query: ProductListQuery): Promise<{ products: Product[]; total: number }>;
+  /**
+   * Applies `changes` and bumps `version` in the same statement; undefined when the id is
+   * unknown. A change of only one of name/description is guarded by the other one as read
+   * (409 CONFLICT if that kept changing under it).
+   */
+  update(id: string, changes: Partial<ProductInput>): Promise<Product | undefined>;
+  /** Deletes the product and its wishlist entries together; resolves to the deleted row's version. */
+  delete(id: string): Promise<{ version: number } | undefined>;
+  /** Adds or removes the user's wishlist entry; the count is recomputed from the join table in the same batch. */
+  toggleWishlist(userId: string, productId: string): Promise<{ product: Product; wishlisted: boolean } | undefined>;
+  wishlistOf(userId: string): Promise<Product[]>;
+}
