@@ -4,9 +4,10 @@ import type { Logger } from "../logger";
 import { ops, type Op } from "../redis/commands";
 import type { RedisKeys } from "../redis/keys";
 import type { RedisPort } from "../redis/port";
-import { decodeEntry, encodeEntry, type CacheEntry } from "./entry";
+import { decodeEntry, encodeEntry, type CacheEntry, type NewEntry } from "./entry";
 import type { Metrics } from "./metrics";
-import { markWrite, releaseLock, versionedFill } from "./scripts";
+import { ownedLock, type OwnedLock } from "./lock";
+import { markWrite, versionedFill } from "./scripts";
 
 export type CacheStatus = "HIT" | "MISS" | "STALE" | "BYPASS";
 
@@ -27,8 +28,34 @@ export interface Loaded<T> {
   version: number;
 }
 
+/**
+ * A cached or loaded value, as its JSON text and as the value: each is made from the other
+ * only when asked for, so a cache hit passed on as it is never parses nor re-serialises.
+ */
+export class Found<T> {
+  #value: T | undefined;
+  #json: string | undefined;
+  private constructor(value: T | undefined, json: string | undefined) {
+    this.#value = value;
+    this.#json = json;
+  }
+  static ofValue<T>(value: T): Found<T> {
+    return new Found<T>(value, undefined);
+  }
+  static ofJson<T>(json: string): Found<T> {
+    return new Found<T>(undefined, json);
+  }
+  get value(): T {
+    return (this.#value ??= JSON.parse(this.#json!) as T);
+  }
+  get json(): string {
+    return (this.#json ??= JSON.stringify(this.#value));
+  }
+}
+
 export interface CacheResult<T> {
-  value: T | null;
+  /** Null: known not to exist. */
+  found: Found<T> | null;
   status: CacheStatus;
 }
 
@@ -78,8 +105,6 @@ export interface CacheService {
   /** Retries owed write-throughs now, if there are any (called after each request). */
   settleOwed(background: Background): void;
 }
-
-type FillableEntry = Exclude<CacheEntry<unknown>, { kind: "pending" }>;
 
 const LOCK_MS = 5_000;
 const PENDING_MS = 10_000;
@@ -143,37 +168,45 @@ export function createCacheService(options: { redis: RedisPort; keys: RedisKeys;
   }
 
   /** `writer`: the token of a write-through after a commit ('' for a reader's fill); see versionedFill. */
-  const fillOp = (key: string, entry: FillableEntry, ttlMs: number, writer: string) =>
+  const fillOp = (key: string, entry: NewEntry, ttlMs: number, writer: string) =>
     ops.script(versionedFill, [key], [entry.version, encodeEntry(entry), ttlMs, writer]);
   /** A servable entry or tombstone (not a marker), current enough. */
-  const usable = <T>(entry: CacheEntry<T> | undefined, minVersion: number): entry is Exclude<CacheEntry<T>, { kind: "pending" }> =>
+  const usable = (entry: CacheEntry | undefined, minVersion: number): entry is Exclude<CacheEntry, { kind: "pending" }> =>
     entry !== undefined && entry.kind !== "pending" && entry.version >= minVersion;
+  /** A usable entry still within its fresh time. */
+  const fresh = (entry: CacheEntry | undefined, minVersion: number): entry is Exclude<CacheEntry, { kind: "pending" }> =>
+    usable(entry, minVersion) && Date.now() < entry.freshUntil;
+  const served = <T>(entry: Exclude<CacheEntry, { kind: "pending" }>, status: CacheStatus): CacheResult<T> => ({
+    found: entry.kind === "entry" ? Found.ofJson<T>(entry.json) : null,
+    status,
+  });
+  const loadedResult = <T>(loaded: Loaded<T>, status: CacheStatus): CacheResult<T> => ({ found: loaded.value === null ? null : Found.ofValue(loaded.value), status });
 
-  const entryFor = <T>(loaded: Loaded<T>, policy: CachePolicy): FillableEntry | undefined => {
+  const entryFor = <T>(loaded: Loaded<T>, policy: CachePolicy): NewEntry | undefined => {
     const now = Date.now();
     if (loaded.value !== null) return { kind: "entry", version: loaded.version, freshUntil: now + policy.freshMs, schema: policy.schema, value: loaded.value };
     return policy.missingMs > 0 ? { kind: "tombstone", version: loaded.version, freshUntil: now + policy.missingMs } : undefined;
   };
-  const ttlFor = (entry: CacheEntry<unknown>, policy: CachePolicy) => (entry.kind === "entry" ? hardTtlMs(policy) : Math.max(1, entry.freshUntil - Date.now()));
+  const ttlFor = (entry: NewEntry, policy: CachePolicy) => (entry.kind === "entry" ? hardTtlMs(policy) : Math.max(1, entry.freshUntil - Date.now()));
 
   /**
    * A loader lock, per key and version needed: loaders that need a newer version (a list
    * generation read after a write) do not wait for one that may have read the database
    * before that write.
    */
-  const newLock = (key: string, minVersion: number) => ({ key: keys.lock(`${key}@${minVersion}`), owner: toBase64Url(randomBytes(16)) });
+  const loaderLock = (key: string, minVersion: number) => ownedLock(keys.lock(`${key}@${minVersion}`), LOCK_MS);
 
   /** Loads under the lock it holds, then fills and releases in one round trip. */
-  async function loadAndFill<T>(key: string, policy: CachePolicy, load: () => Promise<Loaded<T>>, lock: { key: string; owner: string } | undefined) {
+  async function loadAndFill<T>(key: string, policy: CachePolicy, load: () => Promise<Loaded<T>>, lock: OwnedLock | undefined): Promise<Loaded<T>> {
     let loaded: Loaded<T>;
     try {
       loaded = await load();
     } catch (error) {
-      if (lock) await redis.run(ops.script(releaseLock, [lock.key], [lock.owner])).catch(() => {});
+      if (lock) await redis.run(lock.release).catch(() => {});
       throw error;
     }
     const entry = entryFor(loaded, policy);
-    const writes = [...(entry ? [fillOp(key, entry, ttlFor(entry, policy), "")] : []), ...(lock ? [ops.script(releaseLock, [lock.key], [lock.owner])] : [])];
+    const writes = [...(entry ? [fillOp(key, entry, ttlFor(entry, policy), "")] : []), ...(lock ? [lock.release] : [])];
     await redis.pipeline(writes).catch((error: unknown) => {
       metrics.count("errors");
       logger.warn("cache fill failed", { key, error });
@@ -185,35 +218,33 @@ export function createCacheService(options: { redis: RedisPort; keys: RedisKeys;
     const deadline = Date.now() + WAIT_MS;
     while (Date.now() < deadline) {
       await sleep(between(POLL_MIN_MS, POLL_MAX_MS));
-      const entry = decodeEntry<T>((await redis.run(ops.get(key))) ?? "", schema);
+      const entry = decodeEntry((await redis.run(ops.get(key))) ?? "", schema);
       if (entry?.kind === "pending") return undefined; // a write is in progress: no fill will come
-      if (usable(entry, minVersion) && Date.now() < entry.freshUntil) {
-        return { value: entry.kind === "entry" ? entry.value : null, status: "HIT" };
-      }
+      if (fresh(entry, minVersion)) return served(entry, "HIT");
     }
     return undefined;
   }
 
   async function missThroughLock<T>(key: string, policy: CachePolicy, load: () => Promise<Loaded<T>>, minVersion: number): Promise<CacheResult<T>> {
-    const lock = newLock(key, minVersion);
+    const lock = loaderLock(key, minVersion);
     let acquired: boolean;
     let current: string | null;
     try {
       // Lock and look again in one round trip: a loader elsewhere may have filled the key
       // (and released its lock) since this request's first read.
-      [acquired, current] = await redis.pipeline([ops.set(lock.key, lock.owner, { nx: true, pxMs: LOCK_MS }), ops.get(key)]);
+      [acquired, current] = await redis.pipeline([lock.acquire, ops.get(key)]);
     } catch (error) {
       return bypass(load, error);
     }
-    const meanwhile = decodeEntry<T>(current ?? "", policy.schema);
-    if (usable(meanwhile, minVersion) && Date.now() < meanwhile.freshUntil) {
-      if (acquired) await redis.run(ops.script(releaseLock, [lock.key], [lock.owner])).catch(() => {});
+    const meanwhile = decodeEntry(current ?? "", policy.schema);
+    if (fresh(meanwhile, minVersion)) {
+      if (acquired) await redis.run(lock.release).catch(() => {});
       metrics.count("coalesced");
-      return { value: meanwhile.kind === "entry" ? meanwhile.value : null, status: "HIT" };
+      return served(meanwhile, "HIT");
     }
     if (acquired) {
       metrics.count("misses");
-      return { value: (await loadAndFill(key, policy, load, lock)).value, status: "MISS" };
+      return loadedResult(await loadAndFill(key, policy, load, lock), "MISS");
     }
     // Another instance is loading: wait (bounded) for its fill, else read the database directly.
     const filled = await waitForOtherLoader<T>(key, policy.schema, minVersion).catch(() => undefined);
@@ -222,26 +253,25 @@ export function createCacheService(options: { redis: RedisPort; keys: RedisKeys;
       return filled;
     }
     metrics.count("misses");
-    return { value: (await loadAndFill(key, policy, load, undefined)).value, status: "MISS" };
+    return loadedResult(await loadAndFill(key, policy, load, undefined), "MISS");
   }
 
   async function bypass<T>(load: () => Promise<Loaded<T>>, error: unknown): Promise<CacheResult<T>> {
     metrics.count("errors");
     logger.warn("cache bypassed: Redis failed", { error });
-    return { value: (await load()).value, status: "BYPASS" };
+    return loadedResult(await load(), "BYPASS");
   }
 
   function refreshInBackground<T>(key: string, policy: CachePolicy, load: () => Promise<Loaded<T>>, minVersion: number, background: Background) {
     if (refreshes.has(key)) return;
     refreshes.add(key);
-    const lock = newLock(key, minVersion);
+    const lock = loaderLock(key, minVersion);
     const refresh = (async () => {
       // One refresh across all instances: whoever holds the lock does it, the others skip;
       // and the holder skips too if another refresh finished since this request read the entry.
-      if (!(await redis.run(ops.set(lock.key, lock.owner, { nx: true, pxMs: LOCK_MS })))) return;
-      const current = decodeEntry((await redis.run(ops.get(key))) ?? "", policy.schema);
-      if (usable(current, minVersion) && Date.now() < current.freshUntil) {
-        await redis.run(ops.script(releaseLock, [lock.key], [lock.owner]));
+      if (!(await redis.run(lock.acquire))) return;
+      if (fresh(decodeEntry((await redis.run(ops.get(key))) ?? "", policy.schema), minVersion)) {
+        await redis.run(lock.release);
         return;
       }
       await loadAndFill(key, policy, load, lock);
@@ -261,23 +291,22 @@ export function createCacheService(options: { redis: RedisPort; keys: RedisKeys;
       }
       if (owed.has(key) || (options.dependsOn !== undefined && owed.has(options.dependsOn))) {
         // This instance committed a change Redis has not taken yet: the entry may be outdated.
-        return { value: (await load()).value, status: "BYPASS" };
+        return loadedResult(await load(), "BYPASS");
       }
-      const entry = raw === null ? undefined : decodeEntry<T>(raw, policy.schema);
+      const entry = raw === null ? undefined : decodeEntry(raw, policy.schema);
       if (entry?.kind === "pending") {
         // A write is in progress: what is cached may be outdated, so read the database.
         metrics.count("misses");
-        return { value: (await load()).value, status: "MISS" };
+        return loadedResult(await load(), "MISS");
+      }
+      if (fresh(entry, minVersion)) {
+        metrics.count("hits");
+        return served(entry, "HIT");
       }
       if (usable(entry, minVersion)) {
-        const value = entry.kind === "entry" ? entry.value : null;
-        if (Date.now() < entry.freshUntil) {
-          metrics.count("hits");
-          return { value, status: "HIT" };
-        }
         metrics.count("stale");
         refreshInBackground(key, fillPolicy, load, minVersion, options.background);
-        return { value, status: "STALE" };
+        return served(entry, "STALE");
       }
       // Miss (absent, outdated or corrupt): one load per key and needed version per instance
       // at a time. A reader that needs a newer version (a list generation read after a write)
@@ -287,7 +316,7 @@ export function createCacheService(options: { redis: RedisPort; keys: RedisKeys;
       if (inFlight) {
         const shared = await inFlight;
         metrics.count("coalesced");
-        return shared.status === "BYPASS" ? shared : { value: shared.value, status: "HIT" };
+        return shared.status === "BYPASS" ? shared : { found: shared.found, status: "HIT" };
       }
       const flight = missThroughLock(key, fillPolicy, load, minVersion).finally(() => flights.delete(flightKey));
       flights.set(flightKey, flight);

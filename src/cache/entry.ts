@@ -12,16 +12,19 @@
  * fill nothing while it stands. An entry of another schema (written by an older or newer
  * deploy) is a miss for this one; anything else unreadable is corrupt.
  */
-export type CacheEntry<T> =
-  | { kind: "entry"; version: number; freshUntil: number; schema: number; value: T }
+export type CacheEntry =
+  | { kind: "entry"; version: number; freshUntil: number; schema: number; /** The payload as stored: parsed only by whoever needs the value. */ json: string }
   | { kind: "tombstone"; version: number; freshUntil: number }
   | { kind: "pending"; version: number; freshUntil: number };
+
+/** What a fill or write-through stores: an entry (of a value) or a tombstone. */
+export type NewEntry = { kind: "entry"; version: number; freshUntil: number; schema: number; value: unknown } | { kind: "tombstone"; version: number; freshUntil: number };
 
 const ENTRY_HEADER = /^E\|(\d+)\|(\d+)\|(\d+)\|/;
 const TOMBSTONE = /^T\|(\d+)\|(\d+)\|$/;
 const MARKER_HEADER = /^P\|(\d+)\|(\d+)\|/;
 
-export function encodeEntry(entry: Exclude<CacheEntry<unknown>, { kind: "pending" }>): string {
+export function encodeEntry(entry: NewEntry): string {
   if (entry.kind === "tombstone") return `T|${entry.version}|${entry.freshUntil}|`;
   return `E|${entry.version}|${entry.freshUntil}|${entry.schema}|${JSON.stringify(entry.value)}`;
 }
@@ -32,16 +35,18 @@ export function entryHeaderOf(raw: string): { version: number; schema: number } 
   return header ? { version: Number(header[1]), schema: Number(header[3]) } : undefined;
 }
 
-/** Undefined for a value that is not a well-formed entry of `schema`: callers treat it as a miss. */
-export function decodeEntry<T>(raw: string, schema: number): CacheEntry<T> | undefined {
+/**
+ * Undefined for a value that is not a well-formed entry of `schema`: callers treat it as a
+ * miss. The payload is not parsed here (a cached read can pass it on as it is); only its
+ * outline is checked — an object — which catches truncation, while the consistency run,
+ * which parses every payload, finds anything subtler.
+ */
+export function decodeEntry(raw: string, schema: number): CacheEntry | undefined {
   const entry = ENTRY_HEADER.exec(raw);
   if (entry) {
-    if (Number(entry[3]) !== schema) return undefined;
-    try {
-      return { kind: "entry", version: Number(entry[1]), freshUntil: Number(entry[2]), schema, value: JSON.parse(raw.slice(entry[0].length)) as T };
-    } catch {
-      return undefined;
-    }
+    const json = raw.slice(entry[0].length);
+    if (Number(entry[3]) !== schema || !json.startsWith("{") || !json.endsWith("}")) return undefined;
+    return { kind: "entry", version: Number(entry[1]), freshUntil: Number(entry[2]), schema, json };
   }
   const other = TOMBSTONE.exec(raw) ?? MARKER_HEADER.exec(raw);
   if (!other) return undefined;

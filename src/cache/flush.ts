@@ -1,6 +1,7 @@
 import { ops } from "../redis/commands";
 import type { RedisKeys } from "../redis/keys";
 import type { RedisPort } from "../redis/port";
+import { scanPages } from "../redis/scan";
 
 /**
  * Removes this app's cache entries (`{prefix}:cache:*`) with SCAN and UNLINK in batches;
@@ -8,12 +9,9 @@ import type { RedisPort } from "../redis/port";
  * namespace and stay. Resolves to how many keys were removed.
  */
 export async function flushCache(redis: RedisPort, keys: RedisKeys, batchSize = 500): Promise<number> {
-  let cursor = "0";
   let deleted = 0;
-  do {
-    const page = await redis.run(ops.scan(cursor, keys.cacheEntries, batchSize));
-    cursor = page.cursor;
+  for await (const page of scanPages(redis, keys.cacheEntries, batchSize)) {
     if (page.keys.length > 0) deleted += await redis.run(ops.unlink(page.keys));
-  } while (cursor !== "0");
+  }
   return deleted;
 }

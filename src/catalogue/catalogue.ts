@@ -1,5 +1,5 @@
 import { sha256, toBase64Url } from "../encoding";
-import type { CacheChange, CachePolicy, CacheService, CacheStatus, Loaded } from "../cache/cache-service";
+import type { CacheChange, CachePolicy, CacheService, CacheStatus, Found, Loaded } from "../cache/cache-service";
 import { decrementToZero } from "../cache/scripts";
 import type { Metrics } from "../cache/metrics";
 import type { ProductRepository } from "../catalogue/repository";
@@ -156,13 +156,14 @@ export function createCatalogue(deps: CatalogueDependencies) {
       return { id, raw };
     },
 
-    async get(id: string, scope: ReadScope): Promise<Cached<Product>> {
+    /** The product as found: its JSON text passes on unparsed when it came from the cache. */
+    async get(id: string, scope: ReadScope): Promise<Cached<Found<Product>>> {
       const readAhead = scope.readAhead?.id === id ? scope.readAhead : undefined;
       const result = await cache.get(keys.product(id), policies.product, () => loadProduct(id), {
         background: scope.background,
         ...(readAhead ? { read: async () => ({ raw: await readAhead.raw }) } : {}),
       });
-      return { data: result.value ?? productNotFound(), cache: result.status };
+      return { data: result.found ?? productNotFound(), cache: result.status };
     },
 
     async list(query: ProductListQuery, scope: ReadScope): Promise<Cached<ProductPage>> {
@@ -184,7 +185,7 @@ export function createCatalogue(deps: CatalogueDependencies) {
           },
         },
       );
-      return { data: result.value!.page, cache: result.status };
+      return { data: result.found!.value.page, cache: result.status };
     },
 
     /** PATCH sends some writable fields, PUT all of them; either way the version goes up by one. */

@@ -1,7 +1,6 @@
-import { randomBytes, toBase64Url } from "../encoding";
 import { loadPage, type CachedList } from "./catalogue";
 import type { Product } from "./types";
-import type { ProductRepository } from "../catalogue/repository";
+import type { ProductRepository } from "./repository";
 import { AppError } from "../errors";
 import type { Logger } from "../logger";
 import { ops } from "../redis/commands";
@@ -9,7 +8,9 @@ import type { RedisKeys } from "../redis/keys";
 import type { RedisPort } from "../redis/port";
 import type { CachePolicy } from "../cache/cache-service";
 import { decodeEntry, encodeEntry, entryHeaderOf } from "../cache/entry";
-import { releaseLock, replaceIfUnchanged } from "../cache/scripts";
+import { ownedLock } from "../cache/lock";
+import { replaceIfUnchanged } from "../cache/scripts";
+import { scanPages } from "../redis/scan";
 
 export interface ConsistencyReport {
   id: string;
@@ -51,7 +52,6 @@ const LOCK_MS = 10 * 60_000;
 
 type Verdict = "consistent" | "stale" | "orphaned" | "corrupt";
 
-const sameProduct = (a: Product, b: Product) => JSON.stringify(a) === JSON.stringify(b);
 const idOf = (keys: RedisKeys, key: string) => key.slice(keys.product("").length);
 
 /**
@@ -70,8 +70,8 @@ export async function runConsistencyCheck(trigger: ConsistencyReport["trigger"],
   const batchSize = options.batchSize ?? 500;
   const maxBatches = options.maxBatches ?? Number.POSITIVE_INFINITY;
   const started = Date.now();
-  const owner = toBase64Url(randomBytes(16));
-  if (!(await redis.run(ops.set(keys.consistency.lock, owner, { nx: true, pxMs: LOCK_MS })))) {
+  const lock = ownedLock(keys.consistency.lock, LOCK_MS);
+  if (!(await redis.run(lock.acquire))) {
     throw new AppError(409, "CONSISTENCY_RUN_IN_PROGRESS", "A consistency run is already in progress");
   }
 
@@ -99,7 +99,7 @@ export async function runConsistencyCheck(trigger: ConsistencyReport["trigger"],
       const raw = raws[index];
       if (raw === null || raw === undefined) continue; // expired between SCAN and MGET
       const row = rows.get(idOf(keys, key));
-      const entry = decodeEntry<Product>(raw, schema);
+      const entry = decodeEntry(raw, schema);
       if (entry?.kind === "pending") continue; // a write in progress; it replaces or expires the marker
       // An entry of another deploy's schema is outdated, not broken.
       const otherSchema = entry ? undefined : entryHeaderOf(raw);
@@ -119,7 +119,8 @@ export async function runConsistencyCheck(trigger: ConsistencyReport["trigger"],
         verdict = "orphaned";
         replacement = encodeEntry({ kind: "tombstone", version: entry.version + 1, freshUntil: Date.now() + productPolicy.freshMs + productPolicy.graceMs });
       } else {
-        verdict = entry.version === row.version && sameProduct(entry.value, row) ? "consistent" : "stale";
+        // The payload as stored against the row as it would be stored now (same serialiser, same field order).
+        verdict = entry.version === row.version && entry.json === JSON.stringify(row) ? "consistent" : "stale";
         replacement = entryFor(row);
       }
       tally(verdict);
@@ -131,35 +132,33 @@ export async function runConsistencyCheck(trigger: ConsistencyReport["trigger"],
   async function checkListSample(limit: number): Promise<number> {
     const [generationRaw] = await redis.pipeline([ops.get(keys.listGeneration)]);
     const generation = Number(generationRaw ?? 0);
-    let cursor = "0";
     let checked = 0;
-    do {
-      const page = await redis.run(ops.scan(cursor, keys.productLists, 100));
-      cursor = page.cursor;
+    for await (const page of scanPages(redis, keys.productLists, 100)) {
       const raws = page.keys.length > 0 ? await redis.run(ops.mget(page.keys)) : [];
       for (const [index, key] of page.keys.entries()) {
         const raw = raws[index];
-        const entry = raw ? decodeEntry<CachedList>(raw, schema) : undefined;
+        const entry = raw ? decodeEntry(raw, schema) : undefined;
         // Only lists readers would still be served: current generation, within their lifetime.
-        if (!raw || !entry || entry.kind !== "entry" || entry.version !== generation || checked >= limit) continue;
+        if (!raw || entry?.kind !== "entry" || entry.version !== generation || checked >= limit) continue;
         checked += 1;
-        const fresh = await loadPage(products, entry.value.query);
-        if (JSON.stringify(fresh) === JSON.stringify(entry.value.page)) {
+        const cached = JSON.parse(entry.json) as CachedList;
+        const fresh = await loadPage(products, cached.query);
+        if (JSON.stringify(fresh) === JSON.stringify(cached.page)) {
           tally("consistent");
         } else {
           tally("stale");
           await repairAll([repairOp(key, raw, "", 1)]);
         }
       }
-    } while (cursor !== "0" && checked < limit);
+      if (checked >= limit) break;
+    }
     return checked;
   }
 
   try {
     let cursor = (await redis.run(ops.get(keys.consistency.cursor))) ?? "0";
     let batches = 0;
-    do {
-      const page = await redis.run(ops.scan(cursor, keys.products, batchSize));
+    for await (const page of scanPages(redis, keys.products, batchSize, cursor)) {
       cursor = page.cursor;
       if (page.keys.length > 0) {
         await checkProducts(page.keys).catch((error: unknown) => {
@@ -168,7 +167,8 @@ export async function runConsistencyCheck(trigger: ConsistencyReport["trigger"],
         });
         batches += 1;
       }
-    } while (cursor !== "0" && batches < maxBatches);
+      if (batches >= maxBatches) break;
+    }
     const complete = cursor === "0";
     if (complete) await redis.run(ops.del(keys.consistency.cursor));
     else await redis.run(ops.set(keys.consistency.cursor, cursor));
@@ -206,7 +206,7 @@ export async function runConsistencyCheck(trigger: ConsistencyReport["trigger"],
     logger.info("consistency run", { ...report });
     return report;
   } finally {
-    await redis.run(ops.script(releaseLock, [keys.consistency.lock], [owner])).catch(() => {});
+    await redis.run(lock.release).catch(() => {});
   }
 }
 

@@ -68,10 +68,13 @@ export const ProductSchema = z
   })
   .openapi("Product");
 
+/** What a product id looks like in a path. */
+export const PRODUCT_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
 export const ProductIdParams = z.object({
   id: z
     .string()
-    .regex(/^[A-Za-z0-9_-]{1,64}$/, "must be a product id")
+    .regex(PRODUCT_ID, "must be a product id")
     .openapi({ param: { name: "id", in: "path" }, example: "3f6c1a0e-8d7b-4f43-9a55-1d1c2b3a4f5e" }),
 });
 
