@@ -16,8 +16,8 @@ const severity: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, erro
 
 /** Fields whose values never reach a log line, at any depth. */
 const SECRET_FIELD = /pass(word)?|token|secret|authorization|cookie|^sid$/i;
-/** Session tokens (`<uuid>.<43 base64url>`) wherever they appear in text. */
-const SESSION_TOKEN = /[0-9a-f-]{36}\.[A-Za-z0-9_-]{43}/g;
+/** Session tokens (`<uuid>.<43 base64url>.<22 base64url>`) wherever they appear in text. */
+const SESSION_TOKEN = /[0-9a-f-]{36}\.[A-Za-z0-9_-]{43}(\.[A-Za-z0-9_-]{22})?/g;
 const REDACTED = "[REDACTED]";
 
 /**
@@ -34,18 +34,19 @@ function serialise(value: unknown, depth = 0): unknown {
 
 /**
  * One JSON object per line on stdout (Workers Logs and any Node log shipper read it).
- * A child costs one small object (request loggers are made per request); fields are merged
- * only when a line is actually written.
+ * A child costs one small object, nothing copied (request loggers are made per request);
+ * fields are merged only when a line is actually written.
  * @example const logger = createLogger({ level: "info" }); logger.child({ requestId }).warn("slow", { ms: 120 });
  */
 export function createLogger(options: { level: LogLevel; fields?: LogFields; write?: (line: string) => void }): Logger {
-  return new JsonLogger(severity[options.level], options.write ?? ((line: string) => console.log(line)), options.fields ?? {});
+  return new JsonLogger(severity[options.level], options.write ?? ((line: string) => console.log(line)), options.fields ?? {}, {});
 }
 
 class JsonLogger implements Logger {
   constructor(
     private readonly minimum: number,
     private readonly write: (line: string) => void,
+    private readonly inherited: LogFields,
     private readonly fields: LogFields,
   ) {}
 
@@ -65,12 +66,12 @@ class JsonLogger implements Logger {
     this.emit("error", message, fields);
   }
   child(fields: LogFields): Logger {
-    return new JsonLogger(this.minimum, this.write, { ...this.fields, ...fields });
+    return new JsonLogger(this.minimum, this.write, { ...this.inherited, ...this.fields }, fields);
   }
 
   private emit(level: LogLevel, message: string, fields: LogFields = {}) {
     if (!this.enabled(level)) return;
-    const record: LogFields = { time: new Date().toISOString(), level, message: serialise(message), ...this.fields };
+    const record: LogFields = { time: new Date().toISOString(), level, message: serialise(message), ...this.inherited, ...this.fields };
     for (const [key, value] of Object.entries(fields)) record[key] = SECRET_FIELD.test(key) ? REDACTED : serialise(value);
     this.write(JSON.stringify(record));
   }

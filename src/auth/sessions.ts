@@ -86,7 +86,6 @@ export interface SessionStore {
   revoke(session: Session): Promise<void>;
   /** Deletes every session of the user; resolves to how many were live. */
   revokeAll(userId: string): Promise<number>;
-  listIds(userId: string): Promise<string[]>;
 }
 
 /**
@@ -176,13 +175,6 @@ export function createSessionStore(options: { redis: RedisPort; keys: RedisKeys;
 
     async revokeAll(userId) {
       return Number(await redis.run(ops.script(revokeAllScript, [keys.userSessions(userId)], [keys.session("")])));
-    },
-
-    async listIds(userId) {
-      const ids = await redis.run(ops.smembers(keys.userSessions(userId)));
-      if (ids.length === 0) return [];
-      const records = await redis.run(ops.mget(ids.map(keys.session)));
-      return ids.filter((_, index) => records[index] !== null);
     },
   };
 }

@@ -27,7 +27,6 @@ export type RedisCommand =
   | { name: "eval"; source: string; keys: string[]; args: string[] }
   | { name: "ping" };
 
-export type RedisCommandName = RedisCommand["name"];
 
 /** A command plus the decoder of its reply. `script` ops carry their script for the NOSCRIPT fallback. */
 export interface Op<T> {

@@ -3,7 +3,6 @@
  * one app's keys never collide with another's and background jobs can SCAN a namespace.
  * Request paths only touch keys they can name; nothing uses KEYS.
  *
- *   {prefix}:*                          everything this app owns
  *   {prefix}:session:{id}               session record (JSON), PX = SESSION_TTL_S, sliding;
  *                                       id = base64url(SHA-256(token)), never the token itself
  *   {prefix}:user-sessions:{userId}     SET of a user's session ids (revoke-all without SCAN)
@@ -31,9 +30,6 @@
  * Each feature adds its namespace below, with a line in this table.
  */
 export interface RedisKeys {
-  readonly prefix: string;
-  /** SCAN pattern over every key of this app. */
-  readonly everything: string;
   session(id: string): string;
   userSessions(userId: string): string;
   /** The random MAC key of session tokens, when SESSION_SECRET does not set one. */
@@ -55,11 +51,9 @@ export interface RedisKeys {
   rateLimit(policy: string): string;
 }
 
-/** @example createRedisKeys("jollyjet").everything // "jollyjet:*" */
+/** @example createRedisKeys("jollyjet").product("42") // "jollyjet:cache:product:42" */
 export function createRedisKeys(prefix: string): RedisKeys {
   return {
-    prefix,
-    everything: `${prefix}:*`,
     session: (id) => `${prefix}:session:${id}`,
     userSessions: (userId) => `${prefix}:user-sessions:${userId}`,
     sessionSecret: `${prefix}:session-secret`,

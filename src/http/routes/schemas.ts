@@ -30,13 +30,6 @@ export const cacheHeader = {
   "X-Cache": { description: "HIT, MISS, STALE or BYPASS", schema: { type: "string" as const, enum: ["HIT", "MISS", "STALE", "BYPASS"] } },
 };
 
-/** A JSON response outside /api (health, docs). */
-export const jsonContent = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  headers: requestIdHeader,
-  content: { "application/json": { schema } },
-});
-
 /** A JSON response of an /api route, with the rate-limit headers (and any `extraHeaders`). */
 export const apiJson = <T extends z.ZodType>(schema: T, description: string, extraHeaders: Record<string, HeaderObject> = {}) => ({
   description,
