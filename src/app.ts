@@ -1,7 +1,6 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { swaggerUI } from "@hono/swagger-ui";
 import { bodyLimit } from "hono/body-limit";
-import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import type { AppEnv, Services } from "./http/env";
 import { AppError } from "./errors";
@@ -19,17 +18,6 @@ import { validationHook } from "./http/validation";
 
 const MAX_BODY_BYTES = 64 * 1024;
 
-/** HSTS, nosniff, no framing, no referrer leaks, same-origin resource policy; the rest only matter for pages. */
-const API_SECURITY_HEADERS = {
-  crossOriginEmbedderPolicy: false,
-  crossOriginOpenerPolicy: false,
-  originAgentCluster: false,
-  xDnsPrefetchControl: false,
-  xDownloadOptions: false,
-  xPermittedCrossDomainPolicies: false,
-  xXssProtection: false,
-} as const;
-
 /**
  * The whole HTTP application, independent of the runtime: entries build `services` once and
  * hand every request to the returned app's `fetch`.
@@ -37,7 +25,6 @@ const API_SECURITY_HEADERS = {
  */
 export function createApp(services: Services) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
-  app.use(requestId({ limitLength: 128 }));
   app.use(requestContext(services));
   app.onError(handleError);
   app.notFound(handleNotFound);
@@ -52,9 +39,7 @@ export function createApp(services: Services) {
       },
     }),
   );
-  // JSON responses carry the headers that matter for an API (each header costs on the hot
-  // path, see BENCHMARKS.md); pages (docs, dashboard) get hono's full set.
-  app.use(secureHeaders(API_SECURITY_HEADERS));
+  // API responses carry the security headers that matter for JSON (src/http/response-headers.ts); pages get hono's full set.
   app.use("/docs", secureHeaders());
   app.use("/dashboard", secureHeaders());
   app.use("/api/*", corsPolicy(services.config.CORS_ORIGINS));

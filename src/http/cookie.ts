@@ -1,6 +1,7 @@
 import type { Context } from "hono";
-import { deleteCookie, setCookie } from "hono/cookie";
+import { generateCookie } from "hono/cookie";
 import type { AppEnv } from "./env";
+import { setHeader } from "./response-headers";
 
 export const SESSION_COOKIE = "sid";
 
@@ -11,17 +12,12 @@ function isSecure(c: Context<AppEnv>): boolean {
   return COOKIE_SECURE || (forwardedProto ?? new URL(c.req.url).protocol.replace(":", "")) === "https";
 }
 
-/** HttpOnly, SameSite=Lax, Path=/; Max-Age follows the sliding session lifetime. */
+/** HttpOnly, SameSite=Lax, Path=/; Max-Age follows the sliding session lifetime. (The one cookie a response sets.) */
 export function setSessionCookie(c: Context<AppEnv>, token: string): void {
-  setCookie(c, SESSION_COOKIE, token, {
-    httpOnly: true,
-    sameSite: "Lax",
-    path: "/",
-    secure: isSecure(c),
-    maxAge: c.get("services").config.SESSION_TTL_S,
-  });
+  const attributes = { httpOnly: true, sameSite: "Lax", path: "/", secure: isSecure(c), maxAge: c.get("services").config.SESSION_TTL_S } as const;
+  setHeader(c, "Set-Cookie", generateCookie(SESSION_COOKIE, token, attributes));
 }
 
 export function clearSessionCookie(c: Context<AppEnv>): void {
-  deleteCookie(c, SESSION_COOKIE, { httpOnly: true, sameSite: "Lax", path: "/", secure: isSecure(c) });
+  setHeader(c, "Set-Cookie", generateCookie(SESSION_COOKIE, "", { httpOnly: true, sameSite: "Lax", path: "/", secure: isSecure(c), maxAge: 0 }));
 }

@@ -39,11 +39,18 @@ export interface Services {
   readonly hashIdentity: (value: string) => Promise<string>;
 }
 
+/** A response's headers as one plain object (src/http/response-headers.ts). */
+export type ResponseHeaders = Record<string, string>;
+
 /** The one Hono environment type for every app, router and middleware. */
 export interface AppEnv {
   Variables: {
     services: Services;
     requestId: string;
+    /** This response's headers, gathered as one plain object (src/http/response-headers.ts). */
+    responseHeaders: ResponseHeaders;
+    /** Whether the response was built with them already (respond()). */
+    headersApplied: boolean;
     logger: Logger;
     background: Background;
     /** Set by caller(): who is calling, or null. */

@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import type { AppEnv } from "./env";
 import { AppError } from "../errors";
+import { setHeader } from "./response-headers";
 import type { RateLimitDecision, RateLimitPolicy } from "../ratelimit/rate-limiter";
 
 const secondsUntil = (epochMs: number) => Math.max(0, Math.ceil((epochMs - Date.now()) / 1000));
@@ -14,17 +15,17 @@ const secondsUntil = (epochMs: number) => Math.max(0, Math.ceil((epochMs - Date.
 export function applyRateLimit(c: Context<AppEnv>, decision: RateLimitDecision): void {
   const decisions = [...c.get("rateLimits"), decision];
   c.set("rateLimits", decisions);
-  c.header("RateLimit-Policy", decisions.map(({ policy }) => `"${policy.name}";q=${policy.limit};w=${policy.windowSeconds}`).join(", "));
-  c.header("RateLimit", decisions.map((d) => `"${d.policy.name}";r=${d.remaining};t=${secondsUntil(d.reset)}`).join(", "));
+  setHeader(c, "RateLimit-Policy", decisions.map(({ policy }) => `"${policy.name}";q=${policy.limit};w=${policy.windowSeconds}`).join(", "));
+  setHeader(c, "RateLimit", decisions.map((d) => `"${d.policy.name}";r=${d.remaining};t=${secondsUntil(d.reset)}`).join(", "));
   const tightest = decisions.reduce((a, b) => (b.remaining < a.remaining || !b.success ? b : a));
-  c.header("X-RateLimit-Limit", String(tightest.policy.limit));
-  c.header("X-RateLimit-Remaining", String(tightest.remaining));
-  c.header("X-RateLimit-Reset", String(Math.ceil(tightest.reset / 1000)));
+  setHeader(c, "X-RateLimit-Limit", String(tightest.policy.limit));
+  setHeader(c, "X-RateLimit-Remaining", String(tightest.remaining));
+  setHeader(c, "X-RateLimit-Reset", String(Math.ceil(tightest.reset / 1000)));
 
   const { metrics } = c.get("services");
   metrics.count(decision.success ? "rateLimitAllowed" : "rateLimitBlocked");
   if (!decision.success) {
-    c.header("Retry-After", String(Math.max(1, secondsUntil(decision.reset))));
+    setHeader(c, "Retry-After", String(Math.max(1, secondsUntil(decision.reset))));
     throw new AppError(429, "RATE_LIMITED", `Too many requests (${decision.policy.name} policy); retry later`);
   }
 }
@@ -36,11 +37,11 @@ export function applyRateLimit(c: Context<AppEnv>, decision: RateLimitDecision):
  * unlimited password guessing). The policy header stays, the counts cannot.
  */
 export function rateLimitUnavailable(c: Context<AppEnv>, policy: RateLimitPolicy, error: unknown): void {
-  c.header("RateLimit-Policy", `"${policy.name}";q=${policy.limit};w=${policy.windowSeconds}`);
-  c.header("X-RateLimit-Limit", String(policy.limit));
+  setHeader(c, "RateLimit-Policy", `"${policy.name}";q=${policy.limit};w=${policy.windowSeconds}`);
+  setHeader(c, "X-RateLimit-Limit", String(policy.limit));
   if (policy.failMode === "closed") {
     throw new AppError(503, "RATE_LIMIT_UNAVAILABLE", "Rate limiting is unavailable; try again shortly", undefined, error);
   }
   c.get("logger").warn("rate limit check failed; admitting (fail-open)", { policy: policy.name, error });
-  c.header("X-RateLimit-Bypass", "redis-unavailable");
+  setHeader(c, "X-RateLimit-Bypass", "redis-unavailable");
 }

@@ -1,16 +1,23 @@
 import { createMiddleware } from "hono/factory";
 import { backgroundRunner } from "../../background";
 import type { AppEnv, Services } from "../env";
+import { applyHeaders, startHeaders } from "../response-headers";
 
 /**
- * Puts the services, a request-scoped logger (every line carries the request id) and a
- * `background` runner on the context. Background work goes to `waitUntil` on Workers; on
- * Node it runs un-awaited, and on both its failure is logged, never unhandled.
+ * Puts the services, the request id (a sane incoming X-Request-Id, else a new one), the
+ * response headers gathered so far (src/http/response-headers.ts), a request-scoped logger
+ * (every line carries the request id) and a `background` runner on the context. Background
+ * work goes to `waitUntil` on Workers; on Node it runs un-awaited, and on both its failure
+ * is logged, never unhandled.
  * @example app.use(requestContext(services)); // then c.get("background")("metrics", promise)
  */
 export function requestContext(services: Services) {
   return createMiddleware<AppEnv>(async (c, next) => {
-    const logger = services.logger.child({ requestId: c.get("requestId") });
+    const { requestId, headers } = startHeaders(c.req.header("x-request-id"));
+    c.set("requestId", requestId);
+    c.set("responseHeaders", headers);
+    c.set("headersApplied", false);
+    const logger = services.logger.child({ requestId });
     // Workers hand every request an execution context; on Node there is none (asking for it
     // throws, which costs) and the process outlives the response anyway.
     const executionCtx = services.runtime === "workerd" ? c.executionCtx : undefined;
@@ -20,6 +27,7 @@ export function requestContext(services: Services) {
     c.set("background", background);
     const started = Date.now();
     await next();
+    applyHeaders(c);
     services.metrics.flushIfDue(background);
     services.cache.settleOwed(background);
     // One access line per request (query strings are left out: they may carry search text).

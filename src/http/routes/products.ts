@@ -6,6 +6,7 @@ import type { AppEnv } from "../env";
 import { jsonBody } from "../middleware/json-body";
 import { requireRole } from "../middleware/require-role";
 import { AppError } from "../../errors";
+import { respond, setHeader } from "../response-headers";
 import {
   CreateProductSchema,
   PatchProductSchema,
@@ -142,7 +143,6 @@ const myWishlist = createRoute({
   },
 });
 
-const JSON_CONTENT = { "Content-Type": "application/json" };
 
 /**
  * GET /api/products/:id starts reading its cache entry before the caller's checks run, so
@@ -164,7 +164,7 @@ export function productRoutes() {
 
   app.openapi(listProducts, async (c) => {
     const { data, cache } = await c.get("services").catalogue.list(c.req.valid("query"), scope(c));
-    c.header("X-Cache", cache);
+    setHeader(c, "X-Cache", cache);
     return c.json({ status: "success" as const, data }, 200);
   });
 
@@ -176,13 +176,13 @@ export function productRoutes() {
     const id = c.req.param("id");
     if (!PRODUCT_ID.test(id)) throw new AppError(400, "BAD_REQUEST", "Invalid param", [{ field: "param.id", message: "must be a product id" }]);
     const { data, cache } = await c.get("services").catalogue.get(id, scope(c));
-    c.header("X-Cache", cache);
-    return c.body(`{"status":"success","data":${data.json}}`, 200, JSON_CONTENT);
+    setHeader(c, "X-Cache", cache);
+    return respond(c, `{"status":"success","data":${data.json}}`, 200);
   });
 
   app.openapi(createProduct, async (c) => {
     const product = await c.get("services").catalogue.create(c.req.valid("json"), scope(c));
-    c.header("Location", `/api/products/${product.id}`);
+    setHeader(c, "Location", `/api/products/${product.id}`);
     return c.json({ status: "success" as const, data: product }, 201);
   });
 
