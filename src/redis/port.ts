@@ -83,7 +83,8 @@ function createBreaker(options: BreakerOptions) {
 
 const isNoScript = (reply: RawReply): boolean => !reply.ok && /NOSCRIPT/i.test(reply.error.message);
 
-function withTimeout<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
+/** `work`, or a RedisTimeoutError once `timeoutMs` have passed. */
+export function withTimeout<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new RedisTimeoutError(`Redis did not answer within ${timeoutMs} ms`)), timeoutMs);

@@ -16,8 +16,8 @@ const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
  */
 export function originCheck() {
   return createMiddleware<AppEnv>(async (c, next) => {
-    const cookieAuthenticated = getCookie(c, SESSION_COOKIE) !== undefined && !c.req.header("authorization");
-    if (!SAFE_METHODS.has(c.req.method) && cookieAuthenticated && isCrossSite(c.req.header("origin"), c.req.header("sec-fetch-site"), c.req.header("host") ?? new URL(c.req.url).host)) {
+    const cookieAuthenticated = () => getCookie(c, SESSION_COOKIE) !== undefined && !c.req.header("authorization");
+    if (!SAFE_METHODS.has(c.req.method) && cookieAuthenticated() && isCrossSite(c.req.header("origin"), c.req.header("sec-fetch-site"), c.req.header("host") ?? new URL(c.req.url).host)) {
       throw new AppError(403, "CSRF_REJECTED", "Cross-origin request refused");
     }
     await next();

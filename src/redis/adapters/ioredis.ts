@@ -1,6 +1,6 @@
 import { Redis } from "ioredis";
 import { toArgs, type RedisCommand } from "../commands";
-import type { RawReply, RedisTransport } from "../port";
+import { withTimeout, type RawReply, type RedisTransport } from "../port";
 
 /**
  * The Node production adapter (`REDIS_URL`). RESP2 keeps reply shapes identical to the other
@@ -25,19 +25,13 @@ export function createIoRedisTransport(url: string): RedisTransport {
   // Connection errors surface on each command; the event only needs a listener so it is not unhandled.
   client.on("error", () => {});
 
+  // One "ready" listener however many sends wait for the connection (a listener per send
+  // made Node warn of a leak under a burst at start-up).
+  let ready: Promise<void> | undefined;
   async function connected(deadline: number): Promise<void> {
     if (client.status === "ready") return;
-    await new Promise<void>((resolve, reject) => {
-      const onReady = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        client.off("ready", onReady);
-        reject(new Error(`Redis not connected (${client.status})`));
-      }, Math.max(0, deadline - Date.now()));
-      client.once("ready", onReady);
-    });
+    ready ??= new Promise<void>((resolve) => client.once("ready", () => ((ready = undefined), resolve())));
+    await withTimeout(ready, Math.max(0, deadline - Date.now()));
   }
 
   return {
