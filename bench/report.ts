@@ -168,6 +168,22 @@ export function renderReport(d: ReportData): string {
         table(["function", "µs / req", "share"], "lrr", full.summary.functions.slice(0, 15).map(([fn, us]) => [`\`${fn}\``, n(scale(full, us), 2), `${n((100 * us) / full.summary.busyUs, 1)} %`])),
         "",
       );
+      const hono = d.profiles.find((p) => p.key === "hono");
+      if (hono) {
+        const extra = groups.map((g) => [g, groupUs(full, g) - groupUs(hono, g)] as const).filter(([, us]) => us >= 0.5).sort((x, y) => y[1] - x[1]);
+        out.push(
+          "**Where the full stack's extra CPU goes, and why.** Compared with bare Hono + one GET, per request: " +
+            extra.slice(0, 8).map(([g, us]) => `${g} +${n(us, 1)} µs`).join(", ") +
+            ". None of it is one hot spot left to cut: it is the work the app does and the bare handler does not — a sliding-window check " +
+            "through @upstash/ratelimit (its script call, its response object and `pending` promise handed to the background), the caller's " +
+            "identity (memoized hashes and MAC check, still a few awaits each), six middleware through hono's compose, seventeen response " +
+            "headers instead of five (Node validates each in writeHead), the cache service's bookkeeping (metrics counts, owed write-through " +
+            "check, freshness), and the allocations all of that makes, which is the garbage collector's and the microtask queue's share. " +
+            "The rate-limiter-flexible peer does a lighter version of only the first of these (one Lua call, three headers) on a bare node:http handler, " +
+            "so matching it would mean dropping hono's routing and middleware model from the hot path.",
+          "",
+        );
+      }
     }
   }
 

@@ -72,7 +72,7 @@ export interface CacheReadOptions {
   dependsOn?: string;
 }
 
-/** A write-through for one key: the product's new state, a tombstone, or the generation bump. */
+/** A write-through for one key: an entry's new state, a tombstone, or a counter's change. */
 export interface CacheChange {
   key: string;
   op: Op<unknown>;

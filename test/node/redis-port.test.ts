@@ -1,4 +1,5 @@
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeEach, describe, expect, inject, it } from "vitest";
+import { createIoRedisTransport } from "../../src/redis/adapters/ioredis";
 import { ops } from "../../src/redis/commands";
 import { createRedisPort, RedisCircuitOpenError, RedisTimeoutError, type RedisTransport } from "../../src/redis/port";
 
@@ -59,5 +60,55 @@ describe("circuit breaker", () => {
     const answering: RedisTransport = { adapter: "ioredis", send: async (commands) => commands.map(() => ({ ok: false, error: new Error("WRONGTYPE") })), close: async () => {} };
     const redis = createRedisPort(answering, { timeoutMs: 100, breaker: { failureThreshold: 1, openMs: 10_000 } });
     for (let i = 0; i < 3; i++) await expect(redis.run(ops.get("k"))).rejects.toThrow("WRONGTYPE");
+  });
+});
+
+describe("one round trip per tick (against redis-server)", () => {
+  const sent: number[] = [];
+  const inner = createIoRedisTransport(inject("redisUrl"));
+  const counting: RedisTransport = { ...inner, send: (commands, deadline) => (sent.push(commands.length), inner.send(commands, deadline)) };
+  const redis = createRedisPort(counting, { timeoutMs: 5_000 });
+  const key = (name: string) => `port-${crypto.randomUUID()}:${name}`;
+  afterAll(() => redis.close());
+  beforeEach(async () => {
+    await redis.run(ops.ping()); // connected
+    sent.length = 0;
+  });
+
+  it("independent callers in the same tick share one round trip, each getting its own reply, in issue order", async () => {
+    const k = key("shared");
+    const written = redis.run(ops.set(k, "v1"));
+    // Another caller a few microtasks later (as a middleware after awaiting a memoized hash).
+    const read = (async () => {
+      await Promise.resolve();
+      await Promise.resolve();
+      return redis.run(ops.get(k));
+    })();
+    const both = redis.pipeline([ops.incrby(key("counter")), ops.get(k)]);
+    expect(await Promise.all([written, read, both])).toEqual([true, "v1", [1, "v1"]]);
+    expect(sent).toEqual([4]);
+  });
+
+  it("a caller that waits for a reply sends its next command in a later round trip", async () => {
+    await redis.run(ops.ping());
+    await redis.run(ops.ping());
+    expect(sent).toEqual([1, 1]);
+  });
+
+  it("one command's error reply fails only its own caller", async () => {
+    const k = key("hash");
+    await redis.run(ops.hincrby(k, "field"));
+    sent.length = 0;
+    const [wrongType, ping] = await Promise.allSettled([redis.run(ops.get(k)), redis.run(ops.ping())]);
+    expect(wrongType.status).toBe("rejected");
+    expect(ping).toEqual({ status: "fulfilled", value: true });
+    expect(sent).toEqual([2]);
+  });
+
+  it("a very large tick is split into bounded round trips, every reply still delivered", async () => {
+    const replies = await Promise.all(Array.from({ length: 1_200 }, () => redis.run(ops.ping())));
+    expect(replies.every((reply) => reply === true)).toBe(true);
+    expect(sent.length).toBeGreaterThan(1);
+    expect(sent.reduce((a, b) => a + b, 0)).toBe(1_200);
   });
 });
