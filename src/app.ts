@@ -4,11 +4,12 @@ import { bodyLimit } from "hono/body-limit";
 import { secureHeaders } from "hono/secure-headers";
 import type { AppEnv, Services } from "./http/env";
 import { AppError } from "./errors";
-import { handleError, handleNotFound } from "./http/errors";
+import { handleError, notFoundHandler } from "./http/errors";
 import { requestContext } from "./http/middleware/request-context";
 import { corsPolicy } from "./http/middleware/cors-policy";
 import { originCheck } from "./http/middleware/origin-check";
 import { caller } from "./http/middleware/caller";
+import { compression } from "./http/middleware/compression";
 import { authRoutes } from "./http/routes/auth";
 import { cacheAdminRoutes } from "./http/routes/cache-admin";
 import { dashboardRoutes } from "./http/routes/dashboard";
@@ -26,8 +27,8 @@ const MAX_BODY_BYTES = 64 * 1024;
 export function createApp(services: Services) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.use(requestContext(services));
+  if (services.runtime === "node") app.use(compression());
   app.onError(handleError);
-  app.notFound(handleNotFound);
   // Only requests that may carry a body: reading a GET's (absent) body costs every request.
   app.on(
     ["POST", "PUT", "PATCH", "DELETE"],
@@ -61,6 +62,7 @@ export function createApp(services: Services) {
   app.openAPIRegistry.registerComponent("securitySchemes", "cookieAuth", { type: "apiKey", in: "cookie", name: "sid" });
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer" });
   app.get("/docs", swaggerUI({ url: "/openapi.json" }));
+  app.notFound(notFoundHandler(app.routes));
   return app;
 }
 

@@ -56,6 +56,8 @@ export class Found<T> {
 export interface CacheResult<T> {
   /** Null: known not to exist. */
   found: Found<T> | null;
+  /** The version it has (a product's version, a list's generation): what an ETag can be made of without parsing. */
+  version: number;
   status: CacheStatus;
 }
 
@@ -178,9 +180,14 @@ export function createCacheService(options: { redis: RedisPort; keys: RedisKeys;
     usable(entry, minVersion) && Date.now() < entry.freshUntil;
   const served = <T>(entry: Exclude<CacheEntry, { kind: "pending" }>, status: CacheStatus): CacheResult<T> => ({
     found: entry.kind === "entry" ? Found.ofJson<T>(entry.json) : null,
+    version: entry.version,
     status,
   });
-  const loadedResult = <T>(loaded: Loaded<T>, status: CacheStatus): CacheResult<T> => ({ found: loaded.value === null ? null : Found.ofValue(loaded.value), status });
+  const loadedResult = <T>(loaded: Loaded<T>, status: CacheStatus): CacheResult<T> => ({
+    found: loaded.value === null ? null : Found.ofValue(loaded.value),
+    version: loaded.version,
+    status,
+  });
 
   const entryFor = <T>(loaded: Loaded<T>, policy: CachePolicy): NewEntry | undefined => {
     const now = Date.now();
@@ -316,7 +323,7 @@ export function createCacheService(options: { redis: RedisPort; keys: RedisKeys;
       if (inFlight) {
         const shared = await inFlight;
         metrics.count("coalesced");
-        return shared.status === "BYPASS" ? shared : { found: shared.found, status: "HIT" };
+        return shared.status === "BYPASS" ? shared : { ...shared, status: "HIT" };
       }
       const flight = missThroughLock(key, fillPolicy, load, minVersion).finally(() => flights.delete(flightKey));
       flights.set(flightKey, flight);

@@ -9,12 +9,14 @@ import type { Logger } from "../logger";
 import { ops } from "../redis/commands";
 import type { RedisKeys } from "../redis/keys";
 import type { RedisPort } from "../redis/port";
-import type { Product, ProductInput, ProductListQuery, ProductPage, WishlistToggle } from "./types";
+import { CACHE_SCHEMA, type Product, type ProductInput, type ProductListQuery, type ProductPage, type WishlistToggle } from "./types";
 
 /** A read's value and how the cache answered it (the X-Cache header). */
 export interface Cached<T> {
   data: T;
   cache: CacheStatus;
+  /** Names this state of the data (version and cache schema), for an ETag; made without parsing. */
+  tag: string;
 }
 
 /**
@@ -142,12 +144,23 @@ export function createCatalogue(deps: CatalogueDependencies) {
     await cache.writeThrough([toCache(written, writer), { key: keys.listGeneration, op: ops.incrby(keys.listGeneration) }, leaveWindow], background);
     return written;
   }
+  const tagOf = (version: number) => `${version}.${CACHE_SCHEMA}`;
+  /** A guarded write that changed nothing: 412 if the product exists (its version moved), else undefined (404). */
+  const versionMoved = async (id: string, ifVersion: number | undefined): Promise<undefined> => {
+    if (ifVersion !== undefined && (await products.findById(id))) {
+      throw new AppError(412, "PRECONDITION_FAILED", "The product has changed since that version (If-Match); read it again");
+    }
+    return undefined;
+  };
   const putProduct = (product: Product, writer: string): CacheChange => ({
     key: keys.product(product.id),
     op: cache.putOp(keys.product(product.id), product.version, product, policies.product, writer),
   });
 
   return {
+    /** The tag (see Cached) of a product as a write returned it. */
+    tagOf: (product: Product) => tagOf(product.version),
+
     create: (input: ProductInput, scope: ReadScope): Promise<Product> => write(undefined, () => products.create(input), putProduct, scope.background),
 
     readAhead(id: string): ProductReadAhead {
@@ -163,7 +176,7 @@ export function createCatalogue(deps: CatalogueDependencies) {
         background: scope.background,
         ...(readAhead ? { read: async () => ({ raw: await readAhead.raw }) } : {}),
       });
-      return { data: result.found ?? productNotFound(), cache: result.status };
+      return { data: result.found ?? productNotFound(), cache: result.status, tag: tagOf(result.version) };
     },
 
     async list(query: ProductListQuery, scope: ReadScope): Promise<Cached<ProductPage>> {
@@ -185,20 +198,24 @@ export function createCatalogue(deps: CatalogueDependencies) {
           },
         },
       );
-      return { data: result.found!.value.page, cache: result.status };
+      // A list's version is the generation it was read under; any product write moves it on.
+      return { data: result.found!.value.page, cache: result.status, tag: `g${result.version}.${CACHE_SCHEMA}` };
     },
 
-    /** PATCH sends some writable fields, PUT all of them; either way the version goes up by one. */
-    update: (id: string, changes: Partial<ProductInput>, scope: ReadScope): Promise<Product> =>
-      write(id, () => products.update(id, changes), putProduct, scope.background),
+    /**
+     * PATCH sends some writable fields, PUT all of them; either way the version goes up by one.
+     * `ifVersion` (If-Match): only from that version, else 412.
+     */
+    update: (id: string, changes: Partial<ProductInput>, scope: ReadScope, ifVersion?: number): Promise<Product> =>
+      write(id, async () => (await products.update(id, changes, ifVersion)) ?? (await versionMoved(id, ifVersion)), putProduct, scope.background),
 
-    async remove(id: string, scope: ReadScope): Promise<void> {
+    async remove(id: string, scope: ReadScope, ifVersion?: number): Promise<void> {
       // The deletion is a change too: the tombstone outranks every fill of the last version.
       const tombstone = (deleted: { version: number }, writer: string): CacheChange => ({
         key: keys.product(id),
         op: cache.tombstoneOp(keys.product(id), deleted.version + 1, policies.product, writer),
       });
-      await write(id, () => products.delete(id), tombstone, scope.background);
+      await write(id, async () => (await products.delete(id, ifVersion)) ?? (await versionMoved(id, ifVersion)), tombstone, scope.background);
     },
 
     async toggleWishlist(userId: string, productId: string, scope: ReadScope): Promise<WishlistToggle> {

@@ -9,11 +9,12 @@ export interface ProductRepository {
   /**
    * Applies `changes` and bumps `version` in the same statement; undefined when the id is
    * unknown. A change of only one of name/description is guarded by the other one as read
-   * (409 CONFLICT if that kept changing under it).
+   * (409 CONFLICT if that kept changing under it). With `ifVersion`, only a row still at that
+   * version changes (undefined otherwise): the precondition and the write are one statement.
    */
-  update(id: string, changes: Partial<ProductInput>): Promise<Product | undefined>;
+  update(id: string, changes: Partial<ProductInput>, ifVersion?: number): Promise<Product | undefined>;
   /** Deletes the product and its wishlist entries together; resolves to the deleted row's version. */
-  delete(id: string): Promise<{ version: number } | undefined>;
+  delete(id: string, ifVersion?: number): Promise<{ version: number } | undefined>;
   /** Adds or removes the user's wishlist entry; the count is recomputed from the join table in the same batch. */
   toggleWishlist(userId: string, productId: string): Promise<{ product: Product; wishlisted: boolean } | undefined>;
   wishlistOf(userId: string): Promise<Product[]>;

@@ -119,10 +119,11 @@ export function createProductRepository(db: AppDatabase): ProductRepository {
       return { products: rows.map(toProduct), total: totals?.total ?? 0 };
     },
 
-    async update(id, changes) {
+    async update(id, changes, ifVersion) {
       const bumped = { version: sql`${products.version} + 1`, updatedAt: new Date() };
+      const atVersion = ifVersion === undefined ? undefined : eq(products.version, ifVersion);
       if ((changes.name === undefined) === (changes.description === undefined)) {
-        const [row] = await db.update(products).set({ ...columnsFor(changes), ...bumped }).where(eq(products.id, id)).returning();
+        const [row] = await db.update(products).set({ ...columnsFor(changes), ...bumped }).where(and(eq(products.id, id), atVersion)).returning();
         return row && toProduct(row);
       }
       // searchText needs the field the PATCH leaves alone, read from the row: the update
@@ -134,21 +135,26 @@ export function createProductRepository(db: AppDatabase): ProductRepository {
         // Concurrent losers would otherwise retry in lockstep, and each round only one wins.
         if (attempt > 0) await sleep(Math.random() * RETRY_JITTER_MS * attempt);
         const [current] = await db.select().from(products).where(eq(products.id, id)).limit(1);
-        if (!current) return undefined;
+        if (!current || (ifVersion !== undefined && current.version !== ifVersion)) return undefined;
         const [row] = await db
           .update(products)
           .set({ ...columnsFor(changes, current), ...bumped })
-          .where(and(eq(products.id, id), changes.name === undefined ? eq(products.name, current.name) : eq(products.description, current.description)))
+          .where(and(eq(products.id, id), atVersion, changes.name === undefined ? eq(products.name, current.name) : eq(products.description, current.description)))
           .returning();
         if (row) return toProduct(row);
       }
       throw new AppError(409, "CONFLICT", "The product is changing too often to update; try again");
     },
 
-    async delete(id) {
-      const [, deleted] = await db.batch([
-        db.delete(wishlists).where(eq(wishlists.productId, id)),
-        db.delete(products).where(eq(products.id, id)).returning({ version: products.version }),
+    async delete(id, ifVersion) {
+      // One atomic batch: the product (if still at `ifVersion`), then its wishlist entries
+      // only if it is gone, so a refused precondition leaves the wishlists alone.
+      const [deleted] = await db.batch([
+        db
+          .delete(products)
+          .where(and(eq(products.id, id), ifVersion === undefined ? undefined : eq(products.version, ifVersion)))
+          .returning({ version: products.version }),
+        db.delete(wishlists).where(and(eq(wishlists.productId, id), sql`NOT EXISTS (SELECT 1 FROM ${products} WHERE ${products.id} = ${id})`)),
       ]);
       return deleted[0];
     },

@@ -3,6 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { AppError, type FieldError } from "../errors";
 import type { AppEnv } from "./env";
+import { setHeader } from "./response-headers";
 
 const codeForStatus: Partial<Record<number, string>> = {
   400: "BAD_REQUEST",
@@ -37,6 +38,24 @@ export function handleError(error: Error, c: Context<AppEnv>) {
   return errorResponse(c, 500, "INTERNAL_ERROR", "Internal server error");
 }
 
-export function handleNotFound(c: Context<AppEnv>) {
-  return errorResponse(c, 404, "NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`);
+const segmentPattern = (segment: string) => (segment.startsWith(":") ? "[^/]+" : segment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+
+/**
+ * No route answered: 405 with `Allow` when the path is served for other methods, else 404.
+ * `routes` is the app's route list (hono's `app.routes`), read once at the first miss.
+ */
+export function notFoundHandler(routes: readonly { method: string; path: string }[]) {
+  let known: { method: string; pattern: RegExp }[] | undefined;
+  return (c: Context<AppEnv>) => {
+    known ??= routes
+      // Routes only: middleware is registered for ALL methods or on wildcard paths.
+      .filter((route) => route.method !== "ALL" && !route.path.includes("*"))
+      .map((route) => ({ method: route.method, pattern: new RegExp(`^${route.path.split("/").map(segmentPattern).join("/")}$`) }));
+    const methods = new Set(known.filter((route) => route.pattern.test(c.req.path)).map((route) => route.method));
+    if (methods.size === 0) return errorResponse(c, 404, "NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`);
+    if (methods.has("GET")) methods.add("HEAD");
+    const allow = [...methods].sort().join(", ");
+    setHeader(c, "Allow", allow);
+    return errorResponse(c, 405, "METHOD_NOT_ALLOWED", `${c.req.method} is not allowed here; allowed: ${allow}`);
+  };
 }

@@ -39,11 +39,11 @@ export function setHeader(c: Context<AppEnv>, name: string, value: string): void
   c.get("responseHeaders")[name] = value;
 }
 
-/** A JSON response from its text, with every header gathered so far. */
-export function respond(c: Context<AppEnv>, json: string, status: 200 | 201): Response {
+/** A JSON response from its text (null: 304, no body), with every header gathered so far. */
+export function respond(c: Context<AppEnv>, json: string | null, status: 200 | 201 | 304): Response {
   c.set("headersApplied", true);
   const headers = c.get("responseHeaders");
-  headers["Content-Type"] = "application/json";
+  if (json !== null) headers["Content-Type"] = "application/json";
   return new Response(json, { status, headers });
 }
 

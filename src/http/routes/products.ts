@@ -2,6 +2,7 @@ import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { userPrincipal } from "../../auth/principal";
+import type { Product } from "../../catalogue/types";
 import type { AppEnv } from "../env";
 import { jsonBody } from "../middleware/json-body";
 import { requireRole } from "../middleware/require-role";
@@ -19,7 +20,8 @@ import {
   WishlistSchema,
   WishlistToggleSchema,
 } from "./product-schemas";
-import { adminSecurity, adminWriteErrors, apiEmpty, apiJson, cacheHeader, errorResponse, sessionSecurity, success } from "./schemas";
+import { adminSecurity, adminWriteErrors, apiEmpty, apiJson, cacheHeader, errorResponse, ifMatchHeader, ifNoneMatchHeader, notModified, sessionSecurity, success } from "./schemas";
+import { ifMatchVersion, validateRead } from "../conditional";
 
 const tags = ["Products"];
 const admin = [requireRole("admin")];
@@ -32,9 +34,10 @@ const listProducts = createRoute({
   tags,
   summary: "List products: filters, search, price range, sort, pagination",
   description: "Without `isActive` both active and inactive products are listed. Unknown parameters are 400.",
-  request: { query: ProductListQuerySchema },
+  request: { query: ProductListQuerySchema, headers: ifNoneMatchHeader },
   responses: {
     200: apiJson(success(ProductPageSchema), "A page of products", cacheHeader),
+    304: notModified,
     400: errorResponse("Invalid or unknown query parameter"),
     429: errorResponse("Rate limited"),
   },
@@ -45,9 +48,10 @@ const getProduct = createRoute({
   path: "/api/products/{id}",
   tags,
   summary: "One product",
-  request: { params: ProductIdParams },
+  request: { params: ProductIdParams, headers: ifNoneMatchHeader },
   responses: {
     200: apiJson(success(ProductSchema), "The product", cacheHeader),
+    304: notModified,
     400: errorResponse("Malformed id"),
     404: errorResponse("No such product"),
     429: errorResponse("Rate limited"),
@@ -72,11 +76,12 @@ const patchProduct = createRoute({
   summary: "Change some writable fields (admin)",
   security: adminSecurity,
   middleware: [...admin, jsonBody()],
-  request: { params: ProductIdParams, body: json(PatchProductSchema) },
+  request: { params: ProductIdParams, headers: ifMatchHeader, body: json(PatchProductSchema) },
   responses: {
     200: apiJson(success(ProductSchema), "Updated"),
     404: errorResponse("No such product"),
     409: errorResponse("The name or description kept changing concurrently; try again"),
+    412: errorResponse("If-Match names an older version"),
     ...adminWriteErrors,
   },
 });
@@ -88,8 +93,8 @@ const replaceProduct = createRoute({
   summary: "Replace all writable fields (admin; every field required)",
   security: adminSecurity,
   middleware: [...admin, jsonBody()],
-  request: { params: ProductIdParams, body: json(ReplaceProductSchema) },
-  responses: { 200: apiJson(success(ProductSchema), "Replaced"), 404: errorResponse("No such product"), ...adminWriteErrors },
+  request: { params: ProductIdParams, headers: ifMatchHeader, body: json(ReplaceProductSchema) },
+  responses: { 200: apiJson(success(ProductSchema), "Replaced"), 404: errorResponse("No such product"), 412: errorResponse("If-Match names an older version"), ...adminWriteErrors },
 });
 
 const deleteProduct = createRoute({
@@ -99,13 +104,14 @@ const deleteProduct = createRoute({
   summary: "Delete a product and its wishlist entries (admin)",
   security: adminSecurity,
   middleware: admin,
-  request: { params: ProductIdParams },
+  request: { params: ProductIdParams, headers: ifMatchHeader },
   responses: {
     204: apiEmpty("Deleted"),
     400: errorResponse("Malformed id"),
     401: errorResponse("Not signed in"),
     403: errorResponse("Not an admin"),
     404: errorResponse("No such product"),
+    412: errorResponse("If-Match names an older version"),
     429: errorResponse("Rate limited"),
   },
 });
@@ -158,13 +164,31 @@ export function productReadAhead() {
   });
 }
 
+/**
+ * A write under If-Match: its version goes to the catalogue (412 when the product moved on);
+ * "If-Match: *" asks only that the product exist, so a missing one is 412 rather than 404.
+ */
+async function underIfMatch<T>(c: Context<AppEnv>, write: (ifVersion: number | undefined) => Promise<T>): Promise<T> {
+  const ifMatch = ifMatchVersion(c);
+  if (ifMatch !== "*") return write(ifMatch);
+  return write(undefined).catch((error: unknown) => {
+    if (error instanceof AppError && error.code === "PRODUCT_NOT_FOUND") throw new AppError(412, "PRECONDITION_FAILED", "No such product (If-Match: *)");
+    throw error;
+  });
+}
+
 export function productRoutes() {
   const app = new OpenAPIHono<AppEnv>();
   const scope = (c: Context<AppEnv>) => ({ background: c.get("background"), readAhead: c.get("productReadAhead") });
+  const written = (c: Context<AppEnv>, product: Product) => {
+    setHeader(c, "ETag", `"${c.get("services").catalogue.tagOf(product)}"`);
+    return c.json({ status: "success" as const, data: product }, 200);
+  };
 
   app.openapi(listProducts, async (c) => {
-    const { data, cache } = await c.get("services").catalogue.list(c.req.valid("query"), scope(c));
+    const { data, cache, tag } = await c.get("services").catalogue.list(c.req.valid("query"), scope(c));
     setHeader(c, "X-Cache", cache);
+    if (validateRead(c, tag)) return c.body(null, 304);
     return c.json({ status: "success" as const, data }, 200);
   });
 
@@ -175,32 +199,36 @@ export function productRoutes() {
   app.get("/api/products/:id", async (c) => {
     const id = c.req.param("id");
     if (!PRODUCT_ID.test(id)) throw new AppError(400, "BAD_REQUEST", "Invalid param", [{ field: "param.id", message: "must be a product id" }]);
-    const { data, cache } = await c.get("services").catalogue.get(id, scope(c));
+    const { data, cache, tag } = await c.get("services").catalogue.get(id, scope(c));
     setHeader(c, "X-Cache", cache);
+    if (validateRead(c, tag)) return respond(c, null, 304);
     return respond(c, `{"status":"success","data":${data.json}}`, 200);
   });
 
   app.openapi(createProduct, async (c) => {
     const product = await c.get("services").catalogue.create(c.req.valid("json"), scope(c));
     setHeader(c, "Location", `/api/products/${product.id}`);
+    setHeader(c, "ETag", `"${c.get("services").catalogue.tagOf(product)}"`);
     return c.json({ status: "success" as const, data: product }, 201);
   });
 
   app.openapi(patchProduct, async (c) => {
-    const product = await c.get("services").catalogue.update(c.req.valid("param").id, c.req.valid("json"), scope(c));
-    return c.json({ status: "success" as const, data: product }, 200);
+    const { id } = c.req.valid("param");
+    const product = await underIfMatch(c, (ifVersion) => c.get("services").catalogue.update(id, c.req.valid("json"), scope(c), ifVersion));
+    return written(c, product);
   });
 
   app.openapi(replaceProduct, async (c) => {
-    const product = await c.get("services").catalogue.update(c.req.valid("param").id, c.req.valid("json"), scope(c));
-    return c.json({ status: "success" as const, data: product }, 200);
+    const { id } = c.req.valid("param");
+    const product = await underIfMatch(c, (ifVersion) => c.get("services").catalogue.update(id, c.req.valid("json"), scope(c), ifVersion));
+    return written(c, product);
   });
 
   app.openapi(deleteProduct, async (c) => {
-    await c.get("services").catalogue.remove(c.req.valid("param").id, scope(c));
+    const { id } = c.req.valid("param");
+    await underIfMatch(c, (ifVersion) => c.get("services").catalogue.remove(id, scope(c), ifVersion));
     return c.body(null, 204);
   });
-
   app.openapi(toggleWishlist, async (c) => {
     const { user } = userPrincipal(c.get("principal"));
     const result = await c.get("services").catalogue.toggleWishlist(user.id, c.req.valid("param").id, scope(c));

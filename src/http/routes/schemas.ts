@@ -28,7 +28,16 @@ const apiHeaders = {
 
 export const cacheHeader = {
   "X-Cache": { description: "HIT, MISS, STALE or BYPASS", schema: { type: "string" as const, enum: ["HIT", "MISS", "STALE", "BYPASS"] } },
+  ETag: header('"<version>.<schema>" (a list: "g<generation>.<schema>"); send it back as If-None-Match, or as If-Match on a write'),
+  "Cache-Control": header("public, no-cache: any cache may keep it, but must revalidate (If-None-Match) before use"),
 };
+
+/** 304 for a read whose If-None-Match names the current state: no body. */
+export const notModified = { description: "Not modified: the If-None-Match tag is current", headers: { ...apiHeaders, ...cacheHeader } };
+
+/** Request headers of conditional reads and writes. */
+export const ifNoneMatchHeader = z.object({ "if-none-match": z.string().optional().openapi({ description: "An ETag of an earlier read: 304 when still current" }) });
+export const ifMatchHeader = z.object({ "if-match": z.string().optional().openapi({ description: "An ETag of this product: 412 when its version has moved on since" }) });
 
 /** A JSON response of an /api route, with the rate-limit headers (and any `extraHeaders`). */
 export const apiJson = <T extends z.ZodType>(schema: T, description: string, extraHeaders: Record<string, HeaderObject> = {}) => ({
