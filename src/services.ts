@@ -38,9 +38,16 @@ export function buildServices(options: {
   consistencyMaxBatches?: number;
 }): Services {
   const { config, runtime, db, clientAddress, wrapProducts = (repository) => repository, wrapRedis = (transport) => transport } = options;
-  const redis = createRedisPort(wrapRedis(options.redisTransport), { timeoutMs: config.REDIS_TIMEOUT_MS });
-  const keys = createRedisKeys(config.REDIS_PREFIX);
   const logger = createLogger({ level: config.LOG_LEVEL, fields: { runtime } });
+  // An outage is told once when it starts and once when it ends; per-request failures meanwhile are debug lines.
+  const redis = createRedisPort(wrapRedis(options.redisTransport), {
+    timeoutMs: config.REDIS_TIMEOUT_MS,
+    onCircuitChange: (state, cause) =>
+      state === "open"
+        ? logger.warn("Redis unreachable: circuit open, requests skip Redis until it answers again", { adapter: options.redisTransport.adapter, error: cause })
+        : logger.info("Redis answers again: circuit closed", { adapter: options.redisTransport.adapter }),
+  });
+  const keys = createRedisKeys(config.REDIS_PREFIX);
   // Injected test failures (wrapProducts) pass through the same 503 mapping as real ones.
   const products = withDatabaseErrors(wrapProducts(createProductRepository(db)), logger);
   const policies = cachePolicies(config);

@@ -3,7 +3,7 @@ import type { Background } from "../background";
 import type { Logger } from "../logger";
 import { ops, type Op } from "../redis/commands";
 import type { RedisKeys } from "../redis/keys";
-import type { RedisPort } from "../redis/port";
+import { redisFailureLevel, type RedisPort } from "../redis/port";
 import { decodeEntry, encodeEntry, type CacheEntry, type NewEntry } from "./entry";
 import type { Metrics } from "./metrics";
 import { ownedLock, type OwnedLock } from "./lock";
@@ -216,7 +216,7 @@ export function createCacheService(options: { redis: RedisPort; keys: RedisKeys;
     const writes = [...(entry ? [fillOp(key, entry, ttlFor(entry, policy), "")] : []), ...(lock ? [lock.release] : [])];
     await redis.pipeline(writes).catch((error: unknown) => {
       metrics.count("errors");
-      logger.warn("cache fill failed", { key, error });
+      logger[redisFailureLevel(error)]("cache fill failed", { key, error });
     });
     return loaded;
   }
@@ -265,7 +265,7 @@ export function createCacheService(options: { redis: RedisPort; keys: RedisKeys;
 
   async function bypass<T>(load: () => Promise<Loaded<T>>, error: unknown): Promise<CacheResult<T>> {
     metrics.count("errors");
-    logger.warn("cache bypassed: Redis failed", { error });
+    logger[redisFailureLevel(error)]("cache bypassed: Redis failed", { error });
     return loadedResult(await load(), "BYPASS");
   }
 
@@ -349,7 +349,7 @@ export function createCacheService(options: { redis: RedisPort; keys: RedisKeys;
         await redis.pipeline(changes.map((change) => change.op));
       } catch (error) {
         metrics.count("errors");
-        logger.warn("cache write-through failed; owed until Redis takes it", { keys: changes.map((change) => change.key), error });
+        logger[redisFailureLevel(error)]("cache write-through failed; owed until Redis takes it", { keys: changes.map((change) => change.key), error });
         for (const change of changes) owed.set(change.key, change.op);
         settleInBackground(background);
       }

@@ -4,6 +4,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { AppError, type FieldError } from "../errors";
 import type { AppEnv } from "./env";
 import { setHeader } from "./response-headers";
+import { redisFailureLevel } from "../redis/port";
 
 const codeForStatus: Partial<Record<number, string>> = {
   400: "BAD_REQUEST",
@@ -27,7 +28,7 @@ export function errorResponse(c: Context<AppEnv>, status: ContentfulStatusCode, 
 /** AppError → its envelope; other HTTPExceptions (hono's own, e.g. malformed JSON) → envelope by status; anything else → logged 500 without details. */
 export function handleError(error: Error, c: Context<AppEnv>) {
   if (error instanceof AppError) {
-    if (error.status >= 500) c.get("logger").warn(error.message, { code: error.code, cause: error.cause });
+    if (error.status >= 500) c.get("logger")[redisFailureLevel(error.cause)](error.message, { code: error.code, cause: error.cause });
     return errorResponse(c, error.status, error.code, error.message, error.errors);
   }
   if (error instanceof HTTPException && error.status < 500) {

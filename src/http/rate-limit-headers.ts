@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import type { AppEnv } from "./env";
 import { AppError } from "../errors";
 import { setHeader } from "./response-headers";
+import { redisFailureLevel } from "../redis/port";
 import type { RateLimitDecision, RateLimitPolicy } from "../ratelimit/rate-limiter";
 
 const secondsUntil = (epochMs: number) => Math.max(0, Math.ceil((epochMs - Date.now()) / 1000));
@@ -42,6 +43,6 @@ export function rateLimitUnavailable(c: Context<AppEnv>, policy: RateLimitPolicy
   if (policy.failMode === "closed") {
     throw new AppError(503, "RATE_LIMIT_UNAVAILABLE", "Rate limiting is unavailable; try again shortly", undefined, error);
   }
-  c.get("logger").warn("rate limit check failed; admitting (fail-open)", { policy: policy.name, error });
+  c.get("logger")[redisFailureLevel(error)]("rate limit check failed; admitting (fail-open)", { policy: policy.name, error });
   setHeader(c, "X-RateLimit-Bypass", "redis-unavailable");
 }

@@ -51,13 +51,22 @@ export interface BreakerOptions {
   openMs: number;
 }
 
+/** Told once when the circuit opens (with the failure that opened it) and once when it closes again. */
+export type CircuitListener = (state: "open" | "closed", cause?: unknown) => void;
+
+/**
+ * The level to log a failed Redis call at: while the circuit is open every call fails the
+ * same way and the breaker has said so once, so those are debug; anything else is a warning.
+ */
+export const redisFailureLevel = (error: unknown): "debug" | "warn" => (error instanceof RedisCircuitOpenError ? "debug" : "warn");
+
 /**
  * Closed: calls go through. After `failureThreshold` consecutive failures (errors or
  * timeouts of the round trip itself, not a command's error reply) it opens: calls fail at
  * once, so requests stop paying the timeout. After `openMs` one call goes through as a
  * probe: success closes the circuit, failure opens it again.
  */
-function createBreaker(options: BreakerOptions) {
+function createBreaker(options: BreakerOptions, onChange: CircuitListener) {
   let failures = 0;
   let openUntil = 0;
   let probing = false;
@@ -70,10 +79,14 @@ function createBreaker(options: BreakerOptions) {
       const result = await work();
       failures = 0;
       openUntil = 0;
+      if (isProbe) onChange("closed");
       return result;
     } catch (error) {
       failures += 1;
-      if (isProbe || failures >= options.failureThreshold) openUntil = Date.now() + options.openMs;
+      if (isProbe || failures >= options.failureThreshold) {
+        if (openUntil === 0) onChange("open", error);
+        openUntil = Date.now() + options.openMs;
+      }
       throw error;
     } finally {
       if (isProbe) probing = false;
@@ -110,8 +123,8 @@ interface Queued {
  * @example const redis = createRedisPort(createIoRedisTransport(url), { timeoutMs: 500 });
  *          const [value, hits] = await redis.pipeline([ops.get(k), ops.incrby(counter)]);
  */
-export function createRedisPort(transport: RedisTransport, options: { timeoutMs: number; breaker?: BreakerOptions }): RedisPort {
-  const guarded = createBreaker(options.breaker ?? { failureThreshold: 5, openMs: 500 });
+export function createRedisPort(transport: RedisTransport, options: { timeoutMs: number; breaker?: BreakerOptions; onCircuitChange?: CircuitListener }): RedisPort {
+  const guarded = createBreaker(options.breaker ?? { failureThreshold: 5, openMs: 500 }, options.onCircuitChange ?? (() => {}));
   let queue: Queued[] = [];
 
   async function toWire(op: Op<unknown>): Promise<RedisCommand> {

@@ -38,7 +38,8 @@ describe("circuit breaker", () => {
       },
       close: async () => {},
     };
-    const redis = createRedisPort(flaky, { timeoutMs: 100, breaker: { failureThreshold: 3, openMs: 200 } });
+    const states: string[] = [];
+    const redis = createRedisPort(flaky, { timeoutMs: 100, breaker: { failureThreshold: 3, openMs: 200 }, onCircuitChange: (state) => states.push(state) });
     for (let i = 0; i < 3; i++) await expect(redis.run(ops.ping())).rejects.toThrow("connection refused");
     expect(calls).toBe(3);
     await expect(redis.run(ops.ping())).rejects.toBeInstanceOf(RedisCircuitOpenError);
@@ -54,6 +55,8 @@ describe("circuit breaker", () => {
     expect(await redis.run(ops.ping())).toBe(true); // the probe succeeds: closed
     expect(await redis.run(ops.ping())).toBe(true);
     expect(calls).toBe(6);
+    // Told once each, whatever the failed probe in between (the log lines of an outage).
+    expect(states).toEqual(["open", "closed"]);
   });
 
   it("does not count a command's error reply as a failure of Redis", async () => {

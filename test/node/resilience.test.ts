@@ -182,3 +182,22 @@ describe("logs", () => {
     expect(lines.filter((line) => line.includes('"message":"request"')).every((line) => line.includes('"requestId"'))).toBe(true);
   });
 });
+
+describe("logs during a Redis outage", () => {
+  it("say once that the circuit opened, not a warning per request", async () => {
+    const lines: string[] = [];
+    const spy = vi.spyOn(console, "log").mockImplementation((line: unknown) => void lines.push(String(line)));
+    const app = await createTestApp({ LOG_LEVEL: "info", REDIS_URL: "redis://127.0.0.1:1", REDIS_TIMEOUT_MS: "100" });
+    try {
+      for (let i = 0; i < 100; i++) expect((await app.app.request("/api/products?limit=1")).status).toBe(200);
+    } finally {
+      spy.mockRestore();
+      await app.close();
+    }
+    const records = lines.map((line) => JSON.parse(line) as { level: string; message: string });
+    expect(records.filter((record) => record.message.includes("circuit open"))).toHaveLength(1);
+    const warnings = records.filter((record) => record.level === "warn" || record.level === "error");
+    // The round trips that opened the circuit, and the occasional probe: a handful, not one per request.
+    expect(warnings.length).toBeLessThan(20);
+  });
+});

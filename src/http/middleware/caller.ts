@@ -5,6 +5,7 @@ import { setSessionCookie } from "../cookie";
 import { readCredentials, type Credentials } from "../credentials";
 import type { AppEnv } from "../env";
 import { applyRateLimit, rateLimitUnavailable } from "../rate-limit-headers";
+import { redisFailureLevel } from "../../redis/port";
 
 /**
  * A caller's rate-limit identity: the operator, the user a token was issued to (its MAC
@@ -29,7 +30,7 @@ async function lookUp(c: Context<AppEnv>, credentials: Credentials | null): Prom
     if (!session) return null;
     return { kind: "user", user: { id: session.userId, email: session.email, roles: session.roles }, session, token: credentials.token, via: credentials.via };
   } catch (error) {
-    c.get("logger").warn("session lookup failed", { error });
+    c.get("logger")[redisFailureLevel(error)]("session lookup failed", { error });
     return undefined;
   }
 }

@@ -1,5 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import { backgroundRunner } from "../../background";
+import { redisFailureLevel } from "../../redis/port";
 import type { AppEnv, Services } from "../env";
 import { applyHeaders, startHeaders } from "../response-headers";
 
@@ -21,7 +22,7 @@ export function requestContext(services: Services) {
     // Workers hand every request an execution context; on Node there is none (asking for it
     // throws, which costs) and the process outlives the response anyway.
     const executionCtx = services.runtime === "workerd" ? c.executionCtx : undefined;
-    const background = backgroundRunner(logger, executionCtx && ((work) => executionCtx.waitUntil(work)));
+    const background = backgroundRunner(logger, executionCtx && ((work) => executionCtx.waitUntil(work)), redisFailureLevel);
     c.set("services", services);
     c.set("logger", logger);
     c.set("background", background);
