@@ -120,12 +120,31 @@ export async function startNodeServer(environment: Record<string, unknown>, opti
     throw error;
   }
   const app = createApp(services);
-  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const started = serve({ fetch: app.fetch, port: config.PORT }, () => resolve(started));
-  });
+  let server: ReturnType<typeof serve>;
+  try {
+    server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+      const started = serve({ fetch: app.fetch, port: config.PORT }, () => resolve(started));
+      started.once("error", (error: NodeJS.ErrnoException) =>
+        reject(error.code === "EADDRINUSE" ? new ConfigError(`PORT ${config.PORT} is already in use: stop whatever listens there, or set PORT to another port`) : error),
+      );
+    });
+  } catch (error) {
+    consistencyJob.stop();
+    await closeServices();
+    throw error;
+  }
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : config.PORT;
-  services.logger.info("listening", { port, redis: services.redis.adapter, database: config.DATABASE_URL.split("?")[0] });
+  const url = `http://localhost:${port}`;
+  // What a first start needs to know, in the one log line it reads.
+  services.logger.info("listening", {
+    url,
+    docs: `${url}/docs`,
+    dashboard: `${url}/dashboard`,
+    redis: services.redis.adapter,
+    database: config.DATABASE_URL.split("?")[0],
+    admin: config.ADMIN_TOKEN || config.ADMIN_EMAIL ? "configured (ADMIN_TOKEN / ADMIN_EMAIL)" : "none: set ADMIN_TOKEN, or ADMIN_EMAIL and ADMIN_PASSWORD, for the admin endpoints",
+  });
 
   let closing: Promise<void> | undefined;
   const close = () =>

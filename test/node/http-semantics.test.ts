@@ -26,6 +26,17 @@ function get(port: number, path: string, headers: Record<string, string>) {
   });
 }
 
+describe("starting on Node", () => {
+  it("a port already in use is one clear configuration error, not a stack trace", async () => {
+    const first = await startNodeServer({ ...testEnvironment(), PORT: "0" });
+    try {
+      await expect(startNodeServer({ ...testEnvironment(), PORT: String(first.port) })).rejects.toThrow(new RegExp(`PORT ${first.port} is already in use`));
+    } finally {
+      await first.close();
+    }
+  });
+});
+
 describe("compression on Node", () => {
   it("gzips for clients that ask, sends plain JSON to the rest, and says it varies", async () => {
     const server = await startNodeServer({ ...testEnvironment(), PORT: "0" }, { seedDemoCatalogue: false });

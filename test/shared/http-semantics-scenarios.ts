@@ -76,6 +76,16 @@ export function httpSemanticsScenarios(harness: Harness) {
     });
   });
 
+  describe("the index", () => {
+    it("GET / links to the docs, the OpenAPI document, the dashboard and health, each of which answers", async () => {
+      const index = await send("/");
+      expect(index.status).toBe(200);
+      const { links } = await data<{ links: Record<string, string> }>(index);
+      expect(links).toMatchObject({ docs: "/docs", openapi: "/openapi.json", dashboard: "/dashboard", health: "/health" });
+      for (const path of Object.values(links)) expect((await send(path)).status).toBe(200);
+    });
+  });
+
   describe("methods", () => {
     it("a wrong method on a known path is 405 with Allow; an unknown path stays 404", async () => {
       const product = await create();

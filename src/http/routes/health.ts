@@ -45,8 +45,27 @@ async function probe(check: () => Promise<unknown>) {
   return { status, latencyMs: Math.round((performance.now() - started) * 100) / 100 };
 }
 
+const IndexSchema = z
+  .object({
+    status: z.literal("success"),
+    data: z.object({ name: z.string(), version: z.string(), links: z.record(z.string(), z.string()) }),
+  })
+  .openapi("Index");
+
+const indexRoute = createRoute({
+  method: "get",
+  path: "/",
+  tags: ["Health"],
+  summary: "Where to go from here: docs, the OpenAPI document, the dashboard, health, the products",
+  responses: { 200: { description: "Links", content: { "application/json": { schema: IndexSchema } } } },
+});
+
+const LINKS = { docs: "/docs", openapi: "/openapi.json", dashboard: "/dashboard", health: "/health", products: "/api/products" };
+
 export function healthRoutes() {
-  return new OpenAPIHono<AppEnv>().openapi(route, async (c) => {
+  const app = new OpenAPIHono<AppEnv>();
+  app.openapi(indexRoute, (c) => c.json({ status: "success" as const, data: { name: "JollyJet Edge API", version: c.get("services").version, links: LINKS } }, 200));
+  return app.openapi(route, async (c) => {
     const { db, redis, runtime, version } = c.get("services");
     const [database, redisStatus] = await Promise.all([
       probe(() => pingDatabase(db)),
