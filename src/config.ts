@@ -123,5 +123,9 @@ export function parseConfig(raw: Record<string, unknown>): Config {
     throw new ConfigError(`Invalid environment: ${problems.join("; ")}`);
   }
   const { REDIS_URL: _r, UPSTASH_REDIS_REST_URL: _u, UPSTASH_REDIS_REST_TOKEN: _t, ...rest } = parsed.data;
-  return { ...rest, redis: selectRedis(parsed.data) };
+  const redis = selectRedis(parsed.data);
+  if (rest.NODE_ENV === "production" && !rest.ADMIN_TOKEN && !(rest.ADMIN_EMAIL && rest.ADMIN_PASSWORD)) {
+    throw new ConfigError("NODE_ENV=production needs an admin decision: set ADMIN_TOKEN, or ADMIN_EMAIL and ADMIN_PASSWORD (no development admin is made in production)");
+  }
+  return { ...rest, redis };
 }

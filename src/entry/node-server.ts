@@ -18,6 +18,8 @@ import { backgroundRunner } from "../background";
 import { seedIfEmpty } from "../catalogue/demo-catalogue";
 import type { Services } from "../http/env";
 import { buildServices, prepareServices } from "../services";
+import { ensureAdminAccount } from "../auth/admin-account";
+import { randomBytes, toBase64Url } from "../encoding";
 
 /** The committed drizzle-kit migrations; wrangler applies the same files to D1. */
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL("../../migrations", import.meta.url));
@@ -84,15 +86,26 @@ export async function createNodeServices(config: Config, extras: Pick<Parameters
   return { services, close };
 }
 
-/** A local file database outside production, still empty, gets the demo catalogue (best effort). */
-async function seedLocalDatabase(services: Services): Promise<void> {
-  const { config, catalogue, logger } = services;
-  if (!config.DATABASE_URL.startsWith("file:") || config.NODE_ENV === "production") return;
+/** The development admin's email: made on a local first start when no admin is configured. */
+export const DEVELOPMENT_ADMIN_EMAIL = "admin@jollyjet.local";
+
+/**
+ * A local file database outside production: an empty one gets the demo catalogue, and when
+ * no admin is configured a development admin is made (once: resolves to its credentials
+ * then, to be shown once; later starts find it). Best effort: a failure is logged.
+ */
+async function prepareLocalDevelopment(services: Services): Promise<{ email: string; password: string } | undefined> {
+  const { config, catalogue, logger, users } = services;
+  if (!config.DATABASE_URL.startsWith("file:") || config.NODE_ENV === "production") return undefined;
   const products = await seedIfEmpty(catalogue, backgroundRunner(logger)).catch((error: unknown) => {
     logger.warn("demo catalogue seeding failed", { error });
     return 0;
   });
   if (products > 0) logger.info("seeded demo catalogue", { products });
+  if (config.ADMIN_TOKEN || config.ADMIN_EMAIL || (await users.findByEmail(DEVELOPMENT_ADMIN_EMAIL))) return undefined;
+  const password = toBase64Url(randomBytes(12));
+  await ensureAdminAccount({ ...services, email: DEVELOPMENT_ADMIN_EMAIL, password });
+  return { email: DEVELOPMENT_ADMIN_EMAIL, password };
 }
 
 /** The consistency run on CONSISTENCY_CRON (croner; `protect` skips a tick while the previous run is still going). */
@@ -108,10 +121,10 @@ function scheduleConsistency(services: Services): Cron {
 }
 
 /** Starts the API on Node; resolves once listening. Exported so tests and benchmarks can start real servers. */
-export async function startNodeServer(environment: Record<string, unknown>, options: { seedDemoCatalogue?: boolean } = {}) {
+export async function startNodeServer(environment: Record<string, unknown>, options: { developmentDefaults?: boolean } = {}) {
   const config = parseConfig(environment);
   const { services, close: closeServices } = await createNodeServices(config);
-  if (options.seedDemoCatalogue) await seedLocalDatabase(services);
+  const developmentAdmin = options.developmentDefaults ? await prepareLocalDevelopment(services) : undefined;
   let consistencyJob: Cron;
   try {
     consistencyJob = scheduleConsistency(services);
@@ -143,7 +156,7 @@ export async function startNodeServer(environment: Record<string, unknown>, opti
     dashboard: `${url}/dashboard`,
     redis: services.redis.adapter,
     database: config.DATABASE_URL.split("?")[0],
-    admin: config.ADMIN_TOKEN || config.ADMIN_EMAIL ? "configured (ADMIN_TOKEN / ADMIN_EMAIL)" : "none: set ADMIN_TOKEN, or ADMIN_EMAIL and ADMIN_PASSWORD, for the admin endpoints",
+    admin: config.ADMIN_TOKEN || config.ADMIN_EMAIL ? "configured (ADMIN_TOKEN / ADMIN_EMAIL)" : options.developmentDefaults && config.NODE_ENV !== "production" && config.DATABASE_URL.startsWith("file:") ? `development admin ${DEVELOPMENT_ADMIN_EMAIL} (its password was shown at the first start; set ADMIN_EMAIL/ADMIN_PASSWORD to choose one)` : "none: set ADMIN_TOKEN, or ADMIN_EMAIL and ADMIN_PASSWORD, for the admin endpoints",
   });
 
   let closing: Promise<void> | undefined;
@@ -156,5 +169,5 @@ export async function startNodeServer(environment: Record<string, unknown>, opti
       consistencyJob.stop();
       await closeServices();
     })());
-  return { port, services, close };
+  return { port, services, close, developmentAdmin };
 }

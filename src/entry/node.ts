@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { ConfigError } from "../config";
 import { startNodeServer } from "./node-server";
 
@@ -7,7 +8,14 @@ import { startNodeServer } from "./node-server";
  * server listens, so there is something to look at.
  */
 try {
-  const running = await startNodeServer(process.env, { seedDemoCatalogue: true });
+  // A .env file beside the project is read (variables already set win), as `node --env-file` would.
+  if (existsSync(".env")) process.loadEnvFile(".env");
+  const running = await startNodeServer(process.env, { developmentDefaults: true });
+  if (running.developmentAdmin) {
+    const { email, password } = running.developmentAdmin;
+    // Shown once, on the start that made it (the log redacts passwords on purpose).
+    console.error(`jollyjet: development admin created — email ${email}, password ${password} (shown once; set ADMIN_EMAIL/ADMIN_PASSWORD to choose your own)`);
+  }
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.once(signal, () => {
       running.services.logger.info("shutting down", { signal });

@@ -49,6 +49,7 @@ describe("configuration", () => {
     [{ UPSTASH_REDIS_REST_URL: "https://x.example" }, /UPSTASH_REDIS_REST_TOKEN/],
     [{ REDIS_URL: "redis://a", UPSTASH_REDIS_REST_URL: "https://x.example", UPSTASH_REDIS_REST_TOKEN: "t" }, /REDIS_URL and UPSTASH/],
     [{ NODE_ENV: "production" }, /NODE_ENV=production/],
+    [{ NODE_ENV: "production", REDIS_URL: "redis://127.0.0.1:6379" }, /admin decision.*ADMIN_TOKEN/],
   ])("refuses %o with a message naming the variable", (environment, message) => {
     expect(() => parseConfig(environment)).toThrow(ConfigError);
     expect(() => parseConfig(environment)).toThrow(message);

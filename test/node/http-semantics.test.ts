@@ -39,7 +39,7 @@ describe("starting on Node", () => {
 
 describe("compression on Node", () => {
   it("gzips for clients that ask, sends plain JSON to the rest, and says it varies", async () => {
-    const server = await startNodeServer({ ...testEnvironment(), PORT: "0" }, { seedDemoCatalogue: false });
+    const server = await startNodeServer({ ...testEnvironment(), PORT: "0" });
     try {
       const path = "/api/products?limit=50";
       const zipped = await get(server.port, path, { "accept-encoding": "gzip" });

@@ -114,6 +114,19 @@ export function rateLimitScenarios(harness: Harness) {
       expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
     });
 
+    it("does not count requests refused before any credentials are checked", async () => {
+      const send = await harness.app({ ...harness.clientAddressing, ...authLimits(stableWindowSeconds()), REDIS_PREFIX: prefix() });
+      const client = harness.from(address());
+      const email = uniqueEmail("typo");
+      const refused = [];
+      for (let i = 0; i < 8; i++) refused.push((await send("/api/auth/login", json({ email, password: "short" }, client))).status);
+      refused.push((await send("/api/auth/login", { method: "POST", headers: { ...client, "content-type": "text/plain" }, body: "hello" })).status);
+      expect(refused).toEqual([422, 422, 422, 422, 422, 422, 422, 422, 415]);
+      const statuses = [];
+      for (let i = 0; i < 6; i++) statuses.push((await send("/api/auth/login", json({ email, password: "wrong password" }, client))).status);
+      expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+    });
+
     it("limits attempts on one email across different addresses", async () => {
       const window = stableWindowSeconds();
       const send = await harness.app({ ...harness.clientAddressing, ...authLimits(window), REDIS_PREFIX: prefix() });
@@ -121,7 +134,7 @@ export function rateLimitScenarios(harness: Harness) {
       const statuses = [];
       for (let i = 0; i < 6; i++) statuses.push((await send("/api/auth/login", json({ email, password: "guess number " + i }, harness.from(address())))).status);
       expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
-      const blocked = await send("/api/auth/login", json({ email: email.toUpperCase(), password: "again" }, harness.from(address())));
+      const blocked = await send("/api/auth/login", json({ email: email.toUpperCase(), password: "again and again" }, harness.from(address())));
       expect(blocked.status).toBe(429);
       expect(blocked.headers.get("ratelimit-policy")).toContain(`"auth";q=5;w=${window}`);
     });

@@ -5,7 +5,7 @@ import { userPrincipal } from "../../auth/principal";
 import type { SessionUser } from "../../auth/sessions";
 import type { AppEnv } from "../env";
 import { AppError } from "../../errors";
-import { authRateLimit } from "../middleware/auth-rate-limit";
+import { enforceAuthLimit } from "../auth-rate-limit";
 import { jsonBody } from "../middleware/json-body";
 import { requireRole } from "../middleware/require-role";
 import { apiEmpty, apiJson, errorResponse, sessionSecurity, success } from "./schemas";
@@ -39,7 +39,7 @@ const register = createRoute({
   path: "/api/auth/register",
   tags: ["Auth"],
   summary: "Create an account and sign in",
-  middleware: [authRateLimit({ perEmail: false }), jsonBody()],
+  middleware: [jsonBody()],
   request: { body: credentialsBody },
   responses: {
     201: apiJson(AuthResultSchema, "Registered and signed in", sessionCookie),
@@ -47,6 +47,7 @@ const register = createRoute({
     409: errorResponse("Email already registered"),
     415: errorResponse("Body is not application/json"),
     422: errorResponse("Invalid email or password length"),
+    429: errorResponse("Rate limited (default or auth policy)"),
     503: errorResponse("Sessions unavailable"),
   },
 });
@@ -56,7 +57,7 @@ const login = createRoute({
   path: "/api/auth/login",
   tags: ["Auth"],
   summary: "Sign in (a new session every time; the caller's previous session is ended)",
-  middleware: [authRateLimit({ perEmail: true }), jsonBody()],
+  middleware: [jsonBody()],
   request: { body: credentialsBody },
   responses: {
     200: apiJson(AuthResultSchema, "Signed in", sessionCookie),
@@ -64,6 +65,7 @@ const login = createRoute({
     401: errorResponse("Invalid email or password (one message for both)"),
     415: errorResponse("Body is not application/json"),
     422: errorResponse("Invalid body"),
+    429: errorResponse("Rate limited (default or auth policy)"),
     503: errorResponse("Sessions unavailable"),
   },
 });
@@ -116,6 +118,7 @@ export function authRoutes() {
 
   app.openapi(register, async (c) => {
     const { email, password } = c.req.valid("json");
+    await enforceAuthLimit(c);
     const { users, sessions } = c.get("services");
     const user = await users.create({ email, passwordHash: await hashPassword(password), roles: ["user"] });
     if (!user) throw new AppError(409, "EMAIL_TAKEN", "An account with this email already exists");
@@ -130,6 +133,7 @@ export function authRoutes() {
 
   app.openapi(login, async (c) => {
     const { email, password } = c.req.valid("json");
+    await enforceAuthLimit(c, email);
     const { users, sessions } = c.get("services");
     const user = await users.findByEmail(email);
     // Unknown emails cost a full hash check too, so timing does not reveal which emails exist.
