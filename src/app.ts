@@ -48,6 +48,7 @@ export function createApp(services: Services) {
   // Before caller(): its cache read then shares a round trip with caller()'s session lookup and rate-limit check.
   app.use("/api/products/:id", productReadAhead());
   app.use("/api/*", caller());
+  app.use("/metrics", caller());
 
   app.route("/", healthRoutes());
   app.route("/", authRoutes());

@@ -382,6 +382,24 @@ export function cacheScenarios(harness: Harness) {
 
     it("is for admins only", async () => {
       expect((await app.send("/api/cache/metrics")).status).toBe(401);
+      expect((await app.send("/metrics")).status).toBe(401);
+    });
+
+    it("serves the same counters at /metrics in Prometheus's text format", async () => {
+      const instance = await harness.instance({ ADMIN_TOKEN, METRICS_FLUSH_MS: "0", REDIS_PREFIX: `prom-${crypto.randomUUID().slice(0, 8)}` });
+      const product = await create(instance.send);
+      await evict(instance, product.id);
+      for (let i = 0; i < 3; i++) await get(product.id, instance.send);
+      const totals = await data<{ cache: Record<string, number> }>(await instance.send("/api/cache/metrics", { headers: admin }));
+      const scrape = await instance.send("/metrics", { headers: admin });
+      expect(scrape.status).toBe(200);
+      expect(scrape.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/);
+      const text = await scrape.text();
+      expect(text).toContain("# TYPE jollyjet_cache_lookups_total counter");
+      expect(text).toContain(`jollyjet_cache_lookups_total{outcome="hit"} ${totals.cache.hits}`);
+      expect(text).toContain(`jollyjet_cache_lookups_total{outcome="miss"} ${totals.cache.misses}`);
+      expect(text).toMatch(/^jollyjet_redis_up\{adapter="\w+"\} 1$/m);
+      expect(totals.cache).toMatchObject({ hits: 2, misses: 1 });
     });
   });
 }

@@ -1,6 +1,7 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { readConsistencyReports } from "../../catalogue/consistency";
 import { flushCache } from "../../cache/flush";
+import type { Context } from "hono";
 import type { AppEnv } from "../env";
 import { AppError } from "../../errors";
 import { requireRole } from "../middleware/require-role";
@@ -78,6 +79,65 @@ const redisUnavailable = (error: unknown): never => {
   throw new AppError(503, "REDIS_UNAVAILABLE", "Redis is not answering", undefined, error);
 };
 
+type MetricsSnapshot = z.infer<typeof MetricsSchema>;
+
+/** The counters of every instance (kept in Redis), with the last consistency run. */
+async function metricsSnapshot(c: Context<AppEnv>): Promise<MetricsSnapshot> {
+  const { metrics, redis, keys } = c.get("services");
+  const [totals, { latest }] = await Promise.all([metrics.totals(), readConsistencyReports(redis, keys)]).catch(redisUnavailable);
+  const lookups = totals.hits + totals.stale + totals.coalesced + totals.misses;
+  const served = totals.hits + totals.stale + totals.coalesced;
+  return {
+    cache: {
+      hits: totals.hits,
+      misses: totals.misses,
+      stale: totals.stale,
+      coalesced: totals.coalesced,
+      errors: totals.errors,
+      hitRate: lookups === 0 ? 0 : Math.round((served / lookups) * 10_000) / 10_000,
+    },
+    rateLimit: { allowed: totals.rateLimitAllowed, blocked: totals.rateLimitBlocked },
+    consistency: { lastRunAt: latest?.finishedAt ?? null, lastScore: latest?.score ?? null },
+    // Answered from Redis just now: it is up (when it is not, this is a 503).
+    redis: { adapter: redis.adapter, status: "up" },
+  };
+}
+
+const PROMETHEUS_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+/** The same figures in Prometheus's text exposition format (counters summed over all instances). */
+function prometheusText(snapshot: MetricsSnapshot): string {
+  const { cache, rateLimit, consistency, redis } = snapshot;
+  const metric = (name: string, type: "counter" | "gauge", help: string, samples: [labels: string, value: number][]) =>
+    [`# HELP jollyjet_${name} ${help}`, `# TYPE jollyjet_${name} ${type}`, ...samples.map(([labels, value]) => `jollyjet_${name}${labels} ${value}`)].join("\n");
+  const lastRun = consistency.lastRunAt === null ? [] : [["", Date.parse(consistency.lastRunAt) / 1000] as [string, number]];
+  return [
+    metric("cache_lookups_total", "counter", "Cache lookups by outcome.", [
+      ['{outcome="hit"}', cache.hits],
+      ['{outcome="miss"}', cache.misses],
+      ['{outcome="stale"}', cache.stale],
+      ['{outcome="coalesced"}', cache.coalesced],
+    ]),
+    metric("cache_errors_total", "counter", "Redis failures met by the cache (those requests bypassed it).", [["", cache.errors]]),
+    metric("cache_hit_ratio", "gauge", "(hits + stale + coalesced) / lookups.", [["", cache.hitRate]]),
+    metric("rate_limit_decisions_total", "counter", "Rate-limit checks by decision.", [
+      ['{decision="allowed"}', rateLimit.allowed],
+      ['{decision="blocked"}', rateLimit.blocked],
+    ]),
+    metric("consistency_score", "gauge", "Score of the last consistency run (100 x consistent / scanned).", consistency.lastScore === null ? [] : [["", consistency.lastScore]]),
+    metric("consistency_last_run_timestamp_seconds", "gauge", "When the last consistency run finished.", lastRun),
+    metric("redis_up", "gauge", "1 when Redis answered this scrape.", [[`{adapter="${redis.adapter}"}`, redis.status === "up" ? 1 : 0]]),
+  ].join("\n") + "\n";
+}
+
+const prometheusRoute = createRoute({
+  ...admin,
+  method: "get",
+  path: "/metrics",
+  summary: "The metrics of /api/cache/metrics for Prometheus (text exposition format)",
+  responses: { 200: { description: "Prometheus text format 0.0.4", content: { "text/plain": { schema: z.string() } } }, ...adminErrors },
+});
+
 const metricsRoute = createRoute({
   ...admin,
   method: "get",
@@ -89,31 +149,9 @@ const metricsRoute = createRoute({
 export function cacheAdminRoutes() {
   const app = new OpenAPIHono<AppEnv>();
 
-  app.openapi(metricsRoute, async (c) => {
-    const { metrics, redis, keys } = c.get("services");
-    const [totals, { latest }] = await Promise.all([metrics.totals(), readConsistencyReports(redis, keys)]).catch(redisUnavailable);
-    const lookups = totals.hits + totals.stale + totals.coalesced + totals.misses;
-    const served = totals.hits + totals.stale + totals.coalesced;
-    return c.json(
-      {
-        status: "success" as const,
-        data: {
-          cache: {
-            hits: totals.hits,
-            misses: totals.misses,
-            stale: totals.stale,
-            coalesced: totals.coalesced,
-            errors: totals.errors,
-            hitRate: lookups === 0 ? 0 : Math.round((served / lookups) * 10_000) / 10_000,
-          },
-          rateLimit: { allowed: totals.rateLimitAllowed, blocked: totals.rateLimitBlocked },
-          consistency: { lastRunAt: latest?.finishedAt ?? null, lastScore: latest?.score ?? null },
-          redis: { adapter: redis.adapter, status: "up" as const },
-        },
-      },
-      200,
-    );
-  });
+  app.openapi(metricsRoute, async (c) => c.json({ status: "success" as const, data: await metricsSnapshot(c) }, 200));
+
+  app.openapi(prometheusRoute, async (c) => c.text(prometheusText(await metricsSnapshot(c)), 200, { "Content-Type": PROMETHEUS_TYPE }));
 
   app.openapi(reportsRoute, async (c) => {
     const { redis, keys } = c.get("services");
