@@ -176,8 +176,9 @@ export function renderReport(d: ReportData): string {
             extra.slice(0, 8).map(([g, us]) => `${g} +${n(us, 1)} µs`).join(", ") +
             ". None of it is one hot spot left to cut: it is the work the app does and the bare handler does not — a sliding-window check " +
             "through @upstash/ratelimit (its script call, its response object and `pending` promise handed to the background), the caller's " +
-            "identity (memoized hashes and MAC check, still a few awaits each), six middleware through hono's compose, seventeen response " +
-            "headers instead of five (Node validates each in writeHead), the cache service's bookkeeping (metrics counts, owed write-through " +
+            "identity (memoized hashes and MAC check, still a few awaits each), seven middleware through hono's compose (compression and " +
+            `conditional requests among them), ${d.responses.full?.headers.length ?? "?"} response headers instead of ${d.responses.hono?.headers.length ?? "?"} ` +
+            "(security, rate limit, ETag, Cache-Control, Vary; Node validates each in writeHead), the cache service's bookkeeping (metrics counts, owed write-through " +
             "check, freshness), and the allocations all of that makes, which is the garbage collector's and the microtask queue's share. " +
             "The rate-limiter-flexible peer does a lighter version of only the first of these (one Lua call, three headers) on a bare node:http handler, " +
             "so matching it would mean dropping hono's routing and middleware model from the hot path.",
