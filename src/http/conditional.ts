@@ -13,10 +13,16 @@ import { setHeader } from "./response-headers";
 const READ_CACHE_CONTROL = "public, no-cache";
 const OUR_TAG = /^(?:W\/)?"(\d+)\.\d+"$/;
 
-/** Sets ETag and Cache-Control; true when the request's If-None-Match already names this state (answer 304). */
-export function validateRead(c: Context<AppEnv>, tag: string): boolean {
+/** Sets the ETag of a state (a read's, or what a write made); resolves to it. */
+export function setETag(c: Context<AppEnv>, tag: string): string {
   const etag = `"${tag}"`;
   setHeader(c, "ETag", etag);
+  return etag;
+}
+
+/** Sets ETag and Cache-Control; true when the request's If-None-Match already names this state (answer 304). */
+export function validateRead(c: Context<AppEnv>, tag: string): boolean {
+  const etag = setETag(c, tag);
   setHeader(c, "Cache-Control", READ_CACHE_CONTROL);
   const noneMatch = c.req.header("if-none-match");
   return noneMatch !== undefined && noneMatch.split(",").some((candidate) => {

@@ -21,7 +21,7 @@ import {
   WishlistToggleSchema,
 } from "./product-schemas";
 import { adminSecurity, adminWriteErrors, apiEmpty, apiJson, cacheHeader, errorResponse, ifMatchHeader, ifNoneMatchHeader, notModified, sessionSecurity, success } from "./schemas";
-import { ifMatchVersion, validateRead } from "../conditional";
+import { ifMatchVersion, setETag, validateRead } from "../conditional";
 
 const tags = ["Products"];
 const admin = [requireRole("admin")];
@@ -181,7 +181,7 @@ export function productRoutes() {
   const app = new OpenAPIHono<AppEnv>();
   const scope = (c: Context<AppEnv>) => ({ background: c.get("background"), readAhead: c.get("productReadAhead") });
   const written = (c: Context<AppEnv>, product: Product) => {
-    setHeader(c, "ETag", `"${c.get("services").catalogue.tagOf(product)}"`);
+    setETag(c, c.get("services").catalogue.tagOf(product));
     return c.json({ status: "success" as const, data: product }, 200);
   };
 
@@ -208,7 +208,7 @@ export function productRoutes() {
   app.openapi(createProduct, async (c) => {
     const product = await c.get("services").catalogue.create(c.req.valid("json"), scope(c));
     setHeader(c, "Location", `/api/products/${product.id}`);
-    setHeader(c, "ETag", `"${c.get("services").catalogue.tagOf(product)}"`);
+    setETag(c, c.get("services").catalogue.tagOf(product));
     return c.json({ status: "success" as const, data: product }, 201);
   });
 
