@@ -1,5 +1,4 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { swaggerUI } from "@hono/swagger-ui";
 import { bodyLimit } from "hono/body-limit";
 import { secureHeaders } from "hono/secure-headers";
 import type { AppEnv, Services } from "./http/env";
@@ -13,6 +12,7 @@ import { compression } from "./http/middleware/compression";
 import { authRoutes } from "./http/routes/auth";
 import { cacheAdminRoutes } from "./http/routes/cache-admin";
 import { dashboardRoutes } from "./http/routes/dashboard";
+import { docsRoutes } from "./http/routes/docs";
 import { healthRoutes } from "./http/routes/health";
 import { productReadAhead, productRoutes } from "./http/routes/products";
 import { validationHook } from "./http/validation";
@@ -41,7 +41,6 @@ export function createApp(services: Services) {
     }),
   );
   // API responses carry the security headers that matter for JSON (src/http/response-headers.ts); pages get hono's full set.
-  app.use("/docs", secureHeaders());
   app.use("/dashboard", secureHeaders());
   app.use("/api/*", corsPolicy(services.config.CORS_ORIGINS));
   app.use("/api/*", originCheck());
@@ -62,7 +61,7 @@ export function createApp(services: Services) {
   });
   app.openAPIRegistry.registerComponent("securitySchemes", "cookieAuth", { type: "apiKey", in: "cookie", name: "sid" });
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer" });
-  app.get("/docs", swaggerUI({ url: "/openapi.json" }));
+  app.route("/", docsRoutes(services.docsAssets));
   app.notFound(notFoundHandler(app.routes));
   return app;
 }

@@ -30,6 +30,7 @@ export function buildServices(options: {
   redisTransport: RedisTransport;
   /** How this runtime learns the client's address. */
   clientAddress: Services["clientAddress"];
+  docsAssets: Services["docsAssets"];
   /** Wraps the product repository (tests count or hold database loads through it). */
   wrapProducts?: (repository: ProductRepository) => ProductRepository;
   /** Wraps the Redis transport (tests count round trips through it). */
@@ -85,6 +86,7 @@ export function buildServices(options: {
       },
     }),
     clientAddress,
+    docsAssets: options.docsAssets,
     hashIdentity: createIdentityHasher(10_000),
   };
 }

@@ -7,6 +7,7 @@ import { createClient } from "@libsql/client";
 import { drizzle } from "drizzle-orm/libsql";
 import { migrate } from "drizzle-orm/libsql/migrator";
 import { createApp } from "../app";
+import { nodeDocsAssets } from "./docs-assets-node";
 import { Cron } from "croner";
 import { ConfigError, parseConfig, type Config } from "../config";
 import * as schema from "../db/schema";
@@ -71,7 +72,7 @@ function openDatabase(config: Config) {
  */
 export async function createNodeServices(config: Config, extras: Pick<Parameters<typeof buildServices>[0], "wrapProducts" | "wrapRedis"> = {}) {
   const { client, db } = openDatabase(config);
-  const services = buildServices({ config, runtime: "node", db, redisTransport: redisTransport(config), clientAddress: nodeClientAddress(config), ...extras });
+  const services = buildServices({ config, runtime: "node", db, redisTransport: redisTransport(config), clientAddress: nodeClientAddress(config), docsAssets: nodeDocsAssets(), ...extras });
   const close = async () => {
     await services.redis.close().catch(() => {});
     client.close();

@@ -2,6 +2,7 @@ import { createClient } from "@libsql/client/web";
 import { drizzle as drizzleD1 } from "drizzle-orm/d1";
 import { drizzle as drizzleLibsql } from "drizzle-orm/libsql/web";
 import { createApp, type App } from "../app";
+import { workerDocsAssets } from "./docs-assets-worker";
 import { ConfigError, parseConfig } from "../config";
 import { AppError } from "../errors";
 import type { AppDatabase } from "../db/database";
@@ -53,6 +54,7 @@ export function createWorkerServices(env: WorkerEnv, extras: Pick<Parameters<typ
     redisTransport: createUpstashTransport({ ...config.redis, timeoutMs: config.REDIS_TIMEOUT_MS }),
     // Set by Cloudflare's edge for every request; a client cannot forge it there.
     clientAddress: (c) => c.req.header("cf-connecting-ip"),
+    docsAssets: workerDocsAssets,
     // A cron invocation may make about 1,000 subrequests; a batch costs four (SCAN, MGET, the
     // D1 query, the repairs pipeline), so 200 batches of 500 keys stay well inside it.
     consistencyMaxBatches: 200,

@@ -6,6 +6,7 @@ import type { ConsistencyReport } from "../catalogue/consistency";
 import type { Metrics } from "../cache/metrics";
 import type { Catalogue, ProductReadAhead } from "../catalogue/catalogue";
 import type { Config } from "../config";
+import type { DocsAssets } from "./docs-assets";
 import type { AppDatabase } from "../db/database";
 import type { UserRepository } from "../auth/users";
 import type { Background } from "../background";
@@ -35,6 +36,8 @@ export interface Services {
   readonly runConsistency: (trigger: ConsistencyReport["trigger"]) => Promise<ConsistencyReport>;
   /** The client's network address as this runtime knows it (CF-Connecting-IP, the socket, a trusted proxy's X-Forwarded-For). */
   readonly clientAddress: (c: Context<AppEnv>) => string | undefined;
+  /** Swagger UI's files for /docs, as this runtime reads them. */
+  readonly docsAssets: DocsAssets;
   /** Short, stable hash of an identity (address, email) for use in Redis keys. */
   readonly hashIdentity: (value: string) => Promise<string>;
 }

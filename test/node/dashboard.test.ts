@@ -1,11 +1,11 @@
-import { existsSync, mkdirSync } from "node:fs";
-import { chromium, type Browser } from "playwright-core";
+import { mkdirSync } from "node:fs";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startNodeServer } from "../../src/entry/node-server";
 import { json, uniqueEmail } from "../shared/harness";
+import { launchChromium } from "../support/chromium";
 import { testEnvironment } from "../support/node-app";
 
-const CHROMIUM = "/usr/bin/chromium";
 const ADMIN_PASSWORD = "dashboard admin password";
 
 interface Metrics {
@@ -22,15 +22,11 @@ describe("the cache dashboard in headless Chromium", () => {
   let browser: Browser;
   let adminToken: string;
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium), as .ci/run does`);
     server = await startNodeServer(
       testEnvironment({ PORT: "0", ADMIN_EMAIL: adminEmail, ADMIN_PASSWORD, METRICS_FLUSH_MS: "0", REDIS_PREFIX: `dash-${crypto.randomUUID().slice(0, 8)}` }),
     );
     base = `http://127.0.0.1:${server.port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    });
+    browser = await launchChromium();
     const login = await fetch(`${base}/api/auth/login`, json({ email: adminEmail, password: ADMIN_PASSWORD }));
     adminToken = ((await login.json()) as { data: { token: string } }).data.token;
   }, 60_000);

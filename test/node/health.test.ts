@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createClient } from "@libsql/client";
 import { drizzle } from "drizzle-orm/libsql";
 import { createApp } from "../../src/app";
+import { nodeDocsAssets } from "../../src/entry/docs-assets-node";
 import { parseConfig } from "../../src/config";
 import { startNodeServer } from "../../src/entry/node-server";
 import { createIoRedisTransport } from "../../src/redis/adapters/ioredis";
@@ -72,7 +73,7 @@ describe("GET /health", () => {
     // Failure injection with real parts: a libSQL client whose server is not there.
     const config = parseConfig(testEnvironment());
     const deadDatabase = createClient({ url: "http://127.0.0.1:1" });
-    const services = buildServices({ config, runtime: "node", db: drizzle(deadDatabase), redisTransport: createIoRedisTransport(inject("redisUrl")), clientAddress: () => undefined });
+    const services = buildServices({ config, runtime: "node", db: drizzle(deadDatabase), redisTransport: createIoRedisTransport(inject("redisUrl")), clientAddress: () => undefined, docsAssets: nodeDocsAssets() });
     try {
       const response = await createApp(services).request("/health");
       const body = (await response.json()) as HealthBody;

@@ -2,6 +2,7 @@ import { gunzipSync } from "node:zlib";
 import { request } from "node:http";
 import { afterAll, describe, expect, it } from "vitest";
 import { startNodeServer } from "../../src/entry/node-server";
+import { docsScenarios } from "../shared/docs-scenarios";
 import { httpSemanticsScenarios } from "../shared/http-semantics-scenarios";
 import { createNodeHarness } from "../support/node-harness";
 import { testEnvironment } from "../support/node-app";
@@ -11,6 +12,7 @@ afterAll(() => harness.closeAll());
 
 describe("HTTP semantics on Node (libSQL file + redis-server)", () => {
   httpSemanticsScenarios(harness);
+  docsScenarios(harness);
 });
 
 /** A raw request, so the test sees the bytes on the wire (fetch would decompress them). */

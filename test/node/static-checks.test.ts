@@ -38,8 +38,10 @@ describe("static guarantees", () => {
       );
       expect(nodeOnly).toEqual([]);
       // Nothing left for the runtime to resolve: no `node:` or bare imports outside the bundle.
+      // Swagger UI's two files are the only other modules, attached as text (wrangler.toml [[rules]]).
       const imports = Object.values(meta.outputs).flatMap((output) => output.imports.map((i) => i.path));
-      expect(imports).toEqual([]);
+      expect(imports.sort()).toEqual([expect.stringMatching(/^\.\/[0-9a-f]{40}-swagger-ui-bundle\.js$/), expect.stringMatching(/^\.\/[0-9a-f]{40}-swagger-ui\.css$/)]);
+      expect(readdirSync(outdir).filter((file) => file.endsWith(".css"))).toEqual([expect.stringMatching(/-swagger-ui\.css$/)]);
     } finally {
       await rm(outdir, { recursive: true, force: true });
     }
