@@ -121,9 +121,16 @@ function scheduleConsistency(services: Services): Cron {
   }
 }
 
+/**
+ * Defaults of `npm start` outside production, where variables left unset would get in a
+ * developer's way: five mistyped passwords would lock them out of signing in for 15 minutes
+ * (API.md's auth defaults, 5 per 900 s, still hold in production and wherever they are set).
+ */
+const DEVELOPMENT_ENVIRONMENT = { RATE_LIMIT_AUTH_MAX: "20", RATE_LIMIT_AUTH_WINDOW_S: "60" };
+
 /** Starts the API on Node; resolves once listening. Exported so tests and benchmarks can start real servers. */
 export async function startNodeServer(environment: Record<string, unknown>, options: { developmentDefaults?: boolean } = {}) {
-  const config = parseConfig(environment);
+  const config = parseConfig(options.developmentDefaults && environment.NODE_ENV !== "production" ? { ...DEVELOPMENT_ENVIRONMENT, ...environment } : environment);
   const { services, close: closeServices } = await createNodeServices(config);
   const developmentAdmin = options.developmentDefaults ? await prepareLocalDevelopment(services) : undefined;
   let consistencyJob: Cron;
@@ -157,6 +164,7 @@ export async function startNodeServer(environment: Record<string, unknown>, opti
     dashboard: `${url}/dashboard`,
     redis: services.redis.adapter,
     database: config.DATABASE_URL.split("?")[0],
+    authRateLimit: `${config.RATE_LIMIT_AUTH_MAX} sign-in attempts per ${config.RATE_LIMIT_AUTH_WINDOW_S} s per client`,
     admin: config.ADMIN_TOKEN || config.ADMIN_EMAIL ? "configured (ADMIN_TOKEN / ADMIN_EMAIL)" : options.developmentDefaults && config.NODE_ENV !== "production" && config.DATABASE_URL.startsWith("file:") ? `development admin ${DEVELOPMENT_ADMIN_EMAIL} (its password was shown at the first start; set ADMIN_EMAIL/ADMIN_PASSWORD to choose one)` : "none: set ADMIN_TOKEN, or ADMIN_EMAIL and ADMIN_PASSWORD, for the admin endpoints",
   });
 

@@ -59,6 +59,29 @@ describe("a first start with embedded defaults", () => {
     }
   }, 60_000);
 
+  it("does not lock a developer out for long after mistyped passwords, and set variables still win", async () => {
+    const cwd = await mkdtemp(join(tmpdir(), "jollyjet-typos-"));
+    folders.push(cwd);
+    const mistype = (url: string) => fetch(`${url}/api/auth/login`, json({ email: "admin@jollyjet.local", password: "not the password" }));
+    const development = await start(cwd, { PORT: "0" });
+    try {
+      for (let attempt = 1; attempt <= 6; attempt++) expect((await mistype(development.listening.url)).status).toBe(401);
+      const seventh = await mistype(development.listening.url);
+      expect(seventh.headers.get("ratelimit-policy")).toContain('"auth";q=20;w=60');
+    } finally {
+      await development.stop();
+    }
+    // Set explicitly (here API.md's production defaults), the variables decide: the sixth attempt is refused.
+    const configured = await start(cwd, { PORT: "0", RATE_LIMIT_AUTH_MAX: "5", RATE_LIMIT_AUTH_WINDOW_S: "900" });
+    try {
+      const statuses: number[] = [];
+      for (let attempt = 1; attempt <= 6; attempt++) statuses.push((await mistype(configured.listening.url)).status);
+      expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+    } finally {
+      await configured.stop();
+    }
+  }, 60_000);
+
   it("with a real Redis in production, refuses to start without an admin decision", async () => {
     const cwd = await mkdtemp(join(tmpdir(), "jollyjet-production-"));
     folders.push(cwd);

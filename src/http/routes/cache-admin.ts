@@ -1,11 +1,11 @@
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { OpenAPIHono, z } from "@hono/zod-openapi";
 import { readConsistencyReports } from "../../catalogue/consistency";
 import { flushCache } from "../../cache/flush";
 import type { Context } from "hono";
 import type { AppEnv } from "../env";
 import { AppError } from "../../errors";
-import { requireRole } from "../middleware/require-role";
-import { adminSecurity, apiJson, errorResponse, success } from "./schemas";
+import { apiRoute } from "./api-route";
+import { apiJson, errorResponse, success } from "./schemas";
 
 const MetricsSchema = z
   .object({
@@ -43,36 +43,36 @@ const ReportSchema = z
   })
   .openapi("ConsistencyReport");
 
-const adminErrors = {
-  401: errorResponse("Not signed in"),
-  403: errorResponse("Not an admin"),
-  429: errorResponse("Rate limited"),
-  503: errorResponse("Redis unavailable"),
-};
-const admin = { tags: ["Cache operations"], security: adminSecurity, middleware: [requireRole("admin")] };
+const operations = { access: "admin" as const, tags: ["Cache operations"] };
 
-const reportsRoute = createRoute({
-  ...admin,
+const reportsRoute = apiRoute({
+  ...operations,
   method: "get",
   path: "/api/cache/consistency",
+  operationId: "getConsistencyReports",
   summary: "The latest consistency report and the history (newest first, at most 100)",
-  responses: { 200: apiJson(success(z.object({ latest: ReportSchema.nullable(), history: z.array(ReportSchema) })), "Reports"), ...adminErrors },
+  description: "Reports of the cron-triggered and manual runs that compare cached products and lists with the database and repair drift.",
+  responses: { 200: apiJson(success(z.object({ latest: ReportSchema.nullable(), history: z.array(ReportSchema) })), "Reports"), 503: errorResponse("Redis unavailable") },
 });
 
-const runRoute = createRoute({
-  ...admin,
+const runRoute = apiRoute({
+  ...operations,
   method: "post",
   path: "/api/cache/consistency/run",
+  operationId: "runConsistencyCheck",
   summary: "Run a consistency check now and return its report",
-  responses: { 200: apiJson(success(ReportSchema), "The run's report"), 409: errorResponse("A run is already in progress"), ...adminErrors },
+  description: "One run at a time across all instances; the report is stored with the others.",
+  responses: { 200: apiJson(success(ReportSchema), "The run's report"), 409: errorResponse("A run is already in progress"), 503: errorResponse("Redis unavailable") },
 });
 
-const flushRoute = createRoute({
-  ...admin,
+const flushRoute = apiRoute({
+  ...operations,
   method: "delete",
   path: "/api/cache",
+  operationId: "flushCache",
   summary: "Remove this app's cache entries (sessions, rate limits, metrics and reports stay)",
-  responses: { 200: apiJson(success(z.object({ deleted: z.number().int() })), "Entries removed"), ...adminErrors },
+  description: "Deletes product and list entries under this app's prefix (SCAN, never KEYS); reads refill them from the database.",
+  responses: { 200: apiJson(success(z.object({ deleted: z.number().int() })), "Entries removed"), 503: errorResponse("Redis unavailable") },
 });
 
 const redisUnavailable = (error: unknown): never => {
@@ -130,20 +130,24 @@ function prometheusText(snapshot: MetricsSnapshot): string {
   ].join("\n") + "\n";
 }
 
-const prometheusRoute = createRoute({
-  ...admin,
+const prometheusRoute = apiRoute({
+  ...operations,
   method: "get",
   path: "/metrics",
+  operationId: "getPrometheusMetrics",
   summary: "The metrics of /api/cache/metrics for Prometheus (text exposition format)",
-  responses: { 200: { description: "Prometheus text format 0.0.4", content: { "text/plain": { schema: z.string() } } }, ...adminErrors },
+  description: "Scrape it with the admin token as a bearer token. Counters are totals over all instances.",
+  responses: { 200: { description: "Prometheus text format 0.0.4", content: { "text/plain": { schema: z.string() } } } },
 });
 
-const metricsRoute = createRoute({
-  ...admin,
+const metricsRoute = apiRoute({
+  ...operations,
   method: "get",
   path: "/api/cache/metrics",
+  operationId: "getCacheMetrics",
   summary: "Cache and rate-limit counters, summed over all instances (kept in Redis)",
-  responses: { 200: apiJson(success(MetricsSchema), "Totals"), ...adminErrors },
+  description: "Hits, misses, stale serves, coalesced loads and errors, the rate limiter's decisions, the last consistency score, and Redis status.",
+  responses: { 200: apiJson(success(MetricsSchema), "Totals") },
 });
 
 export function cacheAdminRoutes() {

@@ -27,7 +27,9 @@ const HealthSchema = z
 const route = createRoute({
   method: "get",
   path: "/health",
+  operationId: "getHealth",
   tags: ["Health"],
+  security: [],
   summary: "Liveness and dependency status",
   description: "Redis down is `degraded` (still 200: the API serves without it); database down is 503 with the same body.",
   responses: {
@@ -55,8 +57,11 @@ const IndexSchema = z
 const indexRoute = createRoute({
   method: "get",
   path: "/",
+  operationId: "getIndex",
   tags: ["Health"],
+  security: [],
   summary: "Where to go from here: docs, the OpenAPI document, the dashboard, health, the products",
+  description: "Links to the rest of the API, for a newcomer who opens the root URL.",
   responses: { 200: { description: "Links", content: { "application/json": { schema: IndexSchema } } } },
 });
 

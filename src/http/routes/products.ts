@@ -1,11 +1,10 @@
-import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
+import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { userPrincipal } from "../../auth/principal";
 import type { Product } from "../../catalogue/types";
 import type { AppEnv } from "../env";
 import { jsonBody } from "../middleware/json-body";
-import { requireRole } from "../middleware/require-role";
 import { AppError } from "../../errors";
 import { respond, setHeader } from "../response-headers";
 import {
@@ -20,135 +19,139 @@ import {
   WishlistSchema,
   WishlistToggleSchema,
 } from "./product-schemas";
-import { adminSecurity, adminWriteErrors, apiEmpty, apiJson, cacheHeader, errorResponse, ifMatchHeader, ifNoneMatchHeader, notModified, sessionSecurity, success } from "./schemas";
+import { apiRoute } from "./api-route";
+import { apiEmpty, apiJson, cacheHeader, errorResponse, ifMatchHeader, ifNoneMatchHeader, notModified, success } from "./schemas";
 import { ifMatchVersion, setETag, validateRead } from "../conditional";
 
 const tags = ["Products"];
-const admin = [requireRole("admin")];
 const json = <T>(schema: T) => ({ content: { "application/json": { schema } }, required: true });
 const locationHeader = { Location: { description: "/api/products/{id}", schema: { type: "string" as const } } };
 
-const listProducts = createRoute({
+const listProducts = apiRoute({
+  access: "public",
   method: "get",
   path: "/api/products",
+  operationId: "listProducts",
   tags,
   summary: "List products: filters, search, price range, sort, pagination",
-  description: "Without `isActive` both active and inactive products are listed. Unknown parameters are 400.",
+  description:
+    "Cache-aside: a page is served from Redis when cached (X-Cache HIT or STALE) and filled from the database otherwise (MISS). " +
+    "Without `isActive` both active and inactive products are listed. Unknown parameters are 400. " +
+    "The ETag names the list generation: send it back as If-None-Match for a 304.",
   request: { query: ProductListQuerySchema, headers: ifNoneMatchHeader },
   responses: {
     200: apiJson(success(ProductPageSchema), "A page of products", cacheHeader),
     304: notModified,
     400: errorResponse("Invalid or unknown query parameter"),
-    429: errorResponse("Rate limited"),
   },
 });
 
-const getProduct = createRoute({
+const getProduct = apiRoute({
+  access: "public",
   method: "get",
   path: "/api/products/{id}",
+  operationId: "getProduct",
   tags,
   summary: "One product",
+  description:
+    "Cache-aside with stampede protection: concurrent misses share one database load. The ETag is the product's version; " +
+    "If-None-Match with it is a 304 answered from the cache.",
   request: { params: ProductIdParams, headers: ifNoneMatchHeader },
   responses: {
     200: apiJson(success(ProductSchema), "The product", cacheHeader),
     304: notModified,
     400: errorResponse("Malformed id"),
     404: errorResponse("No such product"),
-    429: errorResponse("Rate limited"),
   },
 });
 
-const createProduct = createRoute({
+const createProduct = apiRoute({
+  access: "admin",
   method: "post",
   path: "/api/products",
+  operationId: "createProduct",
   tags,
   summary: "Create a product (admin)",
-  security: adminSecurity,
-  middleware: [...admin, jsonBody()],
+  description: "Written to the database, then through to the cache; every cached list is invalidated at once (O(1)).",
+  middleware: [jsonBody()],
   request: { body: json(CreateProductSchema) },
-  responses: { 201: apiJson(success(ProductSchema), "Created", locationHeader), ...adminWriteErrors },
+  responses: { 201: apiJson(success(ProductSchema), "Created", locationHeader) },
 });
 
-const patchProduct = createRoute({
+const patchProduct = apiRoute({
+  access: "admin",
   method: "patch",
   path: "/api/products/{id}",
+  operationId: "updateProduct",
   tags,
   summary: "Change some writable fields (admin)",
-  security: adminSecurity,
-  middleware: [...admin, jsonBody()],
+  description: "Only the fields sent change. With If-Match, the write happens only if the product is still at that version (else 412).",
+  middleware: [jsonBody()],
   request: { params: ProductIdParams, headers: ifMatchHeader, body: json(PatchProductSchema) },
   responses: {
     200: apiJson(success(ProductSchema), "Updated"),
     404: errorResponse("No such product"),
     409: errorResponse("The name or description kept changing concurrently; try again"),
     412: errorResponse("If-Match names an older version"),
-    ...adminWriteErrors,
   },
 });
 
-const replaceProduct = createRoute({
+const replaceProduct = apiRoute({
+  access: "admin",
   method: "put",
   path: "/api/products/{id}",
+  operationId: "replaceProduct",
   tags,
   summary: "Replace all writable fields (admin; every field required)",
-  security: adminSecurity,
-  middleware: [...admin, jsonBody()],
+  description: "Every writable field is set from the body. With If-Match, the write happens only if the product is still at that version (else 412).",
+  middleware: [jsonBody()],
   request: { params: ProductIdParams, headers: ifMatchHeader, body: json(ReplaceProductSchema) },
-  responses: { 200: apiJson(success(ProductSchema), "Replaced"), 404: errorResponse("No such product"), 412: errorResponse("If-Match names an older version"), ...adminWriteErrors },
+  responses: { 200: apiJson(success(ProductSchema), "Replaced"), 404: errorResponse("No such product"), 412: errorResponse("If-Match names an older version") },
 });
 
-const deleteProduct = createRoute({
+const deleteProduct = apiRoute({
+  access: "admin",
   method: "delete",
   path: "/api/products/{id}",
+  operationId: "deleteProduct",
   tags,
   summary: "Delete a product and its wishlist entries (admin)",
-  security: adminSecurity,
-  middleware: admin,
+  description: "The cache keeps a tombstone, so a slow reader cannot put the deleted product back. If-Match guards it like a write.",
   request: { params: ProductIdParams, headers: ifMatchHeader },
   responses: {
     204: apiEmpty("Deleted"),
     400: errorResponse("Malformed id"),
-    401: errorResponse("Not signed in"),
-    403: errorResponse("Not an admin"),
     404: errorResponse("No such product"),
     412: errorResponse("If-Match names an older version"),
-    429: errorResponse("Rate limited"),
   },
 });
 
-const toggleWishlist = createRoute({
+const toggleWishlist = apiRoute({
+  access: "user",
   method: "post",
   path: "/api/products/{id}/wishlist",
+  operationId: "toggleWishlist",
   tags: ["Wishlist"],
   summary: "Add the product to, or remove it from, the caller's wishlist",
-  security: sessionSecurity,
-  middleware: [requireRole("user")],
+  description: "A toggle: the response says whether the product is now on the wishlist.",
   request: { params: ProductIdParams },
   responses: {
     200: apiJson(success(WishlistToggleSchema), "Toggled"),
     400: errorResponse("Malformed id"),
-    401: errorResponse("Not signed in"),
     404: errorResponse("No such product"),
-    429: errorResponse("Rate limited"),
-    503: errorResponse("Sessions unavailable"),
   },
 });
 
-const myWishlist = createRoute({
+const myWishlist = apiRoute({
+  access: "user",
   method: "get",
   path: "/api/wishlist",
+  operationId: "listWishlist",
   tags: ["Wishlist"],
   summary: "The caller's wishlist, most recently added first",
-  security: sessionSecurity,
-  middleware: [requireRole("user")],
-  responses: {
-    200: apiJson(success(WishlistSchema), "The caller's wishlist"),
-    401: errorResponse("Not signed in"),
-    429: errorResponse("Rate limited"),
-    503: errorResponse("Sessions unavailable"),
-  },
+  description: "The signed-in user's saved products, read from the database.",
+  responses: { 200: apiJson(success(WishlistSchema), "The caller's wishlist") },
 });
-
 
 /**
  * GET /api/products/:id starts reading its cache entry before the caller's checks run, so

@@ -57,19 +57,5 @@ export const errorResponse = (description: string) => apiJson(ErrorSchema, descr
 /** `{status: "success", data}` around a payload schema. */
 export const success = <T extends z.ZodType>(data: T) => z.object({ status: z.literal("success"), data });
 
-/** Routes that need a session accept the `sid` cookie or the same token as a bearer token. */
+/** Routes that need a session accept the `sid` cookie or the same token as a bearer token (admin routes also ADMIN_TOKEN). */
 export const sessionSecurity: Record<string, string[]>[] = [{ cookieAuth: [] }, { bearerAuth: [] }];
-/** Admin routes: an admin's session, or ADMIN_TOKEN as a bearer token. */
-export const adminSecurity = sessionSecurity;
-
-/** The error responses every body-taking admin route can give. */
-export const adminWriteErrors = {
-  400: errorResponse("Malformed JSON or bad path parameter"),
-  401: errorResponse("Not signed in"),
-  403: errorResponse("Not an admin, or a cross-origin cookie request"),
-  413: errorResponse("Body over 64 KiB"),
-  415: errorResponse("Body is not application/json"),
-  422: errorResponse("Body fails validation"),
-  429: errorResponse("Rate limited"),
-  503: errorResponse("Sessions or the database unavailable"),
-};

@@ -1,0 +1,57 @@
+import { createRoute, type RouteConfig } from "@hono/zod-openapi";
+import { requireRole } from "../middleware/require-role";
+import { errorResponse, sessionSecurity } from "./schemas";
+
+/** Who may call an operation: anyone, a signed-in user, or an admin (session or ADMIN_TOKEN). */
+export type Access = "public" | "user" | "admin";
+
+type ResponseConfig = RouteConfig["responses"][string];
+
+const UNSAFE_METHODS = new Set(["post", "put", "patch", "delete"]);
+
+/**
+ * The error responses an operation can give before its handler runs, from the middleware in
+ * front of it (src/app.ts): the rate limit and session lookup (429, 503) on /api and
+ * /metrics, the body limit and cross-site check on unsafe methods (413, 403), validation of
+ * what the request carries (400, 415, 422) and the role guard (401, 403). Derived from the
+ * route so the document cannot forget one; a route's own entries say more and win.
+ */
+function frontDoorResponses(route: Pick<RouteConfig, "method" | "path" | "request">, access: Access): Record<string, ResponseConfig> {
+  const responses: Record<string, ResponseConfig> = {};
+  if (route.request?.params || route.request?.query) responses[400] = errorResponse("Invalid path or query parameter");
+  if (route.request?.body) {
+    responses[400] = errorResponse("Malformed JSON, or an invalid path or query parameter");
+    responses[415] = errorResponse("Body is not application/json");
+    responses[422] = errorResponse("Body fails validation");
+  }
+  if (access !== "public") responses[401] = errorResponse("Not signed in");
+  if (UNSAFE_METHODS.has(route.method)) {
+    responses[403] = errorResponse("A cookie-authenticated request from another site");
+    responses[413] = errorResponse("Body over 64 KiB");
+  }
+  if (access === "admin") responses[403] = errorResponse("Not an admin, or a cookie-authenticated request from another site");
+  responses[429] = errorResponse("Rate limited");
+  responses[503] = errorResponse("Redis (rate limit, sessions) or the database is unavailable");
+  return responses;
+}
+
+const ROLE_GUARDS = { public: [], user: [requireRole("user")], admin: [requireRole("admin")] } satisfies Record<Access, unknown[]>;
+
+/**
+ * createRoute for /api and /metrics operations: `access` sets the role guard and the security
+ * requirement (unless the route states its own), and the front door's error responses are added to the route's own.
+ * @example apiRoute({ access: "admin", method: "delete", path: "/api/cache", operationId: "flushCache", ... })
+ */
+export function apiRoute<P extends string, R extends Omit<RouteConfig, "path"> & { path: P; access: Access }>(config: R) {
+  const { access, ...route } = config;
+  const ownMiddleware = route.middleware === undefined ? [] : Array.isArray(route.middleware) ? route.middleware : [route.middleware];
+  const middleware = [...ROLE_GUARDS[access], ...ownMiddleware];
+  return createRoute({
+    ...route,
+    security: route.security ?? (access === "public" ? [] : sessionSecurity),
+    // Left out when empty: a route registered with registerPath would show the key in the document.
+    ...(middleware.length > 0 && { middleware }),
+    // Typed as the route's own responses: handlers return only those; the rest are thrown as AppError.
+    responses: { ...frontDoorResponses(route, access), ...route.responses } as R["responses"],
+  });
+}
