@@ -6,6 +6,7 @@ import { createSessionStore } from "./auth/sessions";
 import { createCacheService, type CachePolicy } from "./cache/cache-service";
 import { runConsistencyCheck } from "./catalogue/consistency";
 import { createMetrics } from "./cache/metrics";
+import { createMetricsHistory } from "./cache/metrics-history";
 import { createCatalogue, type CataloguePolicies } from "./catalogue/catalogue";
 import { CACHE_SCHEMA } from "./catalogue/types";
 import { createProductRepository } from "./db/products";
@@ -76,6 +77,7 @@ export function buildServices(options: {
     runConsistency: (trigger) =>
       runConsistencyCheck(trigger, { redis, keys, products, productPolicy: policies.product, logger, maxBatches: options.consistencyMaxBatches }),
     metrics,
+    metricsHistory: createMetricsHistory({ redis, keys }),
     cache,
     rateLimiter: createRateLimiter({
       redis,

@@ -4,6 +4,7 @@ import type { SessionStore } from "../auth/sessions";
 import type { CacheService } from "../cache/cache-service";
 import type { ConsistencyReport } from "../catalogue/consistency";
 import type { Metrics } from "../cache/metrics";
+import type { MetricsHistory } from "../cache/metrics-history";
 import type { Catalogue, ProductReadAhead } from "../catalogue/catalogue";
 import type { Config } from "../config";
 import type { DocsAssets } from "./docs-assets";
@@ -30,6 +31,8 @@ export interface Services {
   readonly sessions: SessionStore;
   readonly catalogue: Catalogue;
   readonly metrics: Metrics;
+  /** Samples of the metrics over the last hour, for the dashboard's charts (kept in Redis). */
+  readonly metricsHistory: MetricsHistory;
   readonly cache: CacheService;
   readonly rateLimiter: RateLimiter;
   /** One exclusive consistency run (cache vs database), its report stored; 409 AppError while another runs. */

@@ -25,7 +25,9 @@ export type RedisCommand =
   | { name: "lrange"; key: string; start: number; stop: number }
   | { name: "evalsha"; sha: string; keys: string[]; args: string[] }
   | { name: "eval"; source: string; keys: string[]; args: string[] }
-  | { name: "ping" };
+  | { name: "ping" }
+  | { name: "dbsize" }
+  | { name: "info"; section: string };
 
 
 /** A command plus the decoder of its reply. `script` ops carry their script for the NOSCRIPT fallback. */
@@ -75,6 +77,17 @@ const asScanPage = (reply: unknown): { cursor: string; keys: string[] } => {
   return { cursor: String(reply[0]), keys: asStrings(reply[1]) };
 };
 
+/** INFO's `field:value` lines (sections headed by `# Name`, CRLF-separated) as an object. */
+const asInfo = (reply: unknown): Record<string, string> => {
+  if (typeof reply !== "string") return unexpected("info", reply);
+  const fields: Record<string, string> = {};
+  for (const line of reply.split(/\r?\n/)) {
+    const colon = line.indexOf(":");
+    if (colon > 0 && !line.startsWith("#")) fields[line.slice(0, colon)] = line.slice(colon + 1);
+  }
+  return fields;
+};
+
 const isOk = (reply: unknown): boolean => reply === "OK";
 const asBoolean = (reply: unknown): boolean => asInteger(reply) === 1;
 const passThrough = (reply: unknown): unknown => reply;
@@ -105,6 +118,10 @@ export const ops = {
   ltrim: (key: string, start: number, stop: number) => op({ name: "ltrim", key, start, stop }, isOk),
   lrange: (key: string, start: number, stop: number) => op({ name: "lrange", key, start, stop }, asStrings),
   ping: () => op({ name: "ping" }, (reply) => reply === "PONG" || unexpected("PONG", reply)),
+  /** Keys in the selected database (every app sharing it, not just this prefix). */
+  dbsize: () => op({ name: "dbsize" }, asInteger),
+  /** One INFO section as `field → value` (empty when the server reports nothing there). */
+  info: (section: string) => op({ name: "info", section }, asInfo),
   /** Runs a Lua script: EVALSHA first, EVAL when the server does not know the script yet. */
   script: <T = unknown>(source: LuaScript, keys: string[], args: (string | number)[], decode: (reply: unknown) => T = passThrough as (reply: unknown) => T): Op<T> => {
     const stringArgs = args.map(String);
@@ -154,6 +171,9 @@ export function toArgs(command: RedisCommand): [string, ...(string | number)[]] 
     case "eval":
       return ["eval", command.source, command.keys.length, ...command.keys, ...command.args];
     case "ping":
-      return ["ping"];
+    case "dbsize":
+      return [command.name];
+    case "info":
+      return ["info", command.section];
   }
 }

@@ -18,6 +18,8 @@
  *   {prefix}:lock:{cache key}@{version} loader lock per key and version needed: random owner
  *                                       token, PX, owner-only release
  *   {prefix}:metrics                    HASH of counters summed over all instances
+ *   {prefix}:metrics:history            LIST of metrics samples (JSON), newest first, capped
+ *   {prefix}:metrics:history:gate       PX key: a sample was kept less than an interval ago
  *   {prefix}:consistency:latest         the last consistency report (JSON)
  *   {prefix}:consistency:history        LIST of reports, newest first, capped at 100
  *   {prefix}:consistency:cursor         SCAN cursor where an unfinished run stopped
@@ -44,6 +46,7 @@ export interface RedisKeys {
   readonly listWriters: string;
   lock(key: string): string;
   readonly metrics: string;
+  readonly metricsHistory: { samples: string; gate: string };
   readonly consistency: { latest: string; history: string; cursor: string; lock: string };
   /** SCAN pattern over cached lists. */
   readonly productLists: string;
@@ -65,6 +68,7 @@ export function createRedisKeys(prefix: string): RedisKeys {
     listWriters: `${prefix}:cache-gen:products:writers`,
     lock: (key) => `${prefix}:lock:${key.startsWith(`${prefix}:`) ? key.slice(prefix.length + 1) : key}`,
     metrics: `${prefix}:metrics`,
+    metricsHistory: { samples: `${prefix}:metrics:history`, gate: `${prefix}:metrics:history:gate` },
     consistency: {
       latest: `${prefix}:consistency:latest`,
       history: `${prefix}:consistency:history`,

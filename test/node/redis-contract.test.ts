@@ -155,6 +155,16 @@ describe.each(Object.keys(adapters))("Redis port contract: %s", (name) => {
     expect(await redis.run(ops.evalsha(sha, [], ["x"]))).toBe(result);
   });
 
+  it("DBSIZE counts the database's keys; INFO memory reports used memory, except from the embedded store", async () => {
+    const before = await redis.run(ops.dbsize());
+    await redis.run(ops.set(key("counted"), "1"));
+    // Other tests share the server, so at least one more.
+    expect(await redis.run(ops.dbsize())).toBeGreaterThanOrEqual(name === "embedded" ? before + 1 : 1);
+    const memory = await redis.run(ops.info("memory"));
+    if (name === "embedded") expect(memory).toEqual({});
+    else expect(Number(memory.used_memory)).toBeGreaterThan(100_000);
+  });
+
   it("sends a pipeline of independent commands and types each reply", async () => {
     const [written, value, count, missing] = await redis.pipeline([
       ops.set(key("p"), "v"),

@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -19,6 +19,16 @@ describe("static guarantees", () => {
     const offenders = sourceFiles("src").filter((file) => /\.keys\(|["'`]keys["'`]/i.test(readFileSync(file, "utf8")));
     expect(offenders).toEqual([]);
   });
+
+  it("worker-configuration.d.ts is what `npm run types` (wrangler types) makes of wrangler.toml now", async () => {
+    const committed = await readFile("worker-configuration.d.ts", "utf8");
+    await run("npm", ["run", "types"], { env: { ...process.env, WRANGLER_SEND_METRICS: "false" }, timeout: 60_000 });
+    const generated = await readFile("worker-configuration.d.ts", "utf8");
+    // Left as it was: a failure says "run npm run types", it does not rewrite the file under you.
+    if (generated !== committed) await writeFile("worker-configuration.d.ts", committed);
+    expect(generated).toBe(committed);
+    expect(generated).toMatch(/interface Env \{\n\s+DB: D1Database;/);
+  }, 60_000);
 
   it("the Worker bundle carries no Node-only module (built as wrangler deploys it)", async () => {
     const outdir = await mkdtemp(join(tmpdir(), "jollyjet-bundle-"));

@@ -1,6 +1,8 @@
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import { readConsistencyReports } from "../../catalogue/consistency";
 import { flushCache } from "../../cache/flush";
+import type { MetricsSample } from "../../cache/metrics-history";
+import { readRedisStats } from "../../redis/stats";
 import type { Context } from "hono";
 import type { AppEnv } from "../env";
 import { AppError } from "../../errors";
@@ -17,11 +19,47 @@ const MetricsSchema = z
       errors: z.number().int().openapi({ description: "Redis failures met by the cache (requests then BYPASS)" }),
       hitRate: z.number().openapi({ description: "(hits + stale + coalesced) / (those + misses); 0 with no lookups" }),
     }),
-    rateLimit: z.object({ allowed: z.number().int(), blocked: z.number().int() }),
+    rateLimit: z.object({
+      allowed: z.number().int(),
+      blocked: z.number().int(),
+      policies: z.array(
+        z.object({
+          name: z.enum(["default", "auth"]),
+          limit: z.number().int(),
+          windowSeconds: z.number().int(),
+          failMode: z.enum(["open", "closed"]).openapi({ description: "What the policy does while Redis is down: admit (open) or 503 (closed)" }),
+        }),
+      ),
+    }),
     consistency: z.object({ lastRunAt: z.string().nullable(), lastScore: z.number().nullable() }),
-    redis: z.object({ adapter: z.enum(["upstash", "ioredis", "embedded"]), status: z.enum(["up", "down"]) }),
+    redis: z.object({
+      adapter: z.enum(["upstash", "ioredis", "embedded"]),
+      status: z.enum(["up", "down"]),
+      latencyMs: z.number().openapi({ description: "Round trip from this instance for these figures" }),
+      keys: z.number().int().openapi({ description: "Keys in the Redis database (DBSIZE; everything sharing it)" }),
+      usedMemoryBytes: z.number().int().nullable().openapi({ description: "INFO memory used_memory; null where the server does not report it" }),
+      maxMemoryBytes: z.number().int().nullable().openapi({ description: "INFO memory maxmemory (0: no limit); null where not reported" }),
+    }),
   })
   .openapi("CacheMetrics");
+
+const MetricsSampleSchema = z
+  .object({
+    at: z.string(),
+    hits: z.number().int(),
+    misses: z.number().int(),
+    stale: z.number().int(),
+    coalesced: z.number().int(),
+    errors: z.number().int(),
+    hitRate: z.number(),
+    allowed: z.number().int(),
+    blocked: z.number().int(),
+    redisKeys: z.number().int().nullable(),
+    redisUsedMemoryBytes: z.number().int().nullable(),
+    redisLatencyMs: z.number().nullable(),
+    consistencyScore: z.number().nullable(),
+  })
+  .openapi("MetricsSample");
 
 const ReportSchema = z
   .object({
@@ -81,13 +119,16 @@ const redisUnavailable = (error: unknown): never => {
 
 type MetricsSnapshot = z.infer<typeof MetricsSchema>;
 
-/** The counters of every instance (kept in Redis), with the last consistency run. */
+/**
+ * The counters of every instance (kept in Redis), the last consistency run and Redis's own
+ * figures; kept as a history sample in the background (src/cache/metrics-history.ts).
+ */
 async function metricsSnapshot(c: Context<AppEnv>): Promise<MetricsSnapshot> {
-  const { metrics, redis, keys } = c.get("services");
-  const [totals, { latest }] = await Promise.all([metrics.totals(), readConsistencyReports(redis, keys)]).catch(redisUnavailable);
+  const { metrics, metricsHistory, redis, keys, config } = c.get("services");
+  const [totals, { latest }, stats] = await Promise.all([metrics.totals(), readConsistencyReports(redis, keys), readRedisStats(redis)]).catch(redisUnavailable);
   const lookups = totals.hits + totals.stale + totals.coalesced + totals.misses;
   const served = totals.hits + totals.stale + totals.coalesced;
-  return {
+  const snapshot: MetricsSnapshot = {
     cache: {
       hits: totals.hits,
       misses: totals.misses,
@@ -96,10 +137,37 @@ async function metricsSnapshot(c: Context<AppEnv>): Promise<MetricsSnapshot> {
       errors: totals.errors,
       hitRate: lookups === 0 ? 0 : Math.round((served / lookups) * 10_000) / 10_000,
     },
-    rateLimit: { allowed: totals.rateLimitAllowed, blocked: totals.rateLimitBlocked },
+    rateLimit: {
+      allowed: totals.rateLimitAllowed,
+      blocked: totals.rateLimitBlocked,
+      policies: [
+        { name: "default", limit: config.RATE_LIMIT_MAX, windowSeconds: config.RATE_LIMIT_WINDOW_S, failMode: config.RATE_LIMIT_FAIL_MODE },
+        { name: "auth", limit: config.RATE_LIMIT_AUTH_MAX, windowSeconds: config.RATE_LIMIT_AUTH_WINDOW_S, failMode: config.RATE_LIMIT_AUTH_FAIL_MODE },
+      ],
+    },
     consistency: { lastRunAt: latest?.finishedAt ?? null, lastScore: latest?.score ?? null },
     // Answered from Redis just now: it is up (when it is not, this is a 503).
-    redis: { adapter: redis.adapter, status: "up" },
+    redis: { adapter: redis.adapter, status: "up", ...stats },
+  };
+  c.get("background")("metrics history sample", metricsHistory.record(historySample(snapshot)));
+  return snapshot;
+}
+
+function historySample({ cache, rateLimit, consistency, redis }: MetricsSnapshot): MetricsSample {
+  return {
+    at: new Date().toISOString(),
+    hits: cache.hits,
+    misses: cache.misses,
+    stale: cache.stale,
+    coalesced: cache.coalesced,
+    errors: cache.errors,
+    hitRate: cache.hitRate,
+    allowed: rateLimit.allowed,
+    blocked: rateLimit.blocked,
+    redisKeys: redis.keys,
+    redisUsedMemoryBytes: redis.usedMemoryBytes,
+    redisLatencyMs: redis.latencyMs,
+    consistencyScore: consistency.lastScore,
   };
 }
 
@@ -127,8 +195,23 @@ function prometheusText(snapshot: MetricsSnapshot): string {
     metric("consistency_score", "gauge", "Score of the last consistency run (100 x consistent / scanned).", consistency.lastScore === null ? [] : [["", consistency.lastScore]]),
     metric("consistency_last_run_timestamp_seconds", "gauge", "When the last consistency run finished.", lastRun),
     metric("redis_up", "gauge", "1 when Redis answered this scrape.", [[`{adapter="${redis.adapter}"}`, redis.status === "up" ? 1 : 0]]),
+    metric("redis_latency_seconds", "gauge", "Round trip to Redis from the scraped instance.", [["", redis.latencyMs / 1000]]),
+    metric("redis_keys", "gauge", "Keys in the Redis database (DBSIZE).", [["", redis.keys]]),
+    metric("redis_used_memory_bytes", "gauge", "Redis INFO used_memory (absent where the server does not report it).", redis.usedMemoryBytes === null ? [] : [["", redis.usedMemoryBytes]]),
   ].join("\n") + "\n";
 }
+
+const historyRoute = apiRoute({
+  ...operations,
+  method: "get",
+  path: "/api/cache/metrics/history",
+  operationId: "getMetricsHistory",
+  summary: "Samples of /api/cache/metrics over the last hour, oldest first (kept in Redis)",
+  description:
+    "Every read of /api/cache/metrics or /metrics keeps a sample, at most one per 5 s over all instances, the newest 720 kept: " +
+    "the dashboard's charts come from here, so they survive a reload and agree across instances.",
+  responses: { 200: apiJson(success(z.object({ samples: z.array(MetricsSampleSchema) })), "Samples"), 503: errorResponse("Redis unavailable") },
+});
 
 const prometheusRoute = apiRoute({
   ...operations,
@@ -154,6 +237,8 @@ export function cacheAdminRoutes() {
   const app = new OpenAPIHono<AppEnv>();
 
   app.openapi(metricsRoute, async (c) => c.json({ status: "success" as const, data: await metricsSnapshot(c) }, 200));
+
+  app.openapi(historyRoute, async (c) => c.json({ status: "success" as const, data: { samples: await c.get("services").metricsHistory.read().catch(redisUnavailable) } }, 200));
 
   app.openapi(prometheusRoute, async (c) => c.text(prometheusText(await metricsSnapshot(c)), 200, { "Content-Type": PROMETHEUS_TYPE }));
 

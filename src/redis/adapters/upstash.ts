@@ -72,8 +72,17 @@ function enqueue(pipeline: UpstashPipeline, command: RedisCommand): void {
     case "ping":
       pipeline.ping();
       return;
+    case "dbsize":
+      pipeline.dbsize();
+      return;
+    case "info":
+      // @upstash/redis has no INFO method; a script asks the server the same question.
+      pipeline.eval(INFO_SCRIPT, [], [command.section]);
+      return;
   }
 }
+
+const INFO_SCRIPT = "return redis.call('INFO', ARGV[1])";
 
 /**
  * The edge adapter: Upstash's Redis REST API through @upstash/redis. A batch is one explicit
