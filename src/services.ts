@@ -36,7 +36,7 @@ export function buildServices(options: {
   wrapProducts?: (repository: ProductRepository) => ProductRepository;
   /** Wraps the Redis transport (tests count round trips through it). */
   wrapRedis?: (transport: RedisTransport) => RedisTransport;
-  /** Most batches one consistency run may examine (Workers: the invocation's subrequest budget). */
+  /** Most batches one consistency run may examine unless CONSISTENCY_MAX_BATCHES says (Workers: the invocation's subrequest budget). */
   consistencyMaxBatches?: number;
 }): Services {
   const { config, runtime, db, clientAddress, wrapProducts = (repository) => repository, wrapRedis = (transport) => transport } = options;
@@ -75,7 +75,15 @@ export function buildServices(options: {
       policies,
     }),
     runConsistency: (trigger) =>
-      runConsistencyCheck(trigger, { redis, keys, products, productPolicy: policies.product, logger, maxBatches: options.consistencyMaxBatches }),
+      runConsistencyCheck(trigger, {
+        redis,
+        keys,
+        products,
+        productPolicy: policies.product,
+        logger,
+        maxBatches: config.CONSISTENCY_MAX_BATCHES ?? options.consistencyMaxBatches,
+        listSample: config.CONSISTENCY_LIST_SAMPLE,
+      }),
     metrics,
     metricsHistory: createMetricsHistory({ redis, keys }),
     cache,

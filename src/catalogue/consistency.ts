@@ -41,9 +41,9 @@ export interface ConsistencyOptions {
   logger: Logger;
   /** Keys per SCAN page, per MGET and per database query: what bounds memory. */
   batchSize?: number;
-  /** Most product batches one run may examine (Workers: subrequest budget); unbounded by default. */
+  /** Most SCAN pages of products one run examines (Workers: subrequest budget); unbounded by default. */
   maxBatches?: number;
-  /** Most cached lists compared per run. */
+  /** Most cached lists compared per run, and most SCAN pages read looking for them. */
   listSample?: number;
 }
 
@@ -133,7 +133,10 @@ export async function runConsistencyCheck(trigger: ConsistencyReport["trigger"],
     const [generationRaw] = await redis.pipeline([ops.get(keys.listGeneration)]);
     const generation = Number(generationRaw ?? 0);
     let checked = 0;
-    for await (const page of scanPages(redis, keys.productLists, 100)) {
+    let pages = 0;
+    for await (const page of scanPages(redis, keys.productLists, 1000)) {
+      // Bounded in round trips too: most SCAN pages may hold no list of the current generation.
+      pages += 1;
       const raws = page.keys.length > 0 ? await redis.run(ops.mget(page.keys)) : [];
       for (const [index, key] of page.keys.entries()) {
         const raw = raws[index];
@@ -150,7 +153,7 @@ export async function runConsistencyCheck(trigger: ConsistencyReport["trigger"],
           await repairAll([repairOp(key, raw, "", 1)]);
         }
       }
-      if (checked >= limit) break;
+      if (checked >= limit || pages >= limit) break;
     }
     return checked;
   }
@@ -160,12 +163,14 @@ export async function runConsistencyCheck(trigger: ConsistencyReport["trigger"],
     let batches = 0;
     for await (const page of scanPages(redis, keys.products, batchSize, cursor)) {
       cursor = page.cursor;
+      // Every page counts, empty ones too: each is a round trip (a subrequest on Workers), and
+      // SCAN MATCH over a namespace of mostly other keys returns many empty pages.
+      batches += 1;
       if (page.keys.length > 0) {
         await checkProducts(page.keys).catch((error: unknown) => {
           counts.errors += 1;
           logger.warn("consistency batch failed", { error });
         });
-        batches += 1;
       }
       if (batches >= maxBatches) break;
     }

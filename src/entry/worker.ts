@@ -57,8 +57,9 @@ export function createWorkerServices(env: WorkerEnv, extras: Pick<Parameters<typ
     // Set by Cloudflare's edge for every request; a client cannot forge it there.
     clientAddress: (c) => c.req.header("cf-connecting-ip"),
     docsAssets: workerDocsAssets,
-    // A cron invocation may make about 1,000 subrequests; a batch costs four (SCAN, MGET, the
-    // D1 query, the repairs pipeline), so 200 batches of 500 keys stay well inside it.
+    // A batch costs about four subrequests (SCAN, MGET, the D1 query, the repairs pipeline):
+    // 200 batches of 500 keys stay well inside Workers Paid's budget per invocation. On the
+    // Free plan (50 subrequests) set CONSISTENCY_MAX_BATCHES=8 (README, "Plan limits").
     consistencyMaxBatches: 200,
     ...extras,
   });
