@@ -47,6 +47,8 @@ export interface ReportData {
   profiles: { key: ScenarioKey; served: number; summary: ProfileSummary }[];
   stampede: { responses: number; failures: number; loads: number; p50: number; p99: number }[];
   consistency: ConsistencyResult | undefined;
+  /** CPU of one password hash (register, login), as src/auth/password.ts derives it. */
+  passwordHash: { hashes: number; cpuMs: number; wallMs: number } | undefined;
 }
 
 const n = (value: number, digits = 0) => (Number.isFinite(value) ? value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits }) : "–");
@@ -210,6 +212,15 @@ export function renderReport(d: ReportData): string {
       "## Consistency run",
       "",
       `A separate child process (its own libSQL file and key prefix) created ${n(c.products)} products through the app's \`POST /api/products\` (${n(c.createSeconds, 1)} s; each create writes through to the cache), then timed one \`services.runConsistency("manual")\`: **${n(r.scanned)} keys in ${n(c.runSeconds, 2)} s (${n(r.scanned / c.runSeconds)} keys/s)**; consistent ${n(r.consistent)}, stale ${r.stale}, orphaned ${r.orphaned}, corrupt ${r.corrupt}, repaired ${r.repaired}, errors ${r.errors}, complete ${r.complete}.`,
+      "",
+    );
+  }
+  if (d.passwordHash) {
+    const p = d.passwordHash;
+    out.push(
+      "## Sign-in CPU: one password hash",
+      "",
+      `\`hashPassword\` (PBKDF2-SHA256, 100,000 iterations, WebCrypto) ${p.hashes} times in this process: **${n(p.cpuMs / p.hashes, 1)} ms of CPU per hash** (${n(p.wallMs / p.hashes, 1)} ms wall). Register and login each derive one (login derives one for an unknown email too, so both answer alike); on Workers this is CPU time of the invocation (README, "Plan limits").`,
       "",
     );
   }

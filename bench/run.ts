@@ -16,6 +16,7 @@ import { Redis } from "ioredis";
 import { createApp } from "../src/app";
 import { backgroundRunner } from "../src/background";
 import { seedIfEmpty } from "../src/catalogue/demo-catalogue";
+import { hashPassword } from "../src/auth/password";
 import { parseConfig } from "../src/config";
 import { createNodeServices } from "../src/entry/node-server";
 import { startRedisServer } from "../test/support/redis-server";
@@ -218,6 +219,16 @@ async function main() {
       log(`consistency: ${consistency.report.scanned} keys in ${consistency.runSeconds.toFixed(2)} s`);
     }
 
+    // Sign-in CPU: what register and login spend on the password, here in the bench's own process.
+    await hashPassword("warm-up password");
+    const hashes = 20;
+    const cpuBefore = process.cpuUsage();
+    const wallBefore = performance.now();
+    for (let i = 0; i < hashes; i++) await hashPassword(`bench password ${i}`);
+    const cpu = process.cpuUsage(cpuBefore);
+    const passwordHash = { hashes, cpuMs: (cpu.user + cpu.system) / 1000, wallMs: performance.now() - wallBefore };
+    log(`password hash: ${(passwordHash.cpuMs / hashes).toFixed(1)} ms CPU each`);
+
     const changed = Object.entries(settings).filter(([name, value]) => value !== KNOBS[name as keyof typeof KNOBS]);
     const markdown = renderReport({
       date: new Date(),
@@ -232,6 +243,7 @@ async function main() {
       profiles,
       stampede,
       consistency,
+      passwordHash,
     });
     writeFileSync(join(ROOT, "BENCHMARKS.md"), markdown);
     log(`wrote BENCHMARKS.md (${((Date.now() - started) / 1000).toFixed(0)} s end to end)`);
