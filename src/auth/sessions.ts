@@ -133,7 +133,7 @@ export function createSessionStore(options: { redis: RedisPort; keys: RedisKeys;
       const now = new Date().toISOString();
       const record: SessionRecord = { userId: user.id, email: user.email, roles: user.roles, createdAt: now, lastAccessedAt: now };
       await redis.pipeline([
-        ops.set(keys.session(id), JSON.stringify(record), { pxMs: ttlMs }),
+        ops.set(keys.session(user.id, id), JSON.stringify(record), { pxMs: ttlMs }),
         ops.sadd(keys.userSessions(user.id), [id]),
         ops.pexpire(keys.userSessions(user.id), ttlMs),
       ]);
@@ -148,7 +148,8 @@ export function createSessionStore(options: { redis: RedisPort; keys: RedisKeys;
     async find(token) {
       if (!isWellFormedToken(token)) return null;
       const id = await sessionId(token);
-      const stored = await redis.run(ops.get(keys.session(id)));
+      // Well-formed, so it names a user; where the record lives, not yet whose it is (checked below).
+      const stored = await redis.run(ops.get(keys.session(claimedUserId(token) ?? "", id)));
       if (stored === null) return null;
       const parsed = sessionRecordSchema.safeParse(safeJson(stored));
       // The record must belong to the user the token names.
@@ -163,18 +164,18 @@ export function createSessionStore(options: { redis: RedisPort; keys: RedisKeys;
       const touched = withExpiry(session.id, { ...recordOf(session), lastAccessedAt: now.toISOString() });
       // XX: write only if the key still exists, so an expired or revoked session stays dead.
       const [written] = await redis.pipeline([
-        ops.set(keys.session(session.id), JSON.stringify(recordOf(touched)), { pxMs: ttlMs, xx: true }),
+        ops.set(keys.session(session.userId, session.id), JSON.stringify(recordOf(touched)), { pxMs: ttlMs, xx: true }),
         ops.pexpire(keys.userSessions(session.userId), ttlMs),
       ]);
       return written ? touched : session;
     },
 
     async revoke(session) {
-      await redis.pipeline([ops.del(keys.session(session.id)), ops.srem(keys.userSessions(session.userId), [session.id])]);
+      await redis.pipeline([ops.del(keys.session(session.userId, session.id)), ops.srem(keys.userSessions(session.userId), [session.id])]);
     },
 
     async revokeAll(userId) {
-      return Number(await redis.run(ops.script(revokeAllScript, [keys.userSessions(userId)], [keys.session("")])));
+      return Number(await redis.run(ops.script(revokeAllScript, [keys.userSessions(userId)], [keys.session(userId, "")])));
     },
   };
 }

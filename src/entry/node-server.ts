@@ -13,6 +13,7 @@ import { ConfigError, parseConfig, type Config } from "../config";
 import * as schema from "../db/schema";
 import { createEmbeddedTransport } from "../redis/adapters/embedded";
 import { createIoRedisTransport } from "../redis/adapters/ioredis";
+import { createIoRedisClusterTransport } from "../redis/adapters/ioredis-cluster";
 import { createUpstashTransport } from "../redis/adapters/upstash";
 import type { RedisTransport } from "../redis/port";
 import { backgroundRunner } from "../background";
@@ -28,7 +29,7 @@ export const MIGRATIONS_FOLDER = fileURLToPath(new URL("../../migrations", impor
 function redisTransport({ redis, REDIS_TIMEOUT_MS }: Config): RedisTransport {
   switch (redis.adapter) {
     case "ioredis":
-      return createIoRedisTransport(redis.url);
+      return "clusterNodes" in redis ? createIoRedisClusterTransport(redis.clusterNodes) : createIoRedisTransport(redis.url);
     case "upstash":
       return createUpstashTransport({ ...redis, timeoutMs: REDIS_TIMEOUT_MS });
     case "embedded":

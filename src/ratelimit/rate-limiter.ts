@@ -51,7 +51,8 @@ export function createRateLimiter(options: { redis: RedisPort; policies: Record<
     policies: options.policies,
     async check(name, identity, background) {
       const policy = options.policies[name];
-      const result = await limiters[name].limit(identity);
+      // Tagged: the window's bucket and the previous one's (the library's script reads both) share a Redis Cluster slot.
+      const result = await limiters[name].limit(`{${identity}}`);
       background("rate limit bookkeeping", result.pending);
       return { policy, success: result.success, remaining: result.remaining, reset: result.reset };
     },

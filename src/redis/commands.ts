@@ -131,6 +131,25 @@ export const ops = {
   evalsha: (sha: string, keys: string[], args: string[]) => op({ name: "evalsha", sha, keys, args }, passThrough),
 };
 
+/** The keys a command touches, in argument order (none for PING, DBSIZE, INFO and SCAN). */
+export function keysOf(command: RedisCommand): string[] {
+  switch (command.name) {
+    case "del":
+    case "unlink":
+    case "mget":
+    case "eval":
+    case "evalsha":
+      return command.keys;
+    case "ping":
+    case "dbsize":
+    case "info":
+    case "scan":
+      return [];
+    default:
+      return [command.key];
+  }
+}
+
 /** Flat argument list in Redis wire order, for clients that take raw arguments (ioredis family). */
 export function toArgs(command: RedisCommand): [string, ...(string | number)[]] {
   switch (command.name) {

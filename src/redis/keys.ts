@@ -3,9 +3,9 @@
  * one app's keys never collide with another's and background jobs can SCAN a namespace.
  * Request paths only touch keys they can name; nothing uses KEYS.
  *
- *   {prefix}:session:{id}               session record (JSON), PX = SESSION_TTL_S, sliding;
+ *   {prefix}:session:{u.<userId>}:<id>  session record (JSON), PX = SESSION_TTL_S, sliding;
  *                                       id = base64url(SHA-256(token)), never the token itself
- *   {prefix}:user-sessions:{userId}     SET of a user's session ids (revoke-all without SCAN)
+ *   {prefix}:user-sessions:{u.<userId>} SET of a user's session ids (revoke-all without SCAN)
  *   {prefix}:session-secret             random MAC key of session tokens (no TTL), when
  *                                       SESSION_SECRET is not set; shared by all instances
  *   {prefix}:cache:product:{id}         cached product or tombstone (src/cache/entry.ts format)
@@ -18,8 +18,8 @@
  *   {prefix}:lock:{cache key}@{version} loader lock per key and version needed: random owner
  *                                       token, PX, owner-only release
  *   {prefix}:metrics                    HASH of counters summed over all instances
- *   {prefix}:metrics:history            LIST of metrics samples (JSON), newest first, capped
- *   {prefix}:metrics:history:gate       PX key: a sample was kept less than an interval ago
+ *   {prefix}:metrics:{history}          LIST of metrics samples (JSON), newest first, capped
+ *   {prefix}:metrics:{history}:gate     PX key: a sample was kept less than an interval ago
  *   {prefix}:consistency:latest         the last consistency report (JSON)
  *   {prefix}:consistency:history        LIST of reports, newest first, capped at 100
  *   {prefix}:consistency:cursor         SCAN cursor where an unfinished run stopped
@@ -29,10 +29,17 @@
  *
  * `DELETE /api/cache` and the consistency run SCAN `{prefix}:cache:*` only.
  *
+ * Redis Cluster: keys one script or transaction touches together share a hash tag (`{…}`),
+ * so they live in one slot: a user's sessions and their index ({u.<userId>}), the metrics
+ * history and its gate ({history}), a rate-limit bucket and the previous window's (the
+ * identifier is tagged, src/ratelimit/rate-limiter.ts). Everything else is one key per command
+ * (MGET/DEL over many are split per slot by the cluster adapter).
+ *
  * Each feature adds its namespace below, with a line in this table.
  */
 export interface RedisKeys {
-  session(id: string): string;
+  /** Under the user's hash tag, with the index of their sessions (logout-all is one script over both). */
+  session(userId: string, id: string): string;
   userSessions(userId: string): string;
   /** The random MAC key of session tokens, when SESSION_SECRET does not set one. */
   readonly sessionSecret: string;
@@ -57,8 +64,8 @@ export interface RedisKeys {
 /** @example createRedisKeys("jollyjet").product("42") // "jollyjet:cache:product:42" */
 export function createRedisKeys(prefix: string): RedisKeys {
   return {
-    session: (id) => `${prefix}:session:${id}`,
-    userSessions: (userId) => `${prefix}:user-sessions:${userId}`,
+    session: (userId, id) => `${prefix}:session:{u.${userId}}:${id}`,
+    userSessions: (userId) => `${prefix}:user-sessions:{u.${userId}}`,
     sessionSecret: `${prefix}:session-secret`,
     cacheEntries: `${prefix}:cache:*`,
     product: (id) => `${prefix}:cache:product:${id}`,
@@ -68,7 +75,7 @@ export function createRedisKeys(prefix: string): RedisKeys {
     listWriters: `${prefix}:cache-gen:products:writers`,
     lock: (key) => `${prefix}:lock:${key.startsWith(`${prefix}:`) ? key.slice(prefix.length + 1) : key}`,
     metrics: `${prefix}:metrics`,
-    metricsHistory: { samples: `${prefix}:metrics:history`, gate: `${prefix}:metrics:history:gate` },
+    metricsHistory: { samples: `${prefix}:metrics:{history}`, gate: `${prefix}:metrics:{history}:gate` },
     consistency: {
       latest: `${prefix}:consistency:latest`,
       history: `${prefix}:consistency:history`,

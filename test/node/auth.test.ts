@@ -53,13 +53,13 @@ describe("session store against redis-server", () => {
     const touched = await sessions.touch(session);
     expect(touched.lastAccessedAt).toBe(session.lastAccessedAt);
     expect(await sessions.find(token)).toBeNull();
-    expect(await redis.run(ops.get(keys.session(session.id)))).toBeNull();
+    expect(await redis.run(ops.get(keys.session(session.userId, session.id)))).toBeNull();
   });
 
   it("stores only the token's hash: the token itself appears in no key or value", async () => {
     const { token, session } = await sessions.create(user);
-    expect(keys.session(session.id)).not.toContain(token);
-    const stored = await redis.run(ops.get(keys.session(session.id)));
+    expect(keys.session(session.userId, session.id)).not.toContain(token);
+    const stored = await redis.run(ops.get(keys.session(session.userId, session.id)));
     expect(stored).not.toContain(token);
     expect(JSON.parse(stored!)).toMatchObject({ userId: user.id, email: user.email, roles: ["user"] });
   });

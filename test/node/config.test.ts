@@ -25,8 +25,9 @@ describe("configuration", () => {
     });
   });
 
-  it("selects ioredis for REDIS_URL and Upstash for the REST pair", () => {
+  it("selects ioredis for REDIS_URL, its Cluster client for REDIS_CLUSTER_NODES and Upstash for the REST pair", () => {
     expect(parseConfig({ REDIS_URL: "redis://127.0.0.1:6379" }).redis).toEqual({ adapter: "ioredis", url: "redis://127.0.0.1:6379" });
+    expect(parseConfig({ REDIS_CLUSTER_NODES: " 10.0.0.1:7000, redis-b:7001 " }).redis).toEqual({ adapter: "ioredis", clusterNodes: ["10.0.0.1:7000", "redis-b:7001"] });
     expect(parseConfig({ UPSTASH_REDIS_REST_URL: "https://x.example", UPSTASH_REDIS_REST_TOKEN: "t" }).redis).toEqual({
       adapter: "upstash",
       url: "https://x.example",
@@ -48,6 +49,8 @@ describe("configuration", () => {
     [{ DATABASE_URL: "postgres://x" }, /DATABASE_URL/],
     [{ UPSTASH_REDIS_REST_URL: "https://x.example" }, /UPSTASH_REDIS_REST_TOKEN/],
     [{ REDIS_URL: "redis://a", UPSTASH_REDIS_REST_URL: "https://x.example", UPSTASH_REDIS_REST_TOKEN: "t" }, /REDIS_URL and UPSTASH/],
+    [{ REDIS_URL: "redis://a", REDIS_CLUSTER_NODES: "a:7000" }, /REDIS_URL and REDIS_CLUSTER_NODES/],
+    [{ REDIS_CLUSTER_NODES: "a:7000,not a node" }, /REDIS_CLUSTER_NODES/],
     [{ NODE_ENV: "production" }, /NODE_ENV=production/],
     [{ NODE_ENV: "production", REDIS_URL: "redis://127.0.0.1:6379" }, /admin decision.*ADMIN_TOKEN/],
   ])("refuses %o with a message naming the variable", (environment, message) => {

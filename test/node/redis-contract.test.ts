@@ -1,27 +1,32 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 import { createEmbeddedTransport } from "../../src/redis/adapters/embedded";
 import { createIoRedisTransport } from "../../src/redis/adapters/ioredis";
+import { createIoRedisClusterTransport } from "../../src/redis/adapters/ioredis-cluster";
 import { createUpstashTransport } from "../../src/redis/adapters/upstash";
 import { ops } from "../../src/redis/commands";
 import { createRedisPort, type RedisPort, type RedisTransport } from "../../src/redis/port";
 import { LuaScript } from "../../src/redis/script";
+import { startRedisCluster, type RedisClusterHandle } from "../support/redis-cluster";
 import { startUpstashRestServer, type UpstashRestServerHandle } from "../support/upstash-rest-server";
 
 /**
- * One contract, three adapters: every assertion below runs unchanged against the embedded
- * store, ioredis on a real redis-server, and @upstash/redis through the local REST endpoint
- * over that same server.
+ * One contract, four adapters: every assertion below runs unchanged against the embedded
+ * store, ioredis on a real redis-server, @upstash/redis through the local REST endpoint over
+ * that same server, and ioredis's Cluster client on a real three-master Redis Cluster.
  */
 let rest: UpstashRestServerHandle;
+let cluster: RedisClusterHandle;
 beforeAll(async () => {
-  rest = await startUpstashRestServer({ redisUrl: inject("redisUrl") });
-});
-afterAll(() => rest.close());
+  [rest, cluster] = await Promise.all([startUpstashRestServer({ redisUrl: inject("redisUrl") }), startRedisCluster()]);
+}, 60_000);
+afterAll(() => Promise.all([rest.close(), cluster.stop()]));
 
 const adapters: Record<string, () => RedisTransport> = {
   embedded: () => createEmbeddedTransport(),
   ioredis: () => createIoRedisTransport(inject("redisUrl")),
   upstash: () => createUpstashTransport({ url: rest.url, token: rest.token, timeoutMs: 5_000 }),
+  // A real three-master Redis Cluster (test/support/redis-cluster.ts).
+  cluster: () => createIoRedisClusterTransport(cluster.nodes),
 };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -50,8 +55,8 @@ describe.each(Object.keys(adapters))("Redis port contract: %s", (name) => {
     prefix = `contract-${crypto.randomUUID()}`;
   });
 
-  it("reports its adapter name", () => {
-    expect(redis.adapter).toBe(name);
+  it("reports its adapter name (the cluster client is ioredis too, as /health says)", () => {
+    expect(redis.adapter).toBe(name === "cluster" ? "ioredis" : name);
   });
 
   it("the transport sends nothing once the caller's deadline has passed", async () => {

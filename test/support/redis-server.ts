@@ -118,7 +118,10 @@ class RedisServerProcess implements RedisServerHandle {
   private exited: Promise<void> = Promise.resolve();
   private output = "";
 
-  constructor(readonly port: number) {
+  constructor(
+    readonly port: number,
+    private readonly extraArgs: readonly string[] = [],
+  ) {
     this.url = `redis://127.0.0.1:${port}`;
   }
 
@@ -128,7 +131,7 @@ class RedisServerProcess implements RedisServerHandle {
 
     const child = spawn(
       REDIS_BINARY,
-      ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no"],
+      ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no", ...this.extraArgs],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
 
@@ -208,10 +211,13 @@ class RedisServerProcess implements RedisServerHandle {
   }
 }
 
-/** Spawn redis-server on a free loopback port and wait until it answers PING. */
-export async function startRedisServer(): Promise<RedisServerHandle> {
-  const port = await findFreePort();
-  const server = new RedisServerProcess(port);
+/**
+ * Spawn redis-server on a free loopback port (or `port`) and wait until it answers PING.
+ * `extraArgs` are more redis-server options (cluster mode, replication, sentinel).
+ */
+export async function startRedisServer(options: { port?: number; extraArgs?: readonly string[] } = {}): Promise<RedisServerHandle> {
+  const port = options.port ?? (await findFreePort());
+  const server = new RedisServerProcess(port, options.extraArgs);
   await server.start();
   return server;
 }

@@ -1,0 +1,181 @@
+import calculateSlot from "cluster-key-slot";
+import { Cluster, type Redis } from "ioredis";
+import { keysOf, toArgs, type RedisCommand } from "../commands";
+import { withTimeout, type RawReply, type RedisTransport } from "../port";
+
+/** Where a part of a command goes: the master of a slot, or one master by name (keyless commands). */
+type Target = { slot: number } | { master: string };
+
+/** A command as the cluster runs it: parts for one node each, and how their replies make its reply. */
+interface Plan {
+  parts: { command: RedisCommand; target: Target }[];
+  merge(replies: RawReply[]): RawReply;
+}
+
+const failed = (replies: RawReply[]) => replies.find((reply): reply is Extract<RawReply, { ok: false }> => !reply.ok);
+const values = (replies: RawReply[]) => replies.map((reply) => (reply as Extract<RawReply, { ok: true }>).value);
+
+/** Keys grouped by slot, remembering each key's position. */
+function bySlot(keys: readonly string[]): Map<number, { keys: string[]; positions: number[] }> {
+  const groups = new Map<number, { keys: string[]; positions: number[] }>();
+  keys.forEach((key, position) => {
+    const slot = calculateSlot(key);
+    const group = groups.get(slot) ?? { keys: [], positions: [] };
+    group.keys.push(key);
+    group.positions.push(position);
+    groups.set(slot, group);
+  });
+  return groups;
+}
+
+/** `name:value` of INFO memory, summed over the masters (each holds part of the data). */
+function sumInfo(replies: unknown[]): string {
+  const total = (field: string) => replies.reduce<number>((sum, reply) => sum + Number(new RegExp(`^${field}:(\\d+)`, "m").exec(String(reply))?.[1] ?? 0), 0);
+  return `# Memory\r\nused_memory:${total("used_memory")}\r\nmaxmemory:${total("maxmemory")}\r\n`;
+}
+
+/**
+ * How one command runs on the cluster. Multi-key commands whose keys fall in several slots
+ * (MGET, DEL, UNLINK of a SCAN page) are split per slot and their replies put back together;
+ * DBSIZE and INFO ask every master; SCAN walks the masters one after another under a cursor
+ * `<master index>:<cursor>`, so callers iterate the whole keyspace as on one server. Scripts go
+ * to their first key's slot: their keys must share it (hash tags, src/redis/keys.ts).
+ */
+function plan(command: RedisCommand, masters: readonly string[]): Plan {
+  const single = (target: Target): Plan => ({ parts: [{ command, target }], merge: (replies) => replies[0]! });
+  switch (command.name) {
+    case "mget":
+    case "del":
+    case "unlink": {
+      const groups = [...bySlot(command.keys).entries()];
+      if (groups.length === 1) return single({ slot: groups[0]![0] });
+      return {
+        parts: groups.map(([slot, group]) => ({ command: { ...command, keys: group.keys }, target: { slot } })),
+        merge(replies) {
+          const error = failed(replies);
+          if (error) return error;
+          if (command.name !== "mget") return { ok: true, value: values(replies).reduce<number>((sum, count) => sum + Number(count), 0) };
+          const merged: unknown[] = new Array(command.keys.length);
+          values(replies).forEach((reply, index) => (reply as unknown[]).forEach((value, i) => (merged[groups[index]![1].positions[i]!] = value)));
+          return { ok: true, value: merged };
+        },
+      };
+    }
+    case "dbsize":
+    case "info":
+      return {
+        parts: masters.map((master) => ({ command, target: { master } })),
+        merge(replies) {
+          const error = failed(replies);
+          if (error) return error;
+          const all = values(replies);
+          return { ok: true, value: command.name === "dbsize" ? all.reduce<number>((sum, count) => sum + Number(count), 0) : sumInfo(all) };
+        },
+      };
+    case "scan": {
+      const [indexText, cursor] = command.cursor.includes(":") ? command.cursor.split(":") : ["0", command.cursor];
+      const index = Number(indexText);
+      const master = masters[index];
+      // A cursor from before a topology change may name a master that is gone: the walk ends.
+      if (master === undefined) return { parts: [], merge: () => ({ ok: true, value: ["0", []] }) };
+      return {
+        parts: [{ command: { ...command, cursor: cursor ?? "0" }, target: { master } }],
+        merge(replies) {
+          const reply = replies[0]!;
+          if (!reply.ok) return reply;
+          const [next, keys] = reply.value as [string, string[]];
+          const cursorOut = next !== "0" ? `${index}:${next}` : index + 1 < masters.length ? `${index + 1}:0` : "0";
+          return { ok: true, value: [cursorOut, keys] };
+        },
+      };
+    }
+    default: {
+      const [key] = keysOf(command);
+      return single(key === undefined ? { master: masters[0]! } : { slot: calculateSlot(key) });
+    }
+  }
+}
+
+const address = (node: Redis) => `${node.options.host}:${node.options.port}`;
+
+/**
+ * The Redis Cluster adapter (`REDIS_CLUSTER_NODES`): ioredis's Cluster client, with a batch
+ * sent as one pipeline per master it touches, all at once, so a request costs one round trip
+ * per node it needs. Nothing is sent late, as with the single-node adapter: no offline queue,
+ * no re-sending after a dropped connection. A master that fails answers its part of a batch
+ * with errors while the others answer; a batch no master answered is a failed round trip.
+ */
+export function createIoRedisClusterTransport(nodes: readonly string[]): RedisTransport {
+  const cluster = new Cluster(
+    nodes.map((node) => {
+      const [host, port] = node.split(":");
+      return { host: host!, port: Number(port) };
+    }),
+    {
+      redisOptions: { protocol: 2, connectTimeout: 2000, maxRetriesPerRequest: 1, autoResendUnfulfilledCommands: false },
+      enableOfflineQueue: false,
+      // Failover: re-read the slot map quickly, and follow MOVED/ASK a few times at most.
+      slotsRefreshTimeout: 1000,
+      maxRedirections: 4,
+      retryDelayOnFailover: 100,
+      retryDelayOnClusterDown: 100,
+      clusterRetryStrategy: (attempt) => Math.min(attempt * 100, 500),
+    },
+  );
+  cluster.on("error", () => {});
+
+  let ready: Promise<void> | undefined;
+  async function connected(deadline: number): Promise<void> {
+    if (cluster.status === "ready") return;
+    ready ??= new Promise<void>((resolve) => cluster.once("ready", () => ((ready = undefined), resolve())));
+    await withTimeout(ready, Math.max(0, deadline - Date.now()));
+  }
+
+  /** Runs one node's share of a batch as one pipeline; `reached` is false when the node could not be asked at all. */
+  async function runOn(node: string, commands: RedisCommand[], viaSlot: boolean): Promise<{ reached: boolean; replies: RawReply[] }> {
+    try {
+      const client = viaSlot ? cluster : cluster.nodes("master").find((master) => address(master) === node);
+      if (!client) throw new Error(`Redis Cluster: no master ${node}`);
+      const results = (await client.pipeline(commands.map(toArgs)).exec()) ?? [];
+      return { reached: true, replies: results.map(([error, value]) => (error ? { ok: false, error } : { ok: true, value })) };
+    } catch (error) {
+      const failure = error instanceof Error ? error : new Error(String(error));
+      return { reached: false, replies: commands.map(() => ({ ok: false, error: failure })) };
+    }
+  }
+
+  return {
+    adapter: "ioredis",
+    async send(commands: readonly RedisCommand[], deadline: number): Promise<RawReply[]> {
+      await connected(deadline);
+      if (Date.now() >= deadline) throw new Error("Redis deadline passed before sending");
+      const masters = cluster.nodes("master").map(address).sort();
+      const plans = commands.map((command) => plan(command, masters));
+      // Group every part by the node that serves it: by slot through the cluster client (which
+      // follows MOVED after a failover), keyless ones straight to the master they name.
+      const groups = new Map<string, { viaSlot: boolean; commands: RedisCommand[]; slots: { plan: number; part: number }[] }>();
+      plans.forEach((planned, planIndex) =>
+        planned.parts.forEach((part, partIndex) => {
+          const viaSlot = "slot" in part.target;
+          const node = "slot" in part.target ? (cluster.slots[part.target.slot]?.[0] ?? masters[0] ?? "") : part.target.master;
+          const key = `${viaSlot ? "slot" : "node"}:${node}`;
+          const group = groups.get(key) ?? { viaSlot, commands: [], slots: [] };
+          group.commands.push(part.command);
+          group.slots.push({ plan: planIndex, part: partIndex });
+          groups.set(key, group);
+        }),
+      );
+      const partReplies = plans.map((planned) => new Array<RawReply>(planned.parts.length));
+      const sent = [...groups.entries()];
+      const answered = await Promise.all(sent.map(([key, group]) => runOn(key.slice(key.indexOf(":") + 1), group.commands, group.viaSlot)));
+      // No node reachable: a failed round trip (the port's breaker counts it), not error replies.
+      const unreachable = answered.find((result) => !result.reached);
+      if (unreachable && answered.every((result) => !result.reached)) throw (unreachable.replies[0] as { error: Error }).error;
+      sent.forEach(([, group], groupIndex) => group.slots.forEach(({ plan: p, part }, i) => (partReplies[p]![part] = answered[groupIndex]!.replies[i]!)));
+      return plans.map((planned, index) => planned.merge(partReplies[index]!));
+    },
+    async close() {
+      await cluster.quit().catch(() => cluster.disconnect());
+    },
+  };
+}
