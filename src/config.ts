@@ -12,6 +12,13 @@ const optionalText = z
   .trim()
   .optional()
   .transform((value) => (value === "" ? undefined : value));
+/** Comma-separated `host:port` entries; unset or empty: undefined. */
+const hostPortList = z
+  .string()
+  .optional()
+  .transform((value) => (value ?? "").split(",").map((node) => node.trim()).filter(Boolean))
+  .pipe(z.array(z.string().regex(/^[\w.-]+:\d{1,5}$/, "must be host:port entries separated by commas")))
+  .transform((nodes) => (nodes.length === 0 ? undefined : nodes));
 const booleanFlag = z
   .enum(["true", "false"], { error: "must be true or false" })
   .default("false")
@@ -27,12 +34,10 @@ const environmentSchema = z.object({
   DATABASE_AUTH_TOKEN: optionalText,
   LIBSQL_URL: optionalText,
   /** Redis Cluster: comma-separated `host:port` of some of its nodes (the rest are discovered). */
-  REDIS_CLUSTER_NODES: z
-    .string()
-    .optional()
-    .transform((value) => (value ?? "").split(",").map((node) => node.trim()).filter(Boolean))
-    .pipe(z.array(z.string().regex(/^[\w.-]+:\d{1,5}$/, "must be host:port entries separated by commas")))
-    .transform((nodes) => (nodes.length === 0 ? undefined : nodes)),
+  REDIS_CLUSTER_NODES: hostPortList,
+  /** Redis behind Sentinel: comma-separated `host:port` of the sentinels, and the primary's name there. */
+  REDIS_SENTINELS: hostPortList,
+  REDIS_SENTINEL_NAME: optionalText,
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, "must start with redis:// or rediss://")
@@ -91,12 +96,13 @@ type Environment = z.infer<typeof environmentSchema>;
 export type RedisSelection =
   | { adapter: "ioredis"; url: string }
   | { adapter: "ioredis"; clusterNodes: string[] }
+  | { adapter: "ioredis"; sentinels: string[]; sentinelName: string }
   | { adapter: "upstash"; url: string; token: string }
   | { adapter: "embedded" };
 
 export type Config = Omit<
   Environment,
-  "REDIS_URL" | "REDIS_CLUSTER_NODES" | "UPSTASH_REDIS_REST_URL" | "UPSTASH_REDIS_REST_TOKEN"
+  "REDIS_URL" | "REDIS_CLUSTER_NODES" | "REDIS_SENTINELS" | "REDIS_SENTINEL_NAME" | "UPSTASH_REDIS_REST_URL" | "UPSTASH_REDIS_REST_TOKEN"
 > & { redis: RedisSelection };
 
 /** A configuration that cannot start; the message names every offending variable. */
@@ -105,11 +111,20 @@ export class ConfigError extends Error {
 }
 
 function selectRedis(env: Environment): RedisSelection {
-  const { REDIS_URL, REDIS_CLUSTER_NODES, UPSTASH_REDIS_REST_URL, UPSTASH_REDIS_REST_TOKEN } = env;
-  const chosen = [REDIS_URL && "REDIS_URL", REDIS_CLUSTER_NODES && "REDIS_CLUSTER_NODES", UPSTASH_REDIS_REST_URL && "UPSTASH_REDIS_REST_URL"].filter(Boolean);
+  const { REDIS_URL, REDIS_CLUSTER_NODES, REDIS_SENTINELS, REDIS_SENTINEL_NAME, UPSTASH_REDIS_REST_URL, UPSTASH_REDIS_REST_TOKEN } = env;
+  const chosen = [
+    REDIS_URL && "REDIS_URL",
+    REDIS_CLUSTER_NODES && "REDIS_CLUSTER_NODES",
+    REDIS_SENTINELS && "REDIS_SENTINELS",
+    UPSTASH_REDIS_REST_URL && "UPSTASH_REDIS_REST_URL",
+  ].filter(Boolean);
   if (chosen.length > 1) throw new ConfigError(`${chosen.join(" and ")} are set together: choose one Redis adapter`);
   if (REDIS_URL) return { adapter: "ioredis", url: REDIS_URL };
   if (REDIS_CLUSTER_NODES) return { adapter: "ioredis", clusterNodes: REDIS_CLUSTER_NODES };
+  if (REDIS_SENTINELS) {
+    if (!REDIS_SENTINEL_NAME) throw new ConfigError("REDIS_SENTINEL_NAME is required with REDIS_SENTINELS: the name the sentinels monitor the primary under");
+    return { adapter: "ioredis", sentinels: REDIS_SENTINELS, sentinelName: REDIS_SENTINEL_NAME };
+  }
   if (UPSTASH_REDIS_REST_URL) {
     if (!UPSTASH_REDIS_REST_TOKEN) {
       throw new ConfigError("UPSTASH_REDIS_REST_TOKEN is required when UPSTASH_REDIS_REST_URL is set");
@@ -138,7 +153,7 @@ export function parseConfig(raw: Record<string, unknown>): Config {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
     throw new ConfigError(`Invalid environment: ${problems.join("; ")}`);
   }
-  const { REDIS_URL: _r, REDIS_CLUSTER_NODES: _c, UPSTASH_REDIS_REST_URL: _u, UPSTASH_REDIS_REST_TOKEN: _t, ...rest } = parsed.data;
+  const { REDIS_URL: _r, REDIS_CLUSTER_NODES: _c, REDIS_SENTINELS: _s, REDIS_SENTINEL_NAME: _n, UPSTASH_REDIS_REST_URL: _u, UPSTASH_REDIS_REST_TOKEN: _t, ...rest } = parsed.data;
   const redis = selectRedis(parsed.data);
   if (rest.NODE_ENV === "production" && !rest.ADMIN_TOKEN && !(rest.ADMIN_EMAIL && rest.ADMIN_PASSWORD)) {
     throw new ConfigError("NODE_ENV=production needs an admin decision: set ADMIN_TOKEN, or ADMIN_EMAIL and ADMIN_PASSWORD (no development admin is made in production)");

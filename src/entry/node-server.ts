@@ -29,7 +29,9 @@ export const MIGRATIONS_FOLDER = fileURLToPath(new URL("../../migrations", impor
 function redisTransport({ redis, REDIS_TIMEOUT_MS }: Config): RedisTransport {
   switch (redis.adapter) {
     case "ioredis":
-      return "clusterNodes" in redis ? createIoRedisClusterTransport(redis.clusterNodes) : createIoRedisTransport(redis.url);
+      if ("clusterNodes" in redis) return createIoRedisClusterTransport(redis.clusterNodes);
+      if ("sentinels" in redis) return createIoRedisTransport({ sentinels: redis.sentinels, name: redis.sentinelName });
+      return createIoRedisTransport(redis.url);
     case "upstash":
       return createUpstashTransport({ ...redis, timeoutMs: REDIS_TIMEOUT_MS });
     case "embedded":

@@ -28,6 +28,7 @@ describe("configuration", () => {
   it("selects ioredis for REDIS_URL, its Cluster client for REDIS_CLUSTER_NODES and Upstash for the REST pair", () => {
     expect(parseConfig({ REDIS_URL: "redis://127.0.0.1:6379" }).redis).toEqual({ adapter: "ioredis", url: "redis://127.0.0.1:6379" });
     expect(parseConfig({ REDIS_CLUSTER_NODES: " 10.0.0.1:7000, redis-b:7001 " }).redis).toEqual({ adapter: "ioredis", clusterNodes: ["10.0.0.1:7000", "redis-b:7001"] });
+    expect(parseConfig({ REDIS_SENTINELS: "s1:26379,s2:26379", REDIS_SENTINEL_NAME: "main" }).redis).toEqual({ adapter: "ioredis", sentinels: ["s1:26379", "s2:26379"], sentinelName: "main" });
     expect(parseConfig({ UPSTASH_REDIS_REST_URL: "https://x.example", UPSTASH_REDIS_REST_TOKEN: "t" }).redis).toEqual({
       adapter: "upstash",
       url: "https://x.example",
@@ -51,6 +52,8 @@ describe("configuration", () => {
     [{ REDIS_URL: "redis://a", UPSTASH_REDIS_REST_URL: "https://x.example", UPSTASH_REDIS_REST_TOKEN: "t" }, /REDIS_URL and UPSTASH/],
     [{ REDIS_URL: "redis://a", REDIS_CLUSTER_NODES: "a:7000" }, /REDIS_URL and REDIS_CLUSTER_NODES/],
     [{ REDIS_CLUSTER_NODES: "a:7000,not a node" }, /REDIS_CLUSTER_NODES/],
+    [{ REDIS_SENTINELS: "s1:26379" }, /REDIS_SENTINEL_NAME is required/],
+    [{ REDIS_SENTINELS: "s1:26379", REDIS_SENTINEL_NAME: "main", REDIS_CLUSTER_NODES: "a:7000" }, /REDIS_CLUSTER_NODES and REDIS_SENTINELS/],
     [{ NODE_ENV: "production" }, /NODE_ENV=production/],
     [{ NODE_ENV: "production", REDIS_URL: "redis://127.0.0.1:6379" }, /admin decision.*ADMIN_TOKEN/],
   ])("refuses %o with a message naming the variable", (environment, message) => {

@@ -7,19 +7,22 @@ import { ops } from "../../src/redis/commands";
 import { createRedisPort, type RedisPort, type RedisTransport } from "../../src/redis/port";
 import { LuaScript } from "../../src/redis/script";
 import { startRedisCluster, type RedisClusterHandle } from "../support/redis-cluster";
+import { SENTINEL_NAME, startRedisSentinel, type RedisSentinelHandle } from "../support/redis-sentinel";
 import { startUpstashRestServer, type UpstashRestServerHandle } from "../support/upstash-rest-server";
 
 /**
- * One contract, four adapters: every assertion below runs unchanged against the embedded
+ * One contract, five adapters: every assertion below runs unchanged against the embedded
  * store, ioredis on a real redis-server, @upstash/redis through the local REST endpoint over
- * that same server, and ioredis's Cluster client on a real three-master Redis Cluster.
+ * that same server, ioredis's Cluster client on a real three-master Redis Cluster, and ioredis
+ * through Sentinel (a real primary, replica and three sentinels).
  */
 let rest: UpstashRestServerHandle;
 let cluster: RedisClusterHandle;
+let sentinel: RedisSentinelHandle;
 beforeAll(async () => {
-  [rest, cluster] = await Promise.all([startUpstashRestServer({ redisUrl: inject("redisUrl") }), startRedisCluster()]);
+  [rest, cluster, sentinel] = await Promise.all([startUpstashRestServer({ redisUrl: inject("redisUrl") }), startRedisCluster(), startRedisSentinel()]);
 }, 60_000);
-afterAll(() => Promise.all([rest.close(), cluster.stop()]));
+afterAll(() => Promise.all([rest.close(), cluster.stop(), sentinel.stop()]));
 
 const adapters: Record<string, () => RedisTransport> = {
   embedded: () => createEmbeddedTransport(),
@@ -27,6 +30,8 @@ const adapters: Record<string, () => RedisTransport> = {
   upstash: () => createUpstashTransport({ url: rest.url, token: rest.token, timeoutMs: 5_000 }),
   // A real three-master Redis Cluster (test/support/redis-cluster.ts).
   cluster: () => createIoRedisClusterTransport(cluster.nodes),
+  // A real primary + replica watched by three sentinels (test/support/redis-sentinel.ts).
+  sentinel: () => createIoRedisTransport({ sentinels: sentinel.sentinels, name: SENTINEL_NAME }),
 };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -55,8 +60,8 @@ describe.each(Object.keys(adapters))("Redis port contract: %s", (name) => {
     prefix = `contract-${crypto.randomUUID()}`;
   });
 
-  it("reports its adapter name (the cluster client is ioredis too, as /health says)", () => {
-    expect(redis.adapter).toBe(name === "cluster" ? "ioredis" : name);
+  it("reports its adapter name (cluster and sentinel clients are ioredis too, as /health says)", () => {
+    expect(redis.adapter).toBe(name === "cluster" || name === "sentinel" ? "ioredis" : name);
   });
 
   it("the transport sends nothing once the caller's deadline has passed", async () => {

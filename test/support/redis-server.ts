@@ -121,6 +121,8 @@ class RedisServerProcess implements RedisServerHandle {
   constructor(
     readonly port: number,
     private readonly extraArgs: readonly string[] = [],
+    /** A config file, which redis-server takes as its first argument (Sentinel needs one to write to). */
+    private readonly configFile?: string,
   ) {
     this.url = `redis://127.0.0.1:${port}`;
   }
@@ -131,7 +133,7 @@ class RedisServerProcess implements RedisServerHandle {
 
     const child = spawn(
       REDIS_BINARY,
-      ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no", ...this.extraArgs],
+      [...(this.configFile ? [this.configFile] : []), "--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no", ...this.extraArgs],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
 
@@ -215,9 +217,9 @@ class RedisServerProcess implements RedisServerHandle {
  * Spawn redis-server on a free loopback port (or `port`) and wait until it answers PING.
  * `extraArgs` are more redis-server options (cluster mode, replication, sentinel).
  */
-export async function startRedisServer(options: { port?: number; extraArgs?: readonly string[] } = {}): Promise<RedisServerHandle> {
+export async function startRedisServer(options: { port?: number; extraArgs?: readonly string[]; configFile?: string } = {}): Promise<RedisServerHandle> {
   const port = options.port ?? (await findFreePort());
-  const server = new RedisServerProcess(port, options.extraArgs);
+  const server = new RedisServerProcess(port, options.extraArgs, options.configFile);
   await server.start();
   return server;
 }

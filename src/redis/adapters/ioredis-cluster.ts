@@ -2,6 +2,7 @@ import calculateSlot from "cluster-key-slot";
 import { Cluster, type Redis } from "ioredis";
 import { keysOf, toArgs, type RedisCommand } from "../commands";
 import { withTimeout, type RawReply, type RedisTransport } from "../port";
+import { hostAndPort } from "./ioredis";
 
 /** Where a part of a command goes: the master of a slot, or one master by name (keyless commands). */
 type Target = { slot: number } | { master: string };
@@ -107,10 +108,7 @@ const address = (node: Redis) => `${node.options.host}:${node.options.port}`;
  */
 export function createIoRedisClusterTransport(nodes: readonly string[]): RedisTransport {
   const cluster = new Cluster(
-    nodes.map((node) => {
-      const [host, port] = node.split(":");
-      return { host: host!, port: Number(port) };
-    }),
+    nodes.map(hostAndPort),
     {
       redisOptions: { protocol: 2, connectTimeout: 2000, maxRetriesPerRequest: 1, autoResendUnfulfilledCommands: false },
       enableOfflineQueue: false,

@@ -2,8 +2,20 @@ import { Redis } from "ioredis";
 import { toArgs, type RedisCommand } from "../commands";
 import { withTimeout, type RawReply, type RedisTransport } from "../port";
 
+/** Redis behind Sentinel: the sentinels' `host:port` and the name they monitor the primary under. */
+export interface RedisSentinelTarget {
+  sentinels: string[];
+  name: string;
+}
+
+/** `host:port` as ioredis takes a node. */
+export const hostAndPort = (node: string) => {
+  const [host, port] = node.split(":");
+  return { host: host!, port: Number(port) };
+};
+
 /**
- * The Node production adapter (`REDIS_URL`). RESP2 keeps reply shapes identical to the other
+ * The Node production adapter (`REDIS_URL`, or `REDIS_SENTINELS` with `REDIS_SENTINEL_NAME`). RESP2 keeps reply shapes identical to the other
  * adapters. A batch is one ioredis pipeline: one write, one round trip, per-command errors.
  *
  * Nothing is ever sent late: no offline queue, no re-sending of commands that were in flight
@@ -11,17 +23,29 @@ import { withTimeout, type RawReply, type RedisTransport } from "../port";
  * until the caller's deadline. Old write-throughs replayed into a restarted Redis would
  * otherwise put outdated data back.
  */
-export function createIoRedisTransport(url: string): RedisTransport {
-  const client = new Redis(url, {
-    protocol: 2,
+export function createIoRedisTransport(target: string | RedisSentinelTarget): RedisTransport {
+  const options = {
+    protocol: 2 as const,
     lazyConnect: false,
     maxRetriesPerRequest: 1,
     enableOfflineQueue: false,
     autoResendUnfulfilledCommands: false,
     connectTimeout: 2000,
     // Reconnect quickly: the circuit breaker, not the client, decides when requests skip Redis.
-    retryStrategy: (attempt) => Math.min(attempt * 50, 200),
-  });
+    retryStrategy: (attempt: number) => Math.min(attempt * 50, 200),
+  };
+  const client =
+    typeof target === "string"
+      ? new Redis(target, options)
+      : // Sentinel: ioredis asks the sentinels for the primary, and asks again when a connection drops (failover).
+        new Redis({
+          ...options,
+          name: target.name,
+          sentinels: target.sentinels.map(hostAndPort),
+          sentinelRetryStrategy: (attempt: number) => Math.min(attempt * 100, 500),
+          // A primary demoted by a failover answers READONLY: reconnect, which asks the sentinels again.
+          reconnectOnError: (error: Error) => error.message.startsWith("READONLY"),
+        });
   // Connection errors surface on each command; the event only needs a listener so it is not unhandled.
   client.on("error", () => {});
 
