@@ -1,7 +1,7 @@
 /**
  * Redis fails in the middle of a stream of mixed reads and writes: a lone redis-server is
- * killed and restarted on the same port, and a Sentinel primary is killed so the sentinels
- * promote its replica. Reads must keep answering (never 5xx), writes must keep committing
+ * killed and restarted on the same port, a Sentinel primary is killed so the sentinels
+ * promote its replica, and a Redis Cluster master is killed so the cluster promotes its. Reads must keep answering (never 5xx), writes must keep committing
  * (Redis is not needed to write), every acknowledged write must be what later reads see, and
  * the cache must be back in use within 2 s of Redis answering again.
  */
@@ -11,6 +11,7 @@ import { json, sleep } from "../shared/harness";
 import { createTestApp } from "../support/node-app";
 import { startRedisServer, type RedisServerHandle } from "../support/redis-server";
 import { SENTINEL_NAME, startRedisSentinel, type RedisSentinelHandle } from "../support/redis-sentinel";
+import { startRedisCluster, type RedisClusterHandle } from "../support/redis-cluster";
 import type { Product } from "../../src/catalogue/types";
 
 const ADMIN = { authorization: "Bearer faults-admin" };
@@ -222,6 +223,36 @@ describe("Sentinel failover during mixed reads and writes (ioredis through three
         if (waited > 15_000) throw new Error("the sentinels promoted no replica within 15 s");
         await sleep(100);
       }
+      return performance.now();
+    });
+  }, 60_000);
+});
+
+describe("Redis Cluster master failover during mixed reads and writes (three masters, a replica each)", () => {
+  let cluster: RedisClusterHandle;
+  let built: App;
+
+  beforeAll(async () => {
+    cluster = await startRedisCluster({ replicasPerMaster: 1 });
+    built = await createTestApp({ REDIS_URL: undefined, REDIS_CLUSTER_NODES: cluster.nodes.join(","), ADMIN_TOKEN: "faults-admin", REDIS_TIMEOUT_MS: "200" });
+  }, 60_000);
+
+  afterAll(async () => {
+    await built?.close();
+    await cluster?.stop();
+  });
+
+  it("keeps serving while a master dies and its replica takes its slots, then uses it", async () => {
+    await mixedTrafficThroughFault("cluster-failover", built, 14_000, async (elapsed) => {
+      const [victim] = await cluster.masters();
+      await sleep(STOP_AT_MS - elapsed());
+      await victim!.stop();
+      // Promoted once the other masters time the node out (2 s) and its replica wins the election.
+      for (let waited = 0; (await cluster.masters()).length < 3; waited += 100) {
+        if (waited > 20_000) throw new Error("the cluster promoted no replica within 20 s");
+        await sleep(100);
+      }
+      await cluster.healthy();
       return performance.now();
     });
   }, 60_000);

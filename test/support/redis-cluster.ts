@@ -1,7 +1,8 @@
 /**
- * A real Redis Cluster on loopback for tests: three masters started as child processes with
- * `--cluster-enabled yes`, joined by `redis-cli --cluster create` (all 16,384 slots assigned),
- * ready once every node reports `cluster_state:ok`.
+ * A real Redis Cluster on loopback for tests: three masters (and optionally a replica of
+ * each) started as child processes with `--cluster-enabled yes`, joined by
+ * `redis-cli --cluster create` (all 16,384 slots assigned), ready once every node reports
+ * `cluster_state:ok`.
  */
 import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -14,9 +15,13 @@ const run = promisify(execFile);
 const READY_TIMEOUT_MS = 20_000;
 
 export interface RedisClusterHandle {
-  /** `host:port` of every master, as REDIS_CLUSTER_NODES takes them. */
+  /** `host:port` of every node, as REDIS_CLUSTER_NODES takes them. */
   readonly nodes: string[];
   readonly servers: RedisServerHandle[];
+  /** The servers that are masters now (after a failover, a promoted replica is one). */
+  masters(): Promise<RedisServerHandle[]>;
+  /** Resolves once every running node says `cluster_state:ok`. */
+  healthy(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -25,11 +30,18 @@ async function clusterState(port: number): Promise<string> {
   return /cluster_state:(\w+)/.exec(stdout)?.[1] ?? "unknown";
 }
 
-export async function startRedisCluster(masters = 3): Promise<RedisClusterHandle> {
+async function isMaster(port: number): Promise<boolean> {
+  const { stdout } = await run("redis-cli", ["-p", String(port), "role"]);
+  return stdout.startsWith("master");
+}
+
+export async function startRedisCluster(options: { masters?: number; replicasPerMaster?: number } = {}): Promise<RedisClusterHandle> {
+  const masters = options.masters ?? 3;
+  const replicas = options.replicasPerMaster ?? 0;
   const folder = await mkdtemp(join(tmpdir(), "jollyjet-cluster-"));
   const servers: RedisServerHandle[] = [];
   try {
-    for (let i = 0; i < masters; i++) {
+    for (let i = 0; i < masters * (1 + replicas); i++) {
       const port = await findFreePort();
       servers.push(
         await startRedisServer({
@@ -39,17 +51,35 @@ export async function startRedisCluster(masters = 3): Promise<RedisClusterHandle
       );
     }
     const nodes = servers.map((server) => `127.0.0.1:${server.port}`);
-    await run("redis-cli", ["--cluster", "create", ...nodes, "--cluster-replicas", "0", "--cluster-yes"], { timeout: READY_TIMEOUT_MS });
+    await run("redis-cli", ["--cluster", "create", ...nodes, "--cluster-replicas", String(replicas), "--cluster-yes"], { timeout: READY_TIMEOUT_MS });
+    const healthy = async (timeoutMs = READY_TIMEOUT_MS) => {
+      const deadline = Date.now() + timeoutMs;
+      for (const server of servers) {
+        for (;;) {
+          const state = await clusterState(server.port).catch(() => "stopped");
+          if (state === "ok" || state === "stopped") break;
+          if (Date.now() > deadline) throw new Error(`cluster node ${server.port} not ok within ${timeoutMs / 1000} s`);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      }
+    };
+    await healthy();
+    // Replicas report ok before they have synced: wait for every replica's link to its master.
     const deadline = Date.now() + READY_TIMEOUT_MS;
     for (const server of servers) {
-      while ((await clusterState(server.port)) !== "ok") {
-        if (Date.now() > deadline) throw new Error(`cluster node ${server.port} not ok within ${READY_TIMEOUT_MS / 1000} s`);
+      while (!(await isMaster(server.port)) && !/master_link_status:up/.test((await run("redis-cli", ["-p", String(server.port), "info", "replication"])).stdout)) {
+        if (Date.now() > deadline) throw new Error(`replica ${server.port} did not sync within ${READY_TIMEOUT_MS / 1000} s`);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     }
     return {
       nodes,
       servers,
+      healthy,
+      async masters() {
+        const roles = await Promise.all(servers.map((server) => isMaster(server.port).catch(() => false)));
+        return servers.filter((_, i) => roles[i]);
+      },
       async stop() {
         await Promise.all(servers.map((server) => server.stop()));
         await rm(folder, { recursive: true, force: true });
