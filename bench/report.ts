@@ -47,6 +47,7 @@ export interface ReportData {
   profiles: { key: ScenarioKey; served: number; summary: ProfileSummary }[];
   stampede: { responses: number; failures: number; loads: number; p50: number; p99: number }[];
   consistency: ConsistencyResult | undefined;
+  cluster: ClusterResult | undefined;
   /** CPU of one password hash (register, login), as src/auth/password.ts derives it. */
   passwordHash: { hashes: number; cpuMs: number; wallMs: number } | undefined;
 }
@@ -54,6 +55,19 @@ export interface ReportData {
 const n = (value: number, digits = 0) => (Number.isFinite(value) ? value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits }) : "–");
 const row = (cells: (string | number)[]) => `| ${cells.join(" | ")} |`;
 const table = (head: string[], align: string, rows: (string | number)[][]) => [row(head), `| ${align.split("").map((a) => (a === "r" ? "---:" : "---")).join(" | ")} |`, ...rows.map(row)].join("\n");
+
+/** The full stack's cached read with the app on a three-master Redis Cluster. */
+export interface ClusterResult {
+  reqPerSec: number;
+  p50: number;
+  p99: number;
+  failures: number;
+  serverCpuUs: number;
+  /** Transport send() calls per read (each one pipeline per master it touches, sent at once). */
+  sends: number;
+  /** Distinct masters one read's keys live on, averaged over the products. */
+  mastersPerRead: number;
+}
 
 export function renderReport(d: ReportData): string {
   const s = d.settings;
@@ -212,6 +226,23 @@ export function renderReport(d: ReportData): string {
       "## Consistency run",
       "",
       `A separate child process (its own libSQL file and key prefix) created ${n(c.products)} products through the app's \`POST /api/products\` (${n(c.createSeconds, 1)} s; each create writes through to the cache), then timed one \`services.runConsistency("manual")\`: **${n(r.scanned)} keys in ${n(c.runSeconds, 2)} s (${n(r.scanned / c.runSeconds)} keys/s)**; consistent ${n(r.consistent)}, stale ${r.stale}, orphaned ${r.orphaned}, corrupt ${r.corrupt}, repaired ${r.repaired}, errors ${r.errors}, complete ${r.complete}.`,
+      "",
+    );
+  }
+  if (d.cluster) {
+    const c = d.cluster;
+    out.push(
+      "## Redis Cluster: the same cached read on three masters",
+      "",
+      `The full stack again (one child, \`REDIS_CLUSTER_NODES\` = a three-master redis-server cluster on loopback, one process per node, started by the bench), ${s.BENCH_DURATION_S} s after a ${s.BENCH_WARMUP_S} s warm-up, one round:`,
+      "",
+      table(
+        ["req/s", "p50 ms", "p99 ms", "failures", "server CPU µs / req", "transport sends / read", "masters a read needs (mean)"],
+        "rrrrrrr",
+        [[n(c.reqPerSec), n(c.p50, 2), n(c.p99, 2), c.failures, n(c.serverCpuUs), n(c.sends, 3), n(c.mastersPerRead, 2)]],
+      ),
+      "",
+      "A read's keys: its product's cache entry and the client's rate-limit window (the current and previous buckets share one hash tag); with a session, its user's slot too. Each send is one pipeline per master it needs, all sent at once: so a read costs one round trip to each of those masters, in parallel.",
       "",
     );
   }

@@ -5,7 +5,7 @@
  * runs autocannon and writes the report; every server is a child process (bench/server.ts).
  * Knobs for quick trials (the report names any that differ from the defaults in KNOBS):
  * BENCH_DURATION_S, BENCH_ROUNDS, BENCH_WARMUP_S, BENCH_CONNECTIONS, and BENCH_PROFILE_S,
- * BENCH_STAMPEDE_TRIALS, BENCH_CONSISTENCY_PRODUCTS (0 skips that part).
+ * BENCH_STAMPEDE_TRIALS, BENCH_CONSISTENCY_PRODUCTS, BENCH_CLUSTER (0 skips that part).
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -19,14 +19,16 @@ import { seedIfEmpty } from "../src/catalogue/demo-catalogue";
 import { hashPassword } from "../src/auth/password";
 import { parseConfig } from "../src/config";
 import { createNodeServices } from "../src/entry/node-server";
+import calculateSlot from "cluster-key-slot";
+import { startRedisCluster } from "../test/support/redis-cluster";
 import { startRedisServer } from "../test/support/redis-server";
 import { cannon, machine, machineBusyUs, percentile, readRedis, redisDelta } from "./measure";
 import type { PeerName } from "./peers";
 import { summariseProfile, type CpuProfile } from "./profile";
-import { renderReport, type Run, type ScenarioKey } from "./report";
+import { renderReport, type ClusterResult, type Run, type ScenarioKey } from "./report";
 import type { ConsistencyResult, FromChild, Request, Spec, Stats } from "./server";
 
-const KNOBS = { BENCH_DURATION_S: 10, BENCH_ROUNDS: 3, BENCH_WARMUP_S: 3, BENCH_CONNECTIONS: 50, BENCH_PROFILE_S: 5, BENCH_STAMPEDE_TRIALS: 3, BENCH_CONSISTENCY_PRODUCTS: 2000 };
+const KNOBS = { BENCH_DURATION_S: 10, BENCH_ROUNDS: 3, BENCH_WARMUP_S: 3, BENCH_CONNECTIONS: 50, BENCH_PROFILE_S: 5, BENCH_STAMPEDE_TRIALS: 3, BENCH_CONSISTENCY_PRODUCTS: 2000, BENCH_CLUSTER: 1 };
 const knob = (name: keyof typeof KNOBS) => {
   const value = Number(process.env[name] || KNOBS[name]);
   if (!Number.isInteger(value) || value < (/DURATION|ROUNDS|CONNECTIONS/.test(name) ? 1 : 0)) throw new Error(`${name} must be a whole number${/DURATION|ROUNDS|CONNECTIONS/.test(name) ? " ≥ 1" : " ≥ 0 (0 skips it)"}`);
@@ -39,6 +41,40 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url)).replace(/\/$/, "");
 const started = Date.now();
 const log = (message: string) => console.log(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${message}`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Which master serves a slot, from CLUSTER SLOTS. */
+async function clusterSlotOwners(node: string): Promise<(slot: number) => string> {
+  const [host, port] = node.split(":");
+  const client = new Redis({ host: host!, port: Number(port), protocol: 2 });
+  try {
+    const ranges = (await client.call("cluster", "slots")) as [number, number, [string, number]][];
+    return (slot) => {
+      const range = ranges.find(([start, end]) => slot >= start && slot <= end);
+      return range ? `${range[2][0]}:${range[2][1]}` : "?";
+    };
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** Some key matching `pattern` on any of the nodes (SCAN each). */
+async function findClusterKey(nodes: string[], pattern: string): Promise<string> {
+  for (const node of nodes) {
+    const [host, port] = node.split(":");
+    const client = new Redis({ host: host!, port: Number(port), protocol: 2 });
+    try {
+      let cursor = "0";
+      do {
+        const [next, keys] = await client.scan(cursor, "MATCH", pattern, "COUNT", 1000);
+        if (keys[0]) return keys[0];
+        cursor = next;
+      } while (cursor !== "0");
+    } finally {
+      client.disconnect();
+    }
+  }
+  throw new Error(`no key matches ${pattern} on the cluster`);
+}
 
 // --- child processes ---------------------------------------------------------------------
 
@@ -210,6 +246,37 @@ async function main() {
       await child.stop();
     }
 
+    // The same cached read, the app on a three-master Redis Cluster (BENCH_CLUSTER=0 skips it).
+    let cluster: ClusterResult | undefined;
+    if (settings.BENCH_CLUSTER > 0) {
+      const redisCluster = await startRedisCluster();
+      try {
+        const { REDIS_URL: _single, ...base } = appEnv(`${prefix}-k`);
+        const env = { ...base, REDIS_CLUSTER_NODES: redisCluster.nodes.join(",") };
+        const child = await startChild("cluster", { kind: "app", env, dbLatencyMs: 0 });
+        await load(child.port, settings.BENCH_WARMUP_S); // fills the cluster's cache
+        const before = await child.stats();
+        const result = await load(child.port, settings.BENCH_DURATION_S);
+        await sleep(300);
+        const after = await child.stats();
+        const served = Math.max(1, after.served - before.served);
+        // Masters one read's keys live on: the product's entry, and the rate-limit window of the
+        // bench's one client (both buckets under one hash tag); a session would add its user's slot.
+        const slotOwner = await clusterSlotOwners(redisCluster.nodes[0]!);
+        const limiterSlot = calculateSlot(await findClusterKey(redisCluster.nodes, `${prefix}-k:ratelimit:default:*`));
+        const mastersPerRead = ids.map((id) => new Set([slotOwner(calculateSlot(`${prefix}-k:cache:product:${id}`)), slotOwner(limiterSlot)]).size);
+        cluster = {
+          reqPerSec: result.responses / result.seconds, p50: percentile(result.latencies, 50), p99: percentile(result.latencies, 99), failures: result.failures,
+          serverCpuUs: (after.cpuUs - before.cpuUs) / served, sends: (after.roundTrips - before.roundTrips) / served,
+          mastersPerRead: mastersPerRead.reduce((sum, count) => sum + count, 0) / mastersPerRead.length,
+        };
+        log(`cluster: ${cluster.reqPerSec.toFixed(0)} req/s, ${cluster.mastersPerRead.toFixed(2)} masters per read`);
+        await child.stop();
+      } finally {
+        await redisCluster.stop();
+      }
+    }
+
     let consistency: ConsistencyResult | undefined;
     if (settings.BENCH_CONSISTENCY_PRODUCTS > 0) {
       log(`consistency: creating ${settings.BENCH_CONSISTENCY_PRODUCTS} products through POST /api/products, then one run`);
@@ -244,6 +311,7 @@ async function main() {
       stampede,
       consistency,
       passwordHash,
+      cluster,
     });
     writeFileSync(join(ROOT, "BENCHMARKS.md"), markdown);
     log(`wrote BENCHMARKS.md (${((Date.now() - started) / 1000).toFixed(0)} s end to end)`);

@@ -41,9 +41,9 @@ export interface ConsistencyOptions {
   logger: Logger;
   /** Keys per SCAN page, per MGET and per database query: what bounds memory. */
   batchSize?: number;
-  /** Most SCAN pages of products one run examines (Workers: subrequest budget); unbounded by default. */
+  /** Most SCAN pages one run reads, for products and again for lists (Workers: subrequest budget); unbounded by default. */
   maxBatches?: number;
-  /** Most cached lists compared per run, and most SCAN pages read looking for them. */
+  /** Most cached lists compared per run (the SCAN pages read looking for them count against `maxBatches` too). */
   listSample?: number;
 }
 
@@ -135,7 +135,8 @@ export async function runConsistencyCheck(trigger: ConsistencyReport["trigger"],
     let checked = 0;
     let pages = 0;
     for await (const page of scanPages(redis, keys.productLists, 1000)) {
-      // Bounded in round trips too: most SCAN pages may hold no list of the current generation.
+      // Bounded in round trips too (the same page budget as the products'): most SCAN pages may
+      // hold no list of the current generation.
       pages += 1;
       const raws = page.keys.length > 0 ? await redis.run(ops.mget(page.keys)) : [];
       for (const [index, key] of page.keys.entries()) {
@@ -153,7 +154,7 @@ export async function runConsistencyCheck(trigger: ConsistencyReport["trigger"],
           await repairAll([repairOp(key, raw, "", 1)]);
         }
       }
-      if (checked >= limit || pages >= limit) break;
+      if (checked >= limit || pages >= maxBatches) break;
     }
     return checked;
   }
