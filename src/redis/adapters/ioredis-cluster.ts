@@ -1,8 +1,8 @@
 import calculateSlot from "cluster-key-slot";
 import { Cluster, type Redis } from "ioredis";
 import { keysOf, toArgs, type RedisCommand } from "../commands";
-import { withTimeout, type RawReply, type RedisTransport } from "../port";
-import { hostAndPort } from "./ioredis";
+import type { RawReply, RedisTransport } from "../port";
+import { hostAndPort, rawReplies, readyWaiter } from "./ioredis";
 
 /** Where a part of a command goes: the master of a slot, or one master by name (keyless commands). */
 type Target = { slot: number } | { master: string };
@@ -122,20 +122,14 @@ export function createIoRedisClusterTransport(nodes: readonly string[]): RedisTr
   );
   cluster.on("error", () => {});
 
-  let ready: Promise<void> | undefined;
-  async function connected(deadline: number): Promise<void> {
-    if (cluster.status === "ready") return;
-    ready ??= new Promise<void>((resolve) => cluster.once("ready", () => ((ready = undefined), resolve())));
-    await withTimeout(ready, Math.max(0, deadline - Date.now()));
-  }
+  const connected = readyWaiter(cluster);
 
   /** Runs one node's share of a batch as one pipeline; `reached` is false when the node could not be asked at all. */
   async function runOn(node: string, commands: RedisCommand[], viaSlot: boolean): Promise<{ reached: boolean; replies: RawReply[] }> {
     try {
       const client = viaSlot ? cluster : cluster.nodes("master").find((master) => address(master) === node);
       if (!client) throw new Error(`Redis Cluster: no master ${node}`);
-      const results = (await client.pipeline(commands.map(toArgs)).exec()) ?? [];
-      return { reached: true, replies: results.map(([error, value]) => (error ? { ok: false, error } : { ok: true, value })) };
+      return { reached: true, replies: rawReplies(await client.pipeline(commands.map(toArgs)).exec()) };
     } catch (error) {
       const failure = error instanceof Error ? error : new Error(String(error));
       return { reached: false, replies: commands.map(() => ({ ok: false, error: failure })) };

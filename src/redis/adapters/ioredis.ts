@@ -15,6 +15,24 @@ export const hostAndPort = (node: string) => {
 };
 
 /**
+ * Waits, until `deadline`, for an ioredis client (single or Cluster) to be ready. One "ready"
+ * listener however many sends wait (a listener per send made Node warn of a leak under a
+ * burst at start-up).
+ */
+export function readyWaiter(client: { readonly status: string; once(event: "ready", listener: () => void): unknown }) {
+  let ready: Promise<void> | undefined;
+  return async (deadline: number): Promise<void> => {
+    if (client.status === "ready") return;
+    ready ??= new Promise<void>((resolve) => client.once("ready", () => ((ready = undefined), resolve())));
+    await withTimeout(ready, Math.max(0, deadline - Date.now()));
+  };
+}
+
+/** An ioredis pipeline's `[error, value]` pairs as the port's replies. */
+export const rawReplies = (results: [Error | null, unknown][] | null): RawReply[] =>
+  (results ?? []).map(([error, value]) => (error ? { ok: false, error } : { ok: true, value }));
+
+/**
  * The Node production adapter (`REDIS_URL`, or `REDIS_SENTINELS` with `REDIS_SENTINEL_NAME`). RESP2 keeps reply shapes identical to the other
  * adapters. A batch is one ioredis pipeline: one write, one round trip, per-command errors.
  *
@@ -49,14 +67,7 @@ export function createIoRedisTransport(target: string | RedisSentinelTarget): Re
   // Connection errors surface on each command; the event only needs a listener so it is not unhandled.
   client.on("error", () => {});
 
-  // One "ready" listener however many sends wait for the connection (a listener per send
-  // made Node warn of a leak under a burst at start-up).
-  let ready: Promise<void> | undefined;
-  async function connected(deadline: number): Promise<void> {
-    if (client.status === "ready") return;
-    ready ??= new Promise<void>((resolve) => client.once("ready", () => ((ready = undefined), resolve())));
-    await withTimeout(ready, Math.max(0, deadline - Date.now()));
-  }
+  const connected = readyWaiter(client);
 
   return {
     adapter: "ioredis",
@@ -64,8 +75,7 @@ export function createIoRedisTransport(target: string | RedisSentinelTarget): Re
       await connected(deadline);
       // The connection may have come up just as the caller stopped waiting.
       if (Date.now() >= deadline) throw new Error("Redis deadline passed before sending");
-      const results = (await client.pipeline(commands.map(toArgs)).exec()) ?? [];
-      return results.map(([error, value]) => (error ? { ok: false, error } : { ok: true, value }));
+      return rawReplies(await client.pipeline(commands.map(toArgs)).exec());
     },
     async close() {
       await client.quit().catch(() => client.disconnect());
