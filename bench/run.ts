@@ -18,6 +18,7 @@ import { backgroundRunner } from "../src/background";
 import { seedIfEmpty } from "../src/catalogue/demo-catalogue";
 import { hashPassword } from "../src/auth/password";
 import { parseConfig } from "../src/config";
+import { hostAndPort } from "../src/redis/adapters/ioredis";
 import { createNodeServices } from "../src/entry/node-server";
 import calculateSlot from "cluster-key-slot";
 import { startRedisCluster } from "../test/support/redis-cluster";
@@ -44,8 +45,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Which master serves a slot, from CLUSTER SLOTS. */
 async function clusterSlotOwners(node: string): Promise<(slot: number) => string> {
-  const [host, port] = node.split(":");
-  const client = new Redis({ host: host!, port: Number(port), protocol: 2 });
+  const client = new Redis({ ...hostAndPort(node), protocol: 2 });
   try {
     const ranges = (await client.call("cluster", "slots")) as [number, number, [string, number]][];
     return (slot) => {
@@ -60,8 +60,7 @@ async function clusterSlotOwners(node: string): Promise<(slot: number) => string
 /** Some key matching `pattern` on any of the nodes (SCAN each). */
 async function findClusterKey(nodes: string[], pattern: string): Promise<string> {
   for (const node of nodes) {
-    const [host, port] = node.split(":");
-    const client = new Redis({ host: host!, port: Number(port), protocol: 2 });
+    const client = new Redis({ ...hostAndPort(node), protocol: 2 });
     try {
       let cursor = "0";
       do {
