@@ -4,7 +4,10 @@
  * Node and vitest-pool-workers) and by fault tests that stop/restart Redis.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import IORedis, { type Redis } from "ioredis";
 
 /**
@@ -117,6 +120,11 @@ class RedisServerProcess implements RedisServerHandle {
   private child: ChildProcess | null = null;
   private exited: Promise<void> = Promise.resolve();
   private output = "";
+  /**
+   * Its own working folder: a replica's full sync writes an RDB file there even with
+   * persistence off, and a restarted server would load whatever dump.rdb it finds.
+   */
+  private readonly folder = mkdtempSync(join(tmpdir(), "jollyjet-redis-"));
 
   constructor(
     readonly port: number,
@@ -133,7 +141,7 @@ class RedisServerProcess implements RedisServerHandle {
 
     const child = spawn(
       REDIS_BINARY,
-      [...(this.configFile ? [this.configFile] : []), "--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no", ...this.extraArgs],
+      [...(this.configFile ? [this.configFile] : []), "--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", this.folder, ...this.extraArgs],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
 
