@@ -9,6 +9,7 @@ import { corsPolicy } from "./http/middleware/cors-policy";
 import { originCheck } from "./http/middleware/origin-check";
 import { caller } from "./http/middleware/caller";
 import { compression } from "./http/middleware/compression";
+import { readYourWrites } from "./http/middleware/read-your-writes";
 import { authRoutes } from "./http/routes/auth";
 import { cacheAdminRoutes } from "./http/routes/cache-admin";
 import { dashboardRoutes } from "./http/routes/dashboard";
@@ -44,6 +45,8 @@ export function createApp(services: Services) {
   app.use("/dashboard", secureHeaders());
   app.use("/api/*", corsPolicy(services.config.CORS_ORIGINS));
   app.use("/api/*", originCheck());
+  // First of the /api middleware, so that every Redis command of the request is sent at the client's position.
+  if (services.positions) app.use("/api/*", readYourWrites(services.positions, services.mac));
   // Before caller(): its cache read then shares a round trip with caller()'s session lookup and rate-limit check.
   app.use("/api/products/:id", productReadAhead());
   app.use("/api/*", caller());

@@ -2,6 +2,7 @@ import type { Config } from "./config";
 import type { AppDatabase } from "./db/database";
 import { ensureAdminAccount } from "./auth/admin-account";
 import { createIdentityHasher } from "./auth/identity-hash";
+import { createMac } from "./auth/mac";
 import { createSessionStore } from "./auth/sessions";
 import { createCacheService, type CachePolicy } from "./cache/cache-service";
 import { runConsistencyCheck } from "./catalogue/consistency";
@@ -16,6 +17,7 @@ import { createUserRepository } from "./db/users";
 import type { Runtime, Services } from "./http/env";
 import { createLogger } from "./logger";
 import { createRateLimiter } from "./ratelimit/rate-limiter";
+import { createPositionContext } from "./redis/client-position";
 import { createRedisKeys } from "./redis/keys";
 import { createRedisPort, type RedisTransport } from "./redis/port";
 import { version } from "./version";
@@ -41,9 +43,12 @@ export function buildServices(options: {
 }): Services {
   const { config, runtime, db, clientAddress, wrapProducts = (repository) => repository, wrapRedis = (transport) => transport } = options;
   const logger = createLogger({ level: config.LOG_LEVEL, fields: { runtime } });
+  // Upstash may answer reads from replicas (Global): requests carry the client's position.
+  const positions = options.redisTransport.adapter === "upstash" ? createPositionContext() : undefined;
   // An outage is told once when it starts and once when it ends; per-request failures meanwhile are debug lines.
   const redis = createRedisPort(wrapRedis(options.redisTransport), {
     timeoutMs: config.REDIS_TIMEOUT_MS,
+    positions,
     onCircuitChange: (state, cause) =>
       state === "open"
         ? logger.warn("Redis unreachable: circuit open, requests skip Redis until it answers again", { adapter: options.redisTransport.adapter, error: cause })
@@ -55,6 +60,7 @@ export function buildServices(options: {
   const policies = cachePolicies(config);
   const metrics = createMetrics({ redis, keys, flushEveryMs: config.METRICS_FLUSH_MS });
   const cache = createCacheService({ redis, keys, metrics, logger });
+  const mac = createMac({ redis, keys, secret: config.SESSION_SECRET });
   return {
     config,
     runtime,
@@ -64,7 +70,9 @@ export function buildServices(options: {
     keys,
     logger,
     users: withDatabaseErrors(createUserRepository(db), logger),
-    sessions: createSessionStore({ redis, keys, ttlSeconds: config.SESSION_TTL_S, secret: config.SESSION_SECRET }),
+    mac,
+    positions,
+    sessions: createSessionStore({ redis, keys, ttlSeconds: config.SESSION_TTL_S, mac }),
     catalogue: createCatalogue({
       products,
       cache,

@@ -5,6 +5,7 @@ import type { RedisKeys } from "../redis/keys";
 import type { RedisPort } from "../redis/port";
 import { LuaScript } from "../redis/script";
 import { constantTimeEqual, fromBase64Url, randomBytes, sha256, toBase64Url } from "../encoding";
+import type { Mac } from "./mac";
 import { memoize } from "../memo";
 
 /**
@@ -63,11 +64,8 @@ redis.call('DEL', KEYS[1])
 return live
 `);
 
-const MAC_BYTES = 16;
 /** How many recent tokens' hash and MAC check an instance remembers. */
 const RECENT_TOKENS = 10_000;
-const hmacKey = (secret: string) =>
-  crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
 
 export interface SessionStore {
   create(user: SessionUser): Promise<{ token: string; session: Session }>;
@@ -89,23 +87,12 @@ export interface SessionStore {
 }
 
 /**
- * `secret`: the MAC key (SESSION_SECRET); without one, a random key kept in Redis
- * (`keys.sessionSecret`, created by whichever instance needs it first) is read once.
- * @example const sessions = createSessionStore({ redis, keys, ttlSeconds: 86400, secret: undefined });
+ * `mac`: the app's MAC (src/auth/mac.ts); session tokens sign their body as it is (it starts
+ * with a user id, so no other signed kind can pass for one).
+ * @example const sessions = createSessionStore({ redis, keys, ttlSeconds: 86400, mac: createMac({ redis, keys, secret: undefined }) });
  */
-export function createSessionStore(options: { redis: RedisPort; keys: RedisKeys; ttlSeconds: number; secret: string | undefined }): SessionStore {
-  const { redis, keys } = options;
-  let macKey: Promise<CryptoKey> | undefined = options.secret === undefined ? undefined : hmacKey(options.secret);
-  const sharedMacKey = () =>
-    (macKey ??= redis
-      .pipeline([ops.set(keys.sessionSecret, toBase64Url(randomBytes(32)), { nx: true }), ops.get(keys.sessionSecret)])
-      .then(([, secret]) => hmacKey(secret ?? ""))
-      .catch((error: unknown) => {
-        macKey = undefined; // asked again next time
-        throw error;
-      }));
-  const macOf = async (body: string) =>
-    new Uint8Array(await crypto.subtle.sign("HMAC", await sharedMacKey(), new TextEncoder().encode(body))).slice(0, MAC_BYTES);
+export function createSessionStore(options: { redis: RedisPort; keys: RedisKeys; ttlSeconds: number; mac: Mac }): SessionStore {
+  const { redis, keys, mac: macOf } = options;
   // Both are asked on every request that carries a token: remembered for recent tokens
   // (src/memo.ts). A MAC that cannot be checked yet (no key: Redis down) is not remembered.
   const macMatches = memoize(RECENT_TOKENS, async (token) => {

@@ -6,7 +6,7 @@ import { setHeader } from "./response-headers";
 export const SESSION_COOKIE = "sid";
 
 /** Secure on https (as the client sees it: X-Forwarded-Proto counts behind a trusted proxy) or when COOKIE_SECURE=true. */
-function isSecure(c: Context<AppEnv>): boolean {
+export function isSecure(c: Context<AppEnv>): boolean {
   const { COOKIE_SECURE, TRUST_PROXY } = c.get("services").config;
   const forwardedProto = TRUST_PROXY ? c.req.header("x-forwarded-proto")?.split(",")[0]?.trim() : undefined;
   return COOKIE_SECURE || (forwardedProto ?? new URL(c.req.url).protocol.replace(":", "")) === "https";

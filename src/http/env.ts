@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import type { Principal } from "../auth/principal";
+import type { Mac } from "../auth/mac";
 import type { SessionStore } from "../auth/sessions";
 import type { CacheService } from "../cache/cache-service";
 import type { ConsistencyReport } from "../catalogue/consistency";
@@ -15,6 +16,7 @@ import type { Logger } from "../logger";
 import type { RateLimitDecision, RateLimiter } from "../ratelimit/rate-limiter";
 import type { RedisKeys } from "../redis/keys";
 import type { RedisPort } from "../redis/port";
+import type { PositionContext } from "../redis/client-position";
 
 export type Runtime = "node" | "workerd";
 
@@ -29,6 +31,10 @@ export interface Services {
   readonly logger: Logger;
   readonly users: UserRepository;
   readonly sessions: SessionStore;
+  /** The app's MAC, for what clients hand back (session and consistency tokens). */
+  readonly mac: Mac;
+  /** Read-your-writes positions, when Redis may answer from replicas (the Upstash adapter). */
+  readonly positions: PositionContext | undefined;
   readonly catalogue: Catalogue;
   readonly metrics: Metrics;
   /** Samples of the metrics over the last hour, for the dashboard's charts (kept in Redis). */

@@ -131,6 +131,11 @@ export const ops = {
   evalsha: (sha: string, keys: string[], args: string[]) => op({ name: "evalsha", sha, keys, args }, passThrough),
 };
 
+const READ_ONLY = new Set<RedisCommand["name"]>(["get", "mget", "hgetall", "pttl", "scan", "smembers", "lrange", "ping", "dbsize", "info"]);
+
+/** Whether a command only reads (a replica may answer it); scripts count as writes. */
+export const isReadOnly = (command: RedisCommand): boolean => READ_ONLY.has(command.name);
+
 /** The keys a command touches, in argument order (none for PING, DBSIZE, INFO and SCAN). */
 export function keysOf(command: RedisCommand): string[] {
   switch (command.name) {

@@ -1,4 +1,5 @@
-import type { Op, RedisCommand } from "./commands";
+import { isReadOnly, type Op, type RedisCommand } from "./commands";
+import type { ClientPosition, PositionContext } from "./client-position";
 
 export type RedisAdapterName = "upstash" | "ioredis" | "embedded";
 
@@ -13,8 +14,14 @@ export type RawReply = { ok: true; value: unknown } | { ok: false; error: Error 
  */
 export interface RedisTransport {
   readonly adapter: RedisAdapterName;
-  send(commands: readonly RedisCommand[], deadline: number): Promise<RawReply[]>;
+  /** `sync`: read-your-writes on replicas (src/redis/client-position.ts); adapters without replicas ignore it. */
+  send(commands: readonly RedisCommand[], deadline: number, sync?: ReplicaSync): Promise<RawReply[]>;
   close(): Promise<void>;
+}
+
+/** The sync token a batch is sent with; the transport replaces it with the one its answer carries. */
+export interface ReplicaSync {
+  token: string | undefined;
 }
 
 type Replies<T extends readonly Op<unknown>[]> = { -readonly [K in keyof T]: T[K] extends Op<infer R> ? R : never };
@@ -109,11 +116,29 @@ export function withTimeout<T>(work: Promise<T>, timeoutMs: number): Promise<T> 
 const afterThisTick: (work: () => void) => void =
   typeof setImmediate === "function" ? (work) => setImmediate(work) : (work) => setTimeout(work, 0);
 
+/**
+ * The batch split by the sync token its commands must be read at: one group (one round trip)
+ * when no request carries a token, as without replicas; a replica waits only for the clients
+ * that asked it to.
+ */
+function bySyncToken(batch: Queued[]): Map<string | undefined, Queued[]> {
+  const groups = new Map<string | undefined, Queued[]>();
+  for (const item of batch) {
+    const token = item.position?.readAt;
+    const group = groups.get(token);
+    if (group) group.push(item);
+    else groups.set(token, [item]);
+  }
+  return groups;
+}
+
 /** Most commands in one round trip; more issued in one tick leave in several. */
 const MAX_BATCH = 512;
 
 interface Queued {
   op: Op<unknown>;
+  /** The client position of the request that issued it, when positions are carried. */
+  position: ClientPosition | undefined;
   resolve(value: unknown): void;
   reject(error: unknown): void;
 }
@@ -123,7 +148,10 @@ interface Queued {
  * @example const redis = createRedisPort(createIoRedisTransport(url), { timeoutMs: 500 });
  *          const [value, hits] = await redis.pipeline([ops.get(k), ops.incrby(counter)]);
  */
-export function createRedisPort(transport: RedisTransport, options: { timeoutMs: number; breaker?: BreakerOptions; onCircuitChange?: CircuitListener }): RedisPort {
+export function createRedisPort(
+  transport: RedisTransport,
+  options: { timeoutMs: number; breaker?: BreakerOptions; onCircuitChange?: CircuitListener; positions?: PositionContext },
+): RedisPort {
   const guarded = createBreaker(options.breaker ?? { failureThreshold: 5, openMs: 500 }, options.onCircuitChange ?? (() => {}));
   let queue: Queued[] = [];
 
@@ -133,13 +161,13 @@ export function createRedisPort(transport: RedisTransport, options: { timeoutMs:
   }
 
   /** Sends the ops as one batch and settles each: its decoded reply, or its error. */
-  async function sendSettled(batch: readonly Op<unknown>[], deadline: number): Promise<RawReply[]> {
-    const replies = await transport.send(await Promise.all(batch.map(toWire)), deadline);
+  async function sendSettled(batch: readonly Op<unknown>[], deadline: number, sync: ReplicaSync | undefined): Promise<RawReply[]> {
+    const replies = await transport.send(await Promise.all(batch.map(toWire)), deadline, sync);
     // Scripts the server has not cached yet (first use, restart, SCRIPT FLUSH) go again as
     // EVAL — unless the caller has already given up on them.
     const retry = batch.flatMap((op, index) => (op.script && isNoScript(replies[index]!) ? [index] : []));
     if (retry.length > 0 && Date.now() < deadline) {
-      const again = await transport.send(retry.map((index) => batch[index]!.command), deadline);
+      const again = await transport.send(retry.map((index) => batch[index]!.command), deadline, sync);
       retry.forEach((index, i) => (replies[index] = again[i]!));
     }
     return batch.map((op, index): RawReply => {
@@ -157,20 +185,32 @@ export function createRedisPort(transport: RedisTransport, options: { timeoutMs:
   function flush(): void {
     const batch = queue;
     queue = [];
-    guarded(() => withTimeout(sendSettled(batch.map((item) => item.op), Date.now() + options.timeoutMs), options.timeoutMs)).then(
+    for (const [token, group] of bySyncToken(batch)) sendGroup(group, token);
+  }
+
+  /**
+   * One round trip for `group`. With a sync token, or writes that move a client's position,
+   * the transport is given a ReplicaSync; the token it comes back with becomes the position
+   * of every client whose write was in the batch.
+   */
+  function sendGroup(group: Queued[], token: string | undefined): void {
+    const movesPosition = (item: Queued) => item.position?.trackWrites === true && !isReadOnly(item.op.command);
+    const sync: ReplicaSync | undefined = token !== undefined || group.some(movesPosition) ? { token } : undefined;
+    guarded(() => withTimeout(sendSettled(group.map((item) => item.op), Date.now() + options.timeoutMs, sync), options.timeoutMs)).then(
       (replies) =>
-        batch.forEach((item, index) => {
+        group.forEach((item, index) => {
+          if (sync?.token !== undefined && movesPosition(item)) item.position!.wroteAt = sync.token;
           const reply = replies[index]!;
           if (reply.ok) item.resolve(reply.value);
           else item.reject(reply.error);
         }),
-      (error: unknown) => batch.forEach((item) => item.reject(error)),
+      (error: unknown) => group.forEach((item) => item.reject(error)),
     );
   }
 
   function enqueue<T>(op: Op<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      if (queue.push({ op, resolve: resolve as (value: unknown) => void, reject }) === 1) afterThisTick(() => queue.length > 0 && flush());
+      if (queue.push({ op, position: options.positions?.current(), resolve: resolve as (value: unknown) => void, reject }) === 1) afterThisTick(() => queue.length > 0 && flush());
       else if (queue.length >= MAX_BATCH) flush();
     });
   }

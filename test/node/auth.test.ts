@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, inject, it } from "vitest";
+import { createMac } from "../../src/auth/mac";
 import { createSessionStore } from "../../src/auth/sessions";
 import { ops, type RedisCommand } from "../../src/redis/commands";
 import { createIoRedisTransport } from "../../src/redis/adapters/ioredis";
@@ -31,7 +32,7 @@ describe("session store against redis-server", () => {
   const keys = createRedisKeys(`sessions-${crypto.randomUUID()}`);
   const { transport, sent } = recording(createIoRedisTransport(inject("redisUrl")));
   const redis = createRedisPort(transport, { timeoutMs: 2_000 });
-  const sessions = createSessionStore({ redis, keys, ttlSeconds: 1, secret: undefined });
+  const sessions = createSessionStore({ redis, keys, ttlSeconds: 1, mac: createMac({ redis, keys, secret: undefined }) });
   afterAll(() => redis.close());
   const user = { id: crypto.randomUUID(), email: "s@example.com", roles: ["user" as const] };
 

@@ -47,10 +47,15 @@ describe("static guarantees", () => {
         /node_modules\/(ioredis|ioredis-mock|@ioredis|libsql|@libsql\/(linux|darwin|win32)|tsx)\/|@libsql\/client\/lib-esm\/(node|sqlite3)\.js|src\/entry\/node/.test(input),
       );
       expect(nodeOnly).toEqual([]);
-      // Nothing left for the runtime to resolve: no `node:` or bare imports outside the bundle.
-      // Swagger UI's two files are the only other modules, attached as text (wrangler.toml [[rules]]).
+      // Nothing else for the runtime to resolve: Swagger UI's two files, attached as text
+      // (wrangler.toml [[rules]]), and node:async_hooks, which workerd provides under the
+      // nodejs_als compatibility flag (src/redis/client-position.ts); no other `node:` or bare import.
       const imports = Object.values(meta.outputs).flatMap((output) => output.imports.map((i) => i.path));
-      expect(imports.sort()).toEqual([expect.stringMatching(/^\.\/[0-9a-f]{40}-swagger-ui-bundle\.js$/), expect.stringMatching(/^\.\/[0-9a-f]{40}-swagger-ui\.css$/)]);
+      expect(imports.sort()).toEqual([
+        expect.stringMatching(/^\.\/[0-9a-f]{40}-swagger-ui-bundle\.js$/),
+        expect.stringMatching(/^\.\/[0-9a-f]{40}-swagger-ui\.css$/),
+        "node:async_hooks",
+      ]);
       expect(readdirSync(outdir).filter((file) => file.endsWith(".css"))).toEqual([expect.stringMatching(/-swagger-ui\.css$/)]);
     } finally {
       await rm(outdir, { recursive: true, force: true });

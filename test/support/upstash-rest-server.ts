@@ -14,6 +14,12 @@
  *   `/pipeline` as `[["SET","k","v"],…]` → `[{result}|{error},…]`;
  * - `redis.multi()` to `/multi-exec`, same shapes, one MULTI/EXEC.
  * - `subscribe`/`psubscribe` use `/subscribe/<ch>` with SSE; not supported here (404).
+ *
+ * With `replicaUrl` it stands in for Upstash Global read regions: a request whose commands
+ * all only read is answered by the replica, any other by the primary. Every answer carries
+ * `upstash-sync-token`: the replication offset of the node that answered (for a write, the
+ * primary's offset after it). A request sending a token is answered by the replica once the
+ * replica has processed that offset (waiting up to `replicaWaitMs`), else by the primary.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { randomBytes } from "node:crypto";
@@ -34,6 +40,10 @@ export interface UpstashRestFaults {
 export interface UpstashRestRequestRecord {
   /** URL path: "/", "/pipeline" or "/multi-exec". */
   path: string;
+  /** With a replica: which node answered. */
+  answeredBy?: "primary" | "replica";
+  /** The sync token the request carried ("" or absent: none). */
+  syncToken?: string;
   /** The command arrays of the request, every argument as a string. */
   commands: string[][];
 }
@@ -57,6 +67,10 @@ export interface UpstashRestServerOptions {
   token?: string;
   /** Port to listen on (127.0.0.1); defaults to 0 = a random free port. */
   port?: number;
+  /** redis://… of a replica of `redisUrl`, to answer read-only requests (see above). */
+  replicaUrl?: string;
+  /** How long a request with a sync token waits for the replica before the primary answers it. */
+  replicaWaitMs?: number;
 }
 
 type Json = null | boolean | number | string | Json[];
@@ -78,6 +92,15 @@ class HttpError extends Error {
   ) {
     super(message);
   }
+}
+
+/** What the replica may answer: commands that only read (scripts go to the primary, as on Upstash). */
+const READ_ONLY = new Set(["get", "mget", "hget", "hgetall", "hmget", "pttl", "ttl", "exists", "scan", "smembers", "sismember", "scard", "lrange", "llen", "dbsize", "ping", "strlen", "type", "zrange", "zscore", "evalsha_ro", "eval_ro"]);
+
+/** The node's position in the replication stream. */
+async function replicationOffset(redis: RedisClient): Promise<number> {
+  const info = String(await redis.call("INFO", "replication"));
+  return Number(/(?:slave_repl_offset|master_repl_offset):(\d+)/.exec(info)?.[1] ?? 0);
 }
 
 function delay(ms: number): Promise<void> {
@@ -189,12 +212,13 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-function sendJson(res: ServerResponse, status: number, payload: unknown): void {
+function sendJson(res: ServerResponse, status: number, payload: unknown, headers: Record<string, string> = {}): void {
   if (res.headersSent || res.writableEnded || res.destroyed) return;
   const body = JSON.stringify(payload);
   res.writeHead(status, {
     "content-type": "application/json",
     "content-length": Buffer.byteLength(body),
+    ...headers,
   });
   res.end(body);
 }
@@ -282,6 +306,41 @@ export async function startUpstashRestServer(options: UpstashRestServerOptions):
     throw new Error(`Upstash REST test server: cannot connect to ${options.redisUrl}: ${errorMessage(err)}`, { cause: err });
   }
 
+  let replica: RedisClient | undefined;
+  if (options.replicaUrl) {
+    replica = new RedisCtor(options.replicaUrl, { protocol: 2, maxRetriesPerRequest: 0, connectTimeout: 2_000 });
+    replica.on("error", () => undefined);
+  }
+  const replicaWaitMs = options.replicaWaitMs ?? 1_000;
+
+  /** Whether the replica may answer this request's reads: it has reached the request's sync token (waited for up to replicaWaitMs). */
+  async function replicaReady(syncToken: string): Promise<boolean> {
+    if (!replica) return false;
+    const wanted = syncToken === "" ? 0 : Number(syncToken);
+    for (const giveUpAt = Date.now() + replicaWaitMs; ; await delay(5)) {
+      if ((await replicationOffset(replica)) >= wanted) return true;
+      if (Date.now() >= giveUpAt) return false;
+    }
+  }
+
+  /**
+   * With a replica, a request's commands run one after another, each where Upstash Global
+   * runs it: reads on the replica (when ready), writes forwarded to the primary. The answer's
+   * token: the primary's offset after the request's writes, else the offset of the reads' node.
+   */
+  async function execRouted(commands: string[][], syncToken: string, record: UpstashRestRequestRecord): Promise<{ replies: CommandReply[]; token: string }> {
+    const readsFrom = replica && (await replicaReady(syncToken)) ? replica : redis;
+    let wrote = false;
+    const replies: CommandReply[] = [];
+    for (const command of commands) {
+      const reads = READ_ONLY.has((command[0] ?? "").toLowerCase());
+      wrote ||= !reads;
+      replies.push(await execSingle(reads ? readsFrom : redis, command));
+    }
+    record.answeredBy = readsFrom === redis ? "primary" : "replica";
+    return { replies, token: String(await replicationOffset(wrote ? redis : readsFrom)) };
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const raw = await readBody(req);
     if (faults.latencyMs > 0) await delay(faults.latencyMs);
@@ -296,7 +355,9 @@ export async function startUpstashRestServer(options: UpstashRestServerOptions):
     const route = routeOf(pathname);
     if (route === null) throw new HttpError(404, `ERR unsupported path ${pathname}`);
     const commands = parseCommands(route, raw);
-    requests.push({ path: pathname, commands });
+    const syncToken = String(req.headers["upstash-sync-token"] ?? "");
+    const record: UpstashRestRequestRecord = { path: pathname, commands, ...(syncToken ? { syncToken } : {}) };
+    requests.push(record);
 
     if (faults.failStatus !== null) {
       sendJson(res, faults.failStatus, { error: "injected fault" });
@@ -304,6 +365,13 @@ export async function startUpstashRestServer(options: UpstashRestServerOptions):
     }
 
     const base64 = String(req.headers["upstash-encoding"] ?? "").toLowerCase() === "base64";
+    if (replica && route !== "multi-exec") {
+      const { replies, token: position } = await execRouted(commands, syncToken, record);
+      const headers = { "upstash-sync-token": position };
+      if (route === "single") sendJson(res, "error" in replies[0]! ? 400 : 200, encodeReply(replies[0]!, base64), headers);
+      else sendJson(res, 200, replies.map((r) => encodeReply(r, base64)), headers);
+      return;
+    }
     if (route === "single") {
       const [command = []] = commands;
       const reply = await execSingle(redis, command);
@@ -363,6 +431,7 @@ export async function startUpstashRestServer(options: UpstashRestServerOptions):
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();
         await closed;
+        replica?.disconnect();
         try {
           await redis.quit();
         } catch {

@@ -13,8 +13,8 @@ export function corsPolicy(allowedOrigins: string[]) {
     origin: (origin) => (allowed.has(origin) ? origin : null),
     credentials: true,
     allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE"],
-    allowHeaders: ["Authorization", "Content-Type", "X-Request-Id"],
-    exposeHeaders: ["X-Request-Id", "X-Cache", "RateLimit", "RateLimit-Policy", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Retry-After", "Location"],
+    allowHeaders: ["Authorization", "Content-Type", "X-Request-Id", "X-Consistency-Token"],
+    exposeHeaders: ["X-Request-Id", "X-Cache", "RateLimit", "RateLimit-Policy", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Retry-After", "Location", "X-Consistency-Token"],
     maxAge: 600,
   });
   // Only cross-origin requests carry Origin; for the rest the CORS middleware would still

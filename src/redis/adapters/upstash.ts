@@ -1,6 +1,6 @@
 import { Redis } from "@upstash/redis/cloudflare";
 import type { RedisCommand } from "../commands";
-import type { RawReply, RedisTransport } from "../port";
+import type { RawReply, RedisTransport, ReplicaSync } from "../port";
 
 type UpstashPipeline = ReturnType<Redis["pipeline"]>;
 
@@ -89,24 +89,35 @@ const INFO_SCRIPT = "return redis.call('INFO', ARGV[1])";
  * `/pipeline` request. Automatic JSON deserialization is off so values come back exactly as
  * stored, the same as from the other adapters; the client's own retries are off because the
  * port bounds every call with its timeout and the caller decides what a failure means.
+ *
+ * Read-your-writes: the library keeps one sync token per client object, which concurrent
+ * requests of different users would overwrite. So the shared client sends none, and a batch
+ * given a ReplicaSync goes through a client object of its own (about 20 µs to make), whose
+ * token is set before and read after that one request.
  */
 export function createUpstashTransport(options: { url: string; token: string; timeoutMs: number }): RedisTransport {
-  const client = new Redis({
-    url: options.url,
-    token: options.token,
-    automaticDeserialization: false,
-    enableTelemetry: false,
-    retry: false,
-    // Abort each HTTP request when the port stops waiting for it, so none lingers.
-    signal: () => AbortSignal.timeout(options.timeoutMs),
-  });
+  const newClient = (readYourWrites: boolean) =>
+    new Redis({
+      url: options.url,
+      token: options.token,
+      automaticDeserialization: false,
+      enableTelemetry: false,
+      retry: false,
+      readYourWrites,
+      // Abort each HTTP request when the port stops waiting for it, so none lingers.
+      signal: () => AbortSignal.timeout(options.timeoutMs),
+    });
+  const shared = newClient(false);
   return {
     adapter: "upstash",
-    async send(commands: readonly RedisCommand[], deadline: number): Promise<RawReply[]> {
+    async send(commands: readonly RedisCommand[], deadline: number, sync?: ReplicaSync): Promise<RawReply[]> {
       if (Date.now() >= deadline) throw new Error("Redis deadline passed before sending");
+      const client = sync ? newClient(true) : shared;
+      if (sync) client.readYourWritesSyncToken = sync.token ?? "";
       const pipeline = client.pipeline();
       for (const command of commands) enqueue(pipeline, command);
       const replies: { error?: string; result?: unknown }[] = await pipeline.exec({ keepErrors: true });
+      if (sync) sync.token = client.readYourWritesSyncToken || sync.token;
       return replies.map((reply) => (reply.error ? { ok: false, error: new Error(reply.error) } : { ok: true, value: reply.result }));
     },
     async close() {},

@@ -1,0 +1,50 @@
+/**
+ * A TCP relay between a Redis replica and its primary (the replica is started with
+ * `--replicaof 127.0.0.1 <link.port>`) that can hold the replication stream: while held, the
+ * primary's writes reach the relay but not the replica, so the replica lags for real and
+ * answers reads from before them; released, it catches up with everything in order.
+ */
+import { createServer, connect, type Socket } from "node:net";
+
+export interface ReplicationLink {
+  readonly port: number;
+  /** Stop passing the primary's stream to the replica (buffered, not lost). */
+  hold(): void;
+  /** Pass on what was held and everything after it. */
+  release(): void;
+  close(): Promise<void>;
+}
+
+export async function startReplicationLink(primaryPort: number): Promise<ReplicationLink> {
+  let held = false;
+  const pipes: { toReplica: Socket; buffered: Buffer[] }[] = [];
+  const server = createServer((replicaSide) => {
+    const primarySide = connect(primaryPort, "127.0.0.1");
+    const pipe = { toReplica: replicaSide, buffered: [] as Buffer[] };
+    pipes.push(pipe);
+    replicaSide.on("data", (chunk) => primarySide.write(chunk));
+    primarySide.on("data", (chunk: Buffer) => (held ? pipe.buffered.push(chunk) : replicaSide.write(chunk)));
+    const end = () => {
+      replicaSide.destroy();
+      primarySide.destroy();
+      pipes.splice(pipes.indexOf(pipe), 1);
+    };
+    replicaSide.on("close", end).on("error", end);
+    primarySide.on("close", end).on("error", end);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("replication link: no port");
+  return {
+    port: address.port,
+    hold: () => (held = true),
+    release() {
+      held = false;
+      for (const pipe of pipes) for (const chunk of pipe.buffered.splice(0)) pipe.toReplica.write(chunk);
+    },
+    async close() {
+      for (const pipe of [...pipes]) pipe.toReplica.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
