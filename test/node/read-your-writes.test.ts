@@ -146,4 +146,16 @@ describe("read-your-writes on a lagging replica (Upstash Global stand-in)", () =
     expect((await send("/api/products?limit=1", { headers: { [CONSISTENCY_HEADER]: genuine, "x-forwarded-for": "203.0.113.79" } })).status).toBe(200);
     expect(rest.requests.some((request) => request.syncToken !== undefined)).toBe(true);
   });
+
+  it("the OpenAPI document lists the token on every write's success, and on nothing else", async () => {
+    const doc = (await (await send("/openapi.json")).json()) as { paths: Record<string, Record<string, { responses: Record<string, { headers?: Record<string, unknown> }> }>> };
+    const operations = Object.entries(doc.paths).flatMap(([path, methods]) => Object.entries(methods).map(([method, operation]) => ({ path, method, operation })));
+    for (const { method, operation } of operations) {
+      for (const [status, response] of Object.entries(operation.responses)) {
+        const expected = ["post", "put", "patch", "delete"].includes(method) && status.startsWith("2");
+        expect(CONSISTENCY_HEADER in (response.headers ?? {})).toBe(expected);
+      }
+    }
+    expect(operations.filter(({ method }) => method === "patch").length).toBeGreaterThan(0);
+  });
 });

@@ -1,6 +1,6 @@
 import { createRoute, type RouteConfig } from "@hono/zod-openapi";
 import { requireRole } from "../middleware/require-role";
-import { errorResponse, sessionSecurity } from "./schemas";
+import { consistencyHeader, errorResponse, sessionSecurity } from "./schemas";
 
 /** Who may call an operation: anyone, a signed-in user, or an admin (session or ADMIN_TOKEN). */
 export type Access = "public" | "user" | "admin";
@@ -35,6 +35,16 @@ function frontDoorResponses(route: Pick<RouteConfig, "method" | "path" | "reques
   return responses;
 }
 
+/** A write's successes may carry the client's new position (src/http/middleware/read-your-writes.ts). */
+function withConsistencyHeader(method: string, responses: RouteConfig["responses"]): RouteConfig["responses"] {
+  if (!UNSAFE_METHODS.has(method)) return responses;
+  return Object.fromEntries(
+    Object.entries(responses).map(([status, response]) =>
+      status.startsWith("2") && !("$ref" in response) ? [status, { ...response, headers: { ...(response.headers as object | undefined), ...consistencyHeader } }] : [status, response],
+    ),
+  );
+}
+
 const ROLE_GUARDS = { public: [], user: [requireRole("user")], admin: [requireRole("admin")] } satisfies Record<Access, unknown[]>;
 
 /**
@@ -52,6 +62,6 @@ export function apiRoute<P extends string, R extends Omit<RouteConfig, "path"> &
     // Left out when empty: a route registered with registerPath would show the key in the document.
     ...(middleware.length > 0 && { middleware }),
     // Typed as the route's own responses: handlers return only those; the rest are thrown as AppError.
-    responses: { ...frontDoorResponses(route, access), ...route.responses } as R["responses"],
+    responses: { ...frontDoorResponses(route, access), ...withConsistencyHeader(route.method, route.responses) } as R["responses"],
   });
 }

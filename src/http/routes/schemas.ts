@@ -32,6 +32,11 @@ export const cacheHeader = {
   "Cache-Control": header("public, no-cache: any cache may keep it, but must revalidate (If-None-Match) before use"),
 };
 
+/** On a write's success with the Upstash adapter (src/http/middleware/read-your-writes.ts); also set as the `consistency` cookie. */
+export const consistencyHeader = {
+  "X-Consistency-Token": header("The client's position after this write (Upstash adapter): send it back as X-Consistency-Token, or keep the consistency cookie, to read your own writes from read replicas"),
+};
+
 /** 304 for a read whose If-None-Match names the current state: no body. */
 export const notModified = { description: "Not modified: the If-None-Match tag is current", headers: { ...apiHeaders, ...cacheHeader } };
 
