@@ -162,13 +162,17 @@ export function createRedisPort(
 
   /** Sends the ops as one batch and settles each: its decoded reply, or its error. */
   async function sendSettled(batch: readonly Op<unknown>[], deadline: number, sync: ReplicaSync | undefined): Promise<RawReply[]> {
+    const readAt = sync?.token;
     const replies = await transport.send(await Promise.all(batch.map(toWire)), deadline, sync);
     // Scripts the server has not cached yet (first use, restart, SCRIPT FLUSH) go again as
-    // EVAL — unless the caller has already given up on them.
+    // EVAL — unless the caller has already given up on them. At the same position as the
+    // first send (that answer replaced `sync.token`); the retry's answer is the latest.
     const retry = batch.flatMap((op, index) => (op.script && isNoScript(replies[index]!) ? [index] : []));
     if (retry.length > 0 && Date.now() < deadline) {
-      const again = await transport.send(retry.map((index) => batch[index]!.command), deadline, sync);
+      const retrySync = sync && { token: readAt };
+      const again = await transport.send(retry.map((index) => batch[index]!.command), deadline, retrySync);
       retry.forEach((index, i) => (replies[index] = again[i]!));
+      if (sync && retrySync?.token !== undefined) sync.token = retrySync.token;
     }
     return batch.map((op, index): RawReply => {
       const reply = replies[index];
