@@ -17,7 +17,7 @@ import { createUserRepository } from "./db/users";
 import type { Runtime, Services } from "./http/env";
 import { createLogger } from "./logger";
 import { createRateLimiter } from "./ratelimit/rate-limiter";
-import { createPositionContext } from "./redis/client-position";
+import { createPositionContext, type PositionContext } from "./client-position";
 import { createRedisKeys } from "./redis/keys";
 import { createRedisPort, type RedisTransport } from "./redis/port";
 import { version } from "./version";
@@ -31,6 +31,8 @@ export function buildServices(options: {
   runtime: Runtime;
   db: AppDatabase;
   redisTransport: RedisTransport;
+  /** Read-your-writes positions, when the entry's database reads from replicas too (D1 sessions, over the same context). */
+  positions?: PositionContext;
   /** How this runtime learns the client's address. */
   clientAddress: Services["clientAddress"];
   docsAssets: Services["docsAssets"];
@@ -44,7 +46,7 @@ export function buildServices(options: {
   const { config, runtime, db, clientAddress, wrapProducts = (repository) => repository, wrapRedis = (transport) => transport } = options;
   const logger = createLogger({ level: config.LOG_LEVEL, fields: { runtime } });
   // Upstash may answer reads from replicas (Global): requests carry the client's position.
-  const positions = options.redisTransport.adapter === "upstash" ? createPositionContext() : undefined;
+  const positions = options.positions ?? (options.redisTransport.adapter === "upstash" ? createPositionContext() : undefined);
   // An outage is told once when it starts and once when it ends; per-request failures meanwhile are debug lines.
   const redis = createRedisPort(wrapRedis(options.redisTransport), {
     timeoutMs: config.REDIS_TIMEOUT_MS,

@@ -8,6 +8,8 @@ import { AppError } from "../errors";
 import type { AppDatabase } from "../db/database";
 import * as schema from "../db/schema";
 import type { Services } from "../http/env";
+import { createPositionContext, type PositionContext } from "../client-position";
+import { withD1Sessions } from "../db/d1-sessions";
 import { createUpstashTransport } from "../redis/adapters/upstash";
 import { buildServices, prepareServices } from "../services";
 
@@ -31,9 +33,10 @@ function onceUntilSuccess(task: () => Promise<void>): () => Promise<void> {
     }));
 }
 
-function openDatabase(env: WorkerEnv, libsqlUrl: string | undefined, authToken: string | undefined): AppDatabase {
+function openDatabase(env: WorkerEnv, libsqlUrl: string | undefined, authToken: string | undefined, positions: PositionContext): AppDatabase {
   if (libsqlUrl) return drizzleLibsql(createClient({ url: libsqlUrl, authToken }), { schema });
-  if (env.DB) return drizzleD1(env.DB, { schema });
+  // Through D1 sessions whether or not read replication is on: without replicas every session is the primary.
+  if (env.DB) return drizzleD1(withD1Sessions(env.DB, positions), { schema });
   throw new ConfigError("DB: bind a D1 database as DB in wrangler.toml, or set LIBSQL_URL");
 }
 
@@ -48,11 +51,14 @@ export function createWorkerServices(env: WorkerEnv, extras: Pick<Parameters<typ
       "UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN are required on Workers (REDIS_URL and the embedded store are for Node)",
     );
   }
-  const db = openDatabase(env, config.LIBSQL_URL, config.DATABASE_AUTH_TOKEN);
+  // Upstash Global read regions and D1 read replicas both answer at the client's position.
+  const positions = createPositionContext();
+  const db = openDatabase(env, config.LIBSQL_URL, config.DATABASE_AUTH_TOKEN, positions);
   return buildServices({
     config,
     runtime: "workerd",
     db,
+    positions,
     redisTransport: createUpstashTransport({ ...config.redis, timeoutMs: config.REDIS_TIMEOUT_MS }),
     // Set by Cloudflare's edge for every request; a client cannot forge it there.
     clientAddress: (c) => c.req.header("cf-connecting-ip"),

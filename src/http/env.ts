@@ -16,7 +16,7 @@ import type { Logger } from "../logger";
 import type { RateLimitDecision, RateLimiter } from "../ratelimit/rate-limiter";
 import type { RedisKeys } from "../redis/keys";
 import type { RedisPort } from "../redis/port";
-import type { PositionContext } from "../redis/client-position";
+import type { PositionContext } from "../client-position";
 
 export type Runtime = "node" | "workerd";
 
@@ -33,7 +33,7 @@ export interface Services {
   readonly sessions: SessionStore;
   /** The app's MAC, for what clients hand back (session and consistency tokens). */
   readonly mac: Mac;
-  /** Read-your-writes positions, when Redis may answer from replicas (the Upstash adapter). */
+  /** Read-your-writes positions, when Redis or the database may answer from replicas (Upstash, D1 sessions). */
   readonly positions: PositionContext | undefined;
   readonly catalogue: Catalogue;
   readonly metrics: Metrics;

@@ -1,5 +1,5 @@
 import { isReadOnly, type Op, type RedisCommand } from "./commands";
-import type { ClientPosition, PositionContext } from "./client-position";
+import type { ClientPosition, PositionContext } from "../client-position";
 
 export type RedisAdapterName = "upstash" | "ioredis" | "embedded";
 
@@ -14,7 +14,7 @@ export type RawReply = { ok: true; value: unknown } | { ok: false; error: Error 
  */
 export interface RedisTransport {
   readonly adapter: RedisAdapterName;
-  /** `sync`: read-your-writes on replicas (src/redis/client-position.ts); adapters without replicas ignore it. */
+  /** `sync`: read-your-writes on replicas (src/client-position.ts); adapters without replicas ignore it. */
   send(commands: readonly RedisCommand[], deadline: number, sync?: ReplicaSync): Promise<RawReply[]>;
   close(): Promise<void>;
 }
@@ -124,7 +124,7 @@ const afterThisTick: (work: () => void) => void =
 function bySyncToken(batch: Queued[]): Map<string | undefined, Queued[]> {
   const groups = new Map<string | undefined, Queued[]>();
   for (const item of batch) {
-    const token = item.position?.readAt;
+    const token = item.position?.redis.readAt;
     const group = groups.get(token);
     if (group) group.push(item);
     else groups.set(token, [item]);
@@ -203,7 +203,7 @@ export function createRedisPort(
     guarded(() => withTimeout(sendSettled(group.map((item) => item.op), Date.now() + options.timeoutMs, sync), options.timeoutMs)).then(
       (replies) =>
         group.forEach((item, index) => {
-          if (sync?.token !== undefined && movesPosition(item)) item.position!.wroteAt = sync.token;
+          if (sync?.token !== undefined && movesPosition(item)) item.position!.redis.wroteAt = sync.token;
           const reply = replies[index]!;
           if (reply.ok) item.resolve(reply.value);
           else item.reject(reply.error);

@@ -49,7 +49,7 @@ describe("static guarantees", () => {
       expect(nodeOnly).toEqual([]);
       // Nothing else for the runtime to resolve: Swagger UI's two files, attached as text
       // (wrangler.toml [[rules]]), and node:async_hooks, which workerd provides under the
-      // nodejs_als compatibility flag (src/redis/client-position.ts); no other `node:` or bare import.
+      // nodejs_als compatibility flag (src/client-position.ts); no other `node:` or bare import.
       const imports = Object.values(meta.outputs).flatMap((output) => output.imports.map((i) => i.path));
       expect(imports.sort()).toEqual([
         expect.stringMatching(/^\.\/[0-9a-f]{40}-swagger-ui-bundle\.js$/),
