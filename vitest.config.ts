@@ -31,6 +31,8 @@ export default defineConfig({
             main: "./src/entry/worker.ts",
             wrangler: { configPath: "./wrangler.toml" },
             miniflare: {
+              // The read replica of D1's stand-in (test/worker/lagging-d1.ts); DB comes from wrangler.toml.
+              d1Databases: ["REPLICA_DB"],
               bindings: {
                 UPSTASH_REDIS_REST_URL: inject("upstashUrl"),
                 UPSTASH_REDIS_REST_TOKEN: inject("upstashToken"),

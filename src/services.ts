@@ -61,7 +61,7 @@ export function buildServices(options: {
   const products = withDatabaseErrors(wrapProducts(createProductRepository(db)), logger);
   const policies = cachePolicies(config);
   const metrics = createMetrics({ redis, keys, flushEveryMs: config.METRICS_FLUSH_MS });
-  const cache = createCacheService({ redis, keys, metrics, logger });
+  const cache = createCacheService({ redis, keys, metrics, logger, positions });
   const mac = createMac({ redis, keys, secret: config.SESSION_SECRET });
   return {
     config,
@@ -83,6 +83,7 @@ export function buildServices(options: {
       metrics,
       logger,
       policies,
+      readPrimary: (read) => (positions ? positions.outside(read) : read()),
     }),
     runConsistency: (trigger) =>
       runConsistencyCheck(trigger, {

@@ -1,5 +1,6 @@
 import { randomBytes, toBase64Url } from "../encoding";
 import type { Background } from "../background";
+import type { PositionContext } from "../client-position";
 import type { Logger } from "../logger";
 import { ops, type Op } from "../redis/commands";
 import type { RedisKeys } from "../redis/keys";
@@ -131,8 +132,18 @@ const hardTtlMs = (policy: CachePolicy) => Math.max(1, Math.round((policy.freshM
  * database (BYPASS) and nothing is filled.
  * @example const result = await cache.get(key, policy, () => repo.load(id), { background });
  */
-export function createCacheService(options: { redis: RedisPort; keys: RedisKeys; metrics: Metrics; logger: Logger }): CacheService {
-  const { redis, keys, metrics, logger } = options;
+export function createCacheService(options: { redis: RedisPort; keys: RedisKeys; metrics: Metrics; logger: Logger; positions?: PositionContext }): CacheService {
+  const { redis, keys, metrics, logger, positions } = options;
+  /**
+   * Where the running request reads (read replicas; '' when at no client's position): a load
+   * shares its result only with requests at the same position, so a client that presented
+   * its own last write never takes the result of a load another client made on a replica
+   * that has not reached it.
+   */
+  const readingAt = () => {
+    const position = positions?.current();
+    return position && (position.redis.readAt !== undefined || position.database.readAt !== undefined) ? `${position.redis.readAt ?? ""} ${position.database.readAt ?? ""}` : "";
+  };
   const flights = new Map<string, Promise<CacheResult<unknown>>>();
   const refreshes = new Set<string>();
   /** Write-throughs Redis did not take, newest per key; bounded by the keys written during an outage. */
@@ -197,11 +208,11 @@ export function createCacheService(options: { redis: RedisPort; keys: RedisKeys;
   const ttlFor = (entry: NewEntry, policy: CachePolicy) => (entry.kind === "entry" ? hardTtlMs(policy) : Math.max(1, entry.freshUntil - Date.now()));
 
   /**
-   * A loader lock, per key and version needed: loaders that need a newer version (a list
-   * generation read after a write) do not wait for one that may have read the database
-   * before that write.
+   * A loader lock, per key, version needed and read position (`at`, see readingAt): loaders
+   * that need a newer version (a list generation read after a write), or that read at a
+   * client's own last write, do not wait for one that may have read the database before it.
    */
-  const loaderLock = (key: string, minVersion: number) => ownedLock(keys.lock(`${key}@${minVersion}`), LOCK_MS);
+  const loaderLock = (key: string, minVersion: number, at = "") => ownedLock(keys.lock(`${key}@${minVersion}${at && ` ${at}`}`), LOCK_MS);
 
   /** Loads under the lock it holds, then fills and releases in one round trip. */
   async function loadAndFill<T>(key: string, policy: CachePolicy, load: () => Promise<Loaded<T>>, lock: OwnedLock | undefined): Promise<Loaded<T>> {
@@ -232,8 +243,8 @@ export function createCacheService(options: { redis: RedisPort; keys: RedisKeys;
     return undefined;
   }
 
-  async function missThroughLock<T>(key: string, policy: CachePolicy, load: () => Promise<Loaded<T>>, minVersion: number): Promise<CacheResult<T>> {
-    const lock = loaderLock(key, minVersion);
+  async function missThroughLock<T>(key: string, policy: CachePolicy, load: () => Promise<Loaded<T>>, minVersion: number, at: string): Promise<CacheResult<T>> {
+    const lock = loaderLock(key, minVersion, at);
     let acquired: boolean;
     let current: string | null;
     try {
@@ -315,17 +326,19 @@ export function createCacheService(options: { redis: RedisPort; keys: RedisKeys;
         refreshInBackground(key, fillPolicy, load, minVersion, options.background);
         return served(entry, "STALE");
       }
-      // Miss (absent, outdated or corrupt): one load per key and needed version per instance
-      // at a time. A reader that needs a newer version (a list generation read after a write)
-      // must not share a load that may have read the database before that write.
-      const flightKey = `${minVersion}:${key}`;
+      // Miss (absent, outdated or corrupt): one load per key, needed version and read
+      // position per instance at a time. A reader that needs a newer version (a list
+      // generation read after a write) must not share a load that may have read the
+      // database before that write.
+      const at = readingAt();
+      const flightKey = `${minVersion}:${at}:${key}`;
       const inFlight = flights.get(flightKey) as Promise<CacheResult<T>> | undefined;
       if (inFlight) {
         const shared = await inFlight;
         metrics.count("coalesced");
         return shared.status === "BYPASS" ? shared : { ...shared, status: "HIT" };
       }
-      const flight = missThroughLock(key, fillPolicy, load, minVersion).finally(() => flights.delete(flightKey));
+      const flight = missThroughLock(key, fillPolicy, load, minVersion, at).finally(() => flights.delete(flightKey));
       flights.set(flightKey, flight);
       return flight;
     },

@@ -47,6 +47,13 @@ export interface CatalogueDependencies {
   policies: CataloguePolicies;
   metrics: Metrics;
   logger: Logger;
+  /**
+   * Runs a database read on the primary, not a read replica: for list loads. A list entry is
+   * versioned by the Redis generation, which a replica's rows cannot be checked against (a
+   * replica behind the write that bumped it would fill the new generation with old rows, and
+   * every reader, the writer too, would be served them until the entry expires).
+   */
+  readPrimary: <T>(read: () => Promise<T>) => Promise<T>;
 }
 
 /** How long list fills made while a product write is in progress stay servable (a few seconds at most). */
@@ -99,7 +106,7 @@ export async function loadPage(products: ProductRepository, query: ProductListQu
  * @example const { data, cache } = await catalogue.get(id, { background });
  */
 export function createCatalogue(deps: CatalogueDependencies) {
-  const { products, cache, redis, keys, policies, metrics, logger } = deps;
+  const { products, cache, redis, keys, policies, metrics, logger, readPrimary } = deps;
   const writeWindowListPolicy: CachePolicy = { ...policies.list, freshMs: Math.min(policies.list.freshMs, LIST_FILL_IN_WINDOW_MS), graceMs: 0 };
 
   const loadProduct = async (id: string): Promise<Loaded<Product>> => {
@@ -185,7 +192,7 @@ export function createCatalogue(deps: CatalogueDependencies) {
       const result = await cache.get(
         key,
         policies.list,
-        async (): Promise<Loaded<CachedList>> => ({ value: { query, page: await loadPage(products, query) }, version: generation }),
+        async (): Promise<Loaded<CachedList>> => ({ value: { query, page: await readPrimary(() => loadPage(products, query)) }, version: generation }),
         {
           background: scope.background,
           dependsOn: keys.listGeneration,

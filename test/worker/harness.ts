@@ -2,10 +2,29 @@ import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:
 import { createApp } from "../../src/app";
 import worker, { createWorkerServices, type WorkerEnv } from "../../src/entry/worker";
 import { prepareServices } from "../../src/services";
-import type { Harness, Send } from "../shared/harness";
+import type { Harness, Instance, Send } from "../shared/harness";
 
 export const ORIGIN = "https://jollyjet.test";
 export const workerEnv = env as unknown as WorkerEnv;
+
+/**
+ * Services and an app over the Worker's bindings plus `overrides`, which may be bindings of
+ * any kind (a D1 database standing in for a replicated one).
+ */
+export async function workerInstance(overrides: Partial<WorkerEnv> = {}, options: Parameters<typeof createWorkerServices>[1] = {}): Promise<Instance> {
+  const environment: WorkerEnv = { ...workerEnv, ...overrides };
+  const services = createWorkerServices(environment, options);
+  await prepareServices(services);
+  const app = createApp(services);
+  const send: Send = async (path, init) => {
+    const ctx = createExecutionContext();
+    const url = path.startsWith("http") ? path : `${ORIGIN}${path}`;
+    const response = await app.fetch(new Request(url, init), environment, ctx);
+    await waitOnExecutionContext(ctx);
+    return response;
+  };
+  return { send, services };
+}
 
 /**
  * The shared scenarios' harness in workerd: every app is the Worker's own fetch handler
@@ -31,19 +50,6 @@ export function createWorkerHarness(): Harness {
       };
       return send;
     },
-    async instance(overrides = {}, options = {}) {
-      const environment: WorkerEnv = { ...workerEnv, ...overrides };
-      const services = createWorkerServices(environment, options);
-      await prepareServices(services);
-      const app = createApp(services);
-      const send: Send = async (path, init) => {
-        const ctx = createExecutionContext();
-        const url = path.startsWith("http") ? path : `${ORIGIN}${path}`;
-        const response = await app.fetch(new Request(url, init), environment, ctx);
-        await waitOnExecutionContext(ctx);
-        return response;
-      };
-      return { send, services };
-    },
+    instance: workerInstance,
   };
 }
