@@ -49,6 +49,11 @@ const environmentSchema = z.object({
     .regex(/^[A-Za-z0-9_.-]{1,32}$/, "must be 1-32 characters of letters, digits, _ . -")
     .default("jollyjet"),
   REDIS_TIMEOUT_MS: positiveInt(500),
+  /**
+   * Replicas that must acknowledge a cache write-through before it counts as done (WAIT), so a
+   * failover cannot lose it; until then it is owed and retried. Unset: 1 with Sentinel, else 0.
+   */
+  REDIS_WAIT_REPLICAS: z.coerce.number({ error: "must be a whole number of replicas" }).int("must be a whole number of replicas").min(0).max(16).optional(),
   ADMIN_EMAIL: optionalText,
   ADMIN_PASSWORD: optionalText,
   ADMIN_TOKEN: optionalText,
@@ -102,8 +107,8 @@ export type RedisSelection =
 
 export type Config = Omit<
   Environment,
-  "REDIS_URL" | "REDIS_CLUSTER_NODES" | "REDIS_SENTINELS" | "REDIS_SENTINEL_NAME" | "UPSTASH_REDIS_REST_URL" | "UPSTASH_REDIS_REST_TOKEN"
-> & { redis: RedisSelection };
+  "REDIS_URL" | "REDIS_CLUSTER_NODES" | "REDIS_SENTINELS" | "REDIS_SENTINEL_NAME" | "UPSTASH_REDIS_REST_URL" | "UPSTASH_REDIS_REST_TOKEN" | "REDIS_WAIT_REPLICAS"
+> & { redis: RedisSelection; REDIS_WAIT_REPLICAS: number };
 
 /** A configuration that cannot start; the message names every offending variable. */
 export class ConfigError extends Error {
@@ -153,10 +158,15 @@ export function parseConfig(raw: Record<string, unknown>): Config {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
     throw new ConfigError(`Invalid environment: ${problems.join("; ")}`);
   }
-  const { REDIS_URL: _r, REDIS_CLUSTER_NODES: _c, REDIS_SENTINELS: _s, REDIS_SENTINEL_NAME: _n, UPSTASH_REDIS_REST_URL: _u, UPSTASH_REDIS_REST_TOKEN: _t, ...rest } = parsed.data;
+  const { REDIS_URL: _r, REDIS_CLUSTER_NODES: _c, REDIS_SENTINELS: _s, REDIS_SENTINEL_NAME: _n, UPSTASH_REDIS_REST_URL: _u, UPSTASH_REDIS_REST_TOKEN: _t, REDIS_WAIT_REPLICAS, ...rest } = parsed.data;
   const redis = selectRedis(parsed.data);
+  // Sentinel cannot fail over without a replica, so one is there to wait for.
+  const waitReplicas = REDIS_WAIT_REPLICAS ?? ("sentinels" in redis ? 1 : 0);
+  if (waitReplicas > 0 && redis.adapter !== "ioredis") {
+    throw new ConfigError("REDIS_WAIT_REPLICAS: only with REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS (Upstash replicates by itself; the embedded store has no replicas)");
+  }
   if (rest.NODE_ENV === "production" && !rest.ADMIN_TOKEN && !(rest.ADMIN_EMAIL && rest.ADMIN_PASSWORD)) {
     throw new ConfigError("NODE_ENV=production needs an admin decision: set ADMIN_TOKEN, or ADMIN_EMAIL and ADMIN_PASSWORD (no development admin is made in production)");
   }
-  return { ...rest, redis };
+  return { ...rest, redis, REDIS_WAIT_REPLICAS: waitReplicas };
 }

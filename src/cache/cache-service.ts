@@ -132,8 +132,16 @@ const hardTtlMs = (policy: CachePolicy) => Math.max(1, Math.round((policy.freshM
  * database (BYPASS) and nothing is filled.
  * @example const result = await cache.get(key, policy, () => repo.load(id), { background });
  */
-export function createCacheService(options: { redis: RedisPort; keys: RedisKeys; metrics: Metrics; logger: Logger; positions?: PositionContext }): CacheService {
-  const { redis, keys, metrics, logger, positions } = options;
+export function createCacheService(options: {
+  redis: RedisPort;
+  keys: RedisKeys;
+  metrics: Metrics;
+  logger: Logger;
+  positions?: PositionContext;
+  /** Replicas that must acknowledge a write-through (WAIT) before it is done, and how long to wait for them. */
+  replicas?: { count: number; timeoutMs: number };
+}): CacheService {
+  const { redis, keys, metrics, logger, positions, replicas } = options;
   /**
    * Where the running request reads (read replicas; '' when at no client's position): a load
    * shares its result only with requests at the same position, so a client that presented
@@ -150,12 +158,24 @@ export function createCacheService(options: { redis: RedisPort; keys: RedisKeys;
   const owed = new Map<string, Op<unknown>>();
   let settling: Promise<void> | undefined;
 
+  /**
+   * Sends write-throughs in one round trip; with replicas to wait for, a WAIT per key follows
+   * them on the same connection, and too few acknowledgements fail it like an outage: a
+   * failover could still lose the write, so it stays owed until a replica has it.
+   */
+  async function apply(changes: readonly CacheChange[]): Promise<void> {
+    const waits = replicas ? changes.map(({ key }) => ops.wait(key, replicas.count, replicas.timeoutMs)) : [];
+    const replies = await redis.pipeline([...changes.map((change) => change.op), ...waits]);
+    const behind = replicas && replies.slice(changes.length).some((acknowledged) => (acknowledged as number) < replicas.count);
+    if (behind) throw new Error(`fewer than ${replicas.count} replica(s) acknowledged within ${replicas.timeoutMs} ms`);
+  }
+
   /** One attempt to hand Redis everything owed; entries replaced meanwhile stay owed. */
   async function settleOnce(): Promise<boolean> {
     const batch = [...owed];
     if (batch.length === 0) return true;
     try {
-      await redis.pipeline(batch.map(([, op]) => op));
+      await apply(batch.map(([key, op]) => ({ key, op })));
     } catch {
       return false;
     }
@@ -359,7 +379,7 @@ export function createCacheService(options: { redis: RedisPort; keys: RedisKeys;
 
     async writeThrough(changes, background) {
       try {
-        await redis.pipeline(changes.map((change) => change.op));
+        await apply(changes);
       } catch (error) {
         metrics.count("errors");
         logger[redisFailureLevel(error)]("cache write-through failed; owed until Redis takes it", { keys: changes.map((change) => change.key), error });

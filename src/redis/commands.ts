@@ -27,7 +27,9 @@ export type RedisCommand =
   | { name: "eval"; source: string; keys: string[]; args: string[] }
   | { name: "ping" }
   | { name: "dbsize" }
-  | { name: "info"; section: string };
+  | { name: "info"; section: string }
+  /** WAIT for the writes before it on its connection; `key` only routes it (a cluster sends it to that key's master). */
+  | { name: "wait"; key: string; replicas: number; timeoutMs: number };
 
 
 /** A command plus the decoder of its reply. `script` ops carry their script for the NOSCRIPT fallback. */
@@ -122,6 +124,11 @@ export const ops = {
   dbsize: () => op({ name: "dbsize" }, asInteger),
   /** One INFO section as `field → value` (empty when the server reports nothing there). */
   info: (section: string) => op({ name: "info", section }, asInfo),
+  /**
+   * How many replicas have acknowledged the writes sent before it on the same connection
+   * (`key`: one of them), once `replicas` have or `timeoutMs` has passed. ioredis adapters only.
+   */
+  wait: (key: string, replicas: number, timeoutMs: number) => op({ name: "wait", key, replicas, timeoutMs }, asInteger),
   /** Runs a Lua script: EVALSHA first, EVAL when the server does not know the script yet. */
   script: <T = unknown>(source: LuaScript, keys: string[], args: (string | number)[], decode: (reply: unknown) => T = passThrough as (reply: unknown) => T): Op<T> => {
     const stringArgs = args.map(String);
@@ -199,5 +206,7 @@ export function toArgs(command: RedisCommand): [string, ...(string | number)[]] 
       return [command.name];
     case "info":
       return ["info", command.section];
+    case "wait":
+      return ["wait", command.replicas, command.timeoutMs];
   }
 }

@@ -169,9 +169,11 @@ export function createRedisPort(
     // first send (that answer replaced `sync.token`); the retry's answer is the latest.
     const retry = batch.flatMap((op, index) => (op.script && isNoScript(replies[index]!) ? [index] : []));
     if (retry.length > 0 && Date.now() < deadline) {
+      // A WAIT counts the writes sent before it: it goes again after the retried scripts, to count them too.
+      const resent = [...retry, ...batch.flatMap((op, index) => (op.command.name === "wait" ? [index] : []))];
       const retrySync = sync && { token: readAt };
-      const again = await transport.send(retry.map((index) => batch[index]!.command), deadline, retrySync);
-      retry.forEach((index, i) => (replies[index] = again[i]!));
+      const again = await transport.send(resent.map((index) => batch[index]!.command), deadline, retrySync);
+      resent.forEach((index, i) => (replies[index] = again[i]!));
       if (sync && retrySync?.token !== undefined) sync.token = retrySync.token;
     }
     return batch.map((op, index): RawReply => {

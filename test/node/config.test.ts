@@ -36,6 +36,15 @@ describe("configuration", () => {
     });
   });
 
+  it("waits for one replica's acknowledgement of write-throughs with Sentinel, none otherwise, unless REDIS_WAIT_REPLICAS says", () => {
+    const sentinel = { REDIS_SENTINELS: "s1:26379", REDIS_SENTINEL_NAME: "main" };
+    expect(parseConfig(sentinel).REDIS_WAIT_REPLICAS).toBe(1);
+    expect(parseConfig({ ...sentinel, REDIS_WAIT_REPLICAS: "0" }).REDIS_WAIT_REPLICAS).toBe(0);
+    expect(parseConfig({ REDIS_CLUSTER_NODES: "a:7000" }).REDIS_WAIT_REPLICAS).toBe(0);
+    expect(parseConfig({ REDIS_CLUSTER_NODES: "a:7000", REDIS_WAIT_REPLICAS: "2" }).REDIS_WAIT_REPLICAS).toBe(2);
+    expect(parseConfig({}).REDIS_WAIT_REPLICAS).toBe(0);
+  });
+
   it.each([
     [{ RATE_LIMIT_MAX: "abc" }, /RATE_LIMIT_MAX/],
     [{ RATE_LIMIT_MAX: "0" }, /RATE_LIMIT_MAX/],
@@ -54,6 +63,9 @@ describe("configuration", () => {
     [{ REDIS_CLUSTER_NODES: "a:7000,not a node" }, /REDIS_CLUSTER_NODES/],
     [{ REDIS_SENTINELS: "s1:26379" }, /REDIS_SENTINEL_NAME is required/],
     [{ REDIS_SENTINELS: "s1:26379", REDIS_SENTINEL_NAME: "main", REDIS_CLUSTER_NODES: "a:7000" }, /REDIS_CLUSTER_NODES and REDIS_SENTINELS/],
+    [{ REDIS_URL: "redis://a", REDIS_WAIT_REPLICAS: "-1" }, /REDIS_WAIT_REPLICAS/],
+    [{ UPSTASH_REDIS_REST_URL: "https://x.example", UPSTASH_REDIS_REST_TOKEN: "t", REDIS_WAIT_REPLICAS: "1" }, /REDIS_WAIT_REPLICAS: only with/],
+    [{ REDIS_WAIT_REPLICAS: "1" }, /REDIS_WAIT_REPLICAS: only with/],
     [{ NODE_ENV: "production" }, /NODE_ENV=production/],
     [{ NODE_ENV: "production", REDIS_URL: "redis://127.0.0.1:6379" }, /admin decision.*ADMIN_TOKEN/],
   ])("refuses %o with a message naming the variable", (environment, message) => {

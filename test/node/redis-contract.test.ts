@@ -175,6 +175,11 @@ describe.each(Object.keys(adapters))("Redis port contract: %s", (name) => {
     else expect(Number(memory.used_memory)).toBeGreaterThan(100_000);
   });
 
+  it.runIf(["ioredis", "cluster", "sentinel"].includes(name))("WAIT after a write counts the replicas that acknowledged it (Sentinel's primary has one)", async () => {
+    const [, acknowledged] = await redis.pipeline([ops.set(key("waited"), "v"), ops.wait(key("waited"), 1, 2_000)]);
+    expect(acknowledged).toBe(name === "sentinel" ? 1 : 0);
+  });
+
   it("sends a pipeline of independent commands and types each reply", async () => {
     const [written, value, count, missing] = await redis.pipeline([
       ops.set(key("p"), "v"),

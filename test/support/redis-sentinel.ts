@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { startRedisServer, type RedisServerHandle } from "./redis-server";
+import { startReplicationLink, type ReplicationLink } from "./replication-link";
 
 const run = promisify(execFile);
 const READY_TIMEOUT_MS = 20_000;
@@ -19,8 +20,12 @@ export interface RedisSentinelHandle {
   readonly sentinels: string[];
   readonly primary: RedisServerHandle;
   readonly replica: RedisServerHandle;
+  /** With `replicationLink`: the relay between primary and replica, which can hold the replica back. */
+  readonly link: ReplicationLink | undefined;
   /** The address the sentinels give for the primary now. */
   currentPrimary(): Promise<string>;
+  /** Resolves once the current primary has a replica in sync again (after a failover, the old primary rejoining). */
+  replicaInSync(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -28,17 +33,21 @@ async function askSentinel(port: number, ...args: string[]): Promise<string> {
   return (await run("redis-cli", ["-p", String(port), "sentinel", ...args])).stdout;
 }
 
-export async function startRedisSentinel(): Promise<RedisSentinelHandle> {
+/** `replicationLink`: the replica follows the primary through a relay the test can hold (test/support/replication-link.ts). */
+export async function startRedisSentinel(options: { replicationLink?: boolean } = {}): Promise<RedisSentinelHandle> {
   const folder = await mkdtemp(join(tmpdir(), "jollyjet-sentinel-"));
   const started: RedisServerHandle[] = [];
+  let link: ReplicationLink | undefined;
   const stopAll = async () => {
     await Promise.all(started.map((server) => server.stop()));
+    await link?.close();
     await rm(folder, { recursive: true, force: true });
   };
   try {
     const primary = await startRedisServer();
     started.push(primary);
-    const replica = await startRedisServer({ extraArgs: ["--replicaof", "127.0.0.1", String(primary.port)] });
+    if (options.replicationLink) link = await startReplicationLink(primary.port);
+    const replica = await startRedisServer({ extraArgs: ["--replicaof", "127.0.0.1", String(link?.port ?? primary.port)] });
     started.push(replica);
     const sentinels: RedisServerHandle[] = [];
     for (let i = 0; i < 3; i++) {
@@ -48,7 +57,9 @@ export async function startRedisSentinel(): Promise<RedisSentinelHandle> {
         [
           `sentinel monitor ${SENTINEL_NAME} 127.0.0.1 ${primary.port} 2`,
           `sentinel down-after-milliseconds ${SENTINEL_NAME} 1000`,
-          `sentinel failover-timeout ${SENTINEL_NAME} 5000`,
+          // Also how long a replica may follow another address than the primary's before the
+          // sentinels repoint it (+fix-slave-config): through the relay it must stay so.
+          `sentinel failover-timeout ${SENTINEL_NAME} ${link ? 180_000 : 5000}`,
           `sentinel parallel-syncs ${SENTINEL_NAME} 1`,
           "",
         ].join("\n"),
@@ -64,13 +75,25 @@ export async function startRedisSentinel(): Promise<RedisSentinelHandle> {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     }
+    const currentPrimary = async () => {
+      const [host, port] = (await askSentinel(sentinels[0]!.port, "get-master-addr-by-name", SENTINEL_NAME)).trim().split("\n");
+      return `${host}:${port}`;
+    };
     return {
       sentinels: sentinels.map((sentinel) => `127.0.0.1:${sentinel.port}`),
       primary,
       replica,
-      async currentPrimary() {
-        const [host, port] = (await askSentinel(sentinels[0]!.port, "get-master-addr-by-name", SENTINEL_NAME)).trim().split("\n");
-        return `${host}:${port}`;
+      link,
+      currentPrimary,
+      async replicaInSync() {
+        const until = Date.now() + READY_TIMEOUT_MS;
+        for (;;) {
+          const port = (await currentPrimary()).split(":")[1]!;
+          const info = (await run("redis-cli", ["-p", port, "info", "replication"])).stdout;
+          if (/slave0:.*state=online/.test(info)) return;
+          if (Date.now() > until) throw new Error(`no replica in sync with the primary within ${READY_TIMEOUT_MS / 1000} s`);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
       },
       stop: stopAll,
     };

@@ -79,6 +79,9 @@ function enqueue(pipeline: UpstashPipeline, command: RedisCommand): void {
       // @upstash/redis has no INFO method; a script asks the server the same question.
       pipeline.eval(INFO_SCRIPT, [], [command.section]);
       return;
+    case "wait":
+      // Upstash replicates by itself; configuration refuses REDIS_WAIT_REPLICAS with this adapter.
+      throw new Error("WAIT is not available over Upstash REST");
   }
 }
 
