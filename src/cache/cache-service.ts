@@ -109,6 +109,9 @@ export interface CacheService {
   settleOwed(background: Background): void;
 }
 
+/** What a reader can be answered with from the cache: an entry or a tombstone (a marker or a floor is a miss). */
+type Servable = Extract<CacheEntry, { kind: "entry" | "tombstone" }>;
+
 const LOCK_MS = 5_000;
 const PENDING_MS = 10_000;
 const SETTLE_FIRST_MS = 100;
@@ -203,13 +206,13 @@ export function createCacheService(options: {
   /** `writer`: the token of a write-through after a commit ('' for a reader's fill); see versionedFill. */
   const fillOp = (key: string, entry: NewEntry, ttlMs: number, writer: string) =>
     ops.script(versionedFill, [key], [entry.version, encodeEntry(entry), ttlMs, writer]);
-  /** A servable entry or tombstone (not a marker), current enough. */
-  const usable = (entry: CacheEntry | undefined, minVersion: number): entry is Exclude<CacheEntry, { kind: "pending" }> =>
-    entry !== undefined && entry.kind !== "pending" && entry.version >= minVersion;
+  /** A servable entry or tombstone (not a marker or a floor), current enough. */
+  const usable = (entry: CacheEntry | undefined, minVersion: number): entry is Servable =>
+    (entry?.kind === "entry" || entry?.kind === "tombstone") && entry.version >= minVersion;
   /** A usable entry still within its fresh time. */
-  const fresh = (entry: CacheEntry | undefined, minVersion: number): entry is Exclude<CacheEntry, { kind: "pending" }> =>
+  const fresh = (entry: CacheEntry | undefined, minVersion: number): entry is Servable =>
     usable(entry, minVersion) && Date.now() < entry.freshUntil;
-  const served = <T>(entry: Exclude<CacheEntry, { kind: "pending" }>, status: CacheStatus): CacheResult<T> => ({
+  const served = <T>(entry: Servable, status: CacheStatus): CacheResult<T> => ({
     found: entry.kind === "entry" ? Found.ofJson<T>(entry.json) : null,
     version: entry.version,
     status,

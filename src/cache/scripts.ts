@@ -13,7 +13,7 @@ if current then
   local f, w, p = string.match(current, '^P|(%d+)|%d+|([^|]*)|?(.*)$')
   if f then
     floor, writers, previous = f, w .. ',' .. ARGV[1], p
-  elseif string.match(current, '^[ET]|%d+|%d+|') then
+  elseif string.match(current, '^[ETF]|%d+|%d+|') then
     previous = current
   end
 end
@@ -28,10 +28,13 @@ return 1
  * replaced by a reader; a writer takes itself off it, and:
  *   - other writers still in flight: the marker stays (their commits may be newer), and
  *     remembers the highest version committed so far (its floor);
- *   - it was the last one: its value is written if at least the floor, else the marker is
- *     deleted (a newer version was committed whose value it does not have: readers load it).
+ *   - it was the last one: its value is written if at least the floor, else a floor entry
+ *     'F|<floor>|0|' replaces the marker (a newer version was committed whose value it does
+ *     not have: readers load it, and only a load of at least that version fills).
  * ARGV[2] = '' is a writer giving up without committing: when it was the last writer and
- * nobody committed, the entry the marker replaced comes back (PX ARGV[3]).
+ * nobody committed, the entry the marker replaced comes back (PX ARGV[3]); when others
+ * committed, the floor of what they committed.
+ * A floor, an entry or a tombstone of a higher version than ARGV[1] is never replaced.
  * A corrupt value has no readable version and is overwritten. Returns 1 when written, else 0.
  */
 export const versionedFill = new LuaScript(`
@@ -52,7 +55,9 @@ if current and string.sub(current, 1, 2) == 'P|' then
     return 0
   end
   if ARGV[2] == '' then
-    if highest == 0 and previous ~= '' then
+    if highest > 0 then
+      redis.call('SET', KEYS[1], 'F|' .. highest .. '|0|', 'PX', ARGV[3])
+    elseif previous ~= '' then
       redis.call('SET', KEYS[1], previous, 'PX', ARGV[3])
     else
       redis.call('DEL', KEYS[1])
@@ -60,13 +65,13 @@ if current and string.sub(current, 1, 2) == 'P|' then
     return 0
   end
   if tonumber(ARGV[1]) < highest then
-    redis.call('DEL', KEYS[1])
+    redis.call('SET', KEYS[1], 'F|' .. highest .. '|0|', 'PX', ARGV[3])
     return 0
   end
 elseif ARGV[2] == '' then
   return 0
 elseif current then
-  local version = string.match(current, '^[ET]|(%d+)|')
+  local version = string.match(current, '^[ETF]|(%d+)|')
   if version and tonumber(version) > tonumber(ARGV[1]) then return 0 end
 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])

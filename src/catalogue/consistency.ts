@@ -100,7 +100,8 @@ export async function runConsistencyCheck(trigger: ConsistencyReport["trigger"],
       if (raw === null || raw === undefined) continue; // expired between SCAN and MGET
       const row = rows.get(idOf(keys, key));
       const entry = decodeEntry(raw, schema);
-      if (entry?.kind === "pending") continue; // a write in progress; it replaces or expires the marker
+      // A write in progress replaces or expires its marker; a floor is a miss that the next read fills.
+      if (entry?.kind === "pending" || entry?.kind === "floor") continue;
       // An entry of another deploy's schema is outdated, not broken.
       const otherSchema = entry ? undefined : entryHeaderOf(raw);
       // The database read may lag the cache (a read replica): never move the cache back to an

@@ -141,6 +141,51 @@ describe("D1 read replicas, stood in for by a replica the test holds back", () =
     }
   });
 
+  it("after two writers raced, a fill from the lagging replica cannot put back an older version for the writer to read", async () => {
+    // The first writer's update stops after its commit, before its write-through.
+    const gate: { arrived?: () => void; release?: Promise<void> } = {};
+    const racing = await workerInstance(
+      { ...environment(), DB: d1.database },
+      {
+        wrapProducts: (repository) => ({
+          ...repository,
+          async update(id, changes, ifVersion) {
+            const updated = await repository.update(id, changes, ifVersion);
+            const { arrived, release } = gate;
+            gate.arrived = gate.release = undefined;
+            arrived?.();
+            await release;
+            return updated;
+          },
+        }),
+      },
+    );
+    const product = await body<{ id: string }>(await racing.send("/api/products", newProduct("replica-race")));
+    d1.hold();
+    try {
+      let releaseFirst!: () => void;
+      const firstCommitted = new Promise<void>((resolve) => (gate.arrived = resolve));
+      gate.release = new Promise<void>((resolve) => (releaseFirst = resolve));
+      const first = racing.send(`/api/products/${product.id}`, patch({ stock: 2 })); // commits v2, then waits
+      await firstCommitted;
+      const second = await racing.send(`/api/products/${product.id}`, patch({ stock: 3 })); // commits v3, writes it through
+      expect((await body<{ version: number }>(second)).version).toBe(3);
+      const token = second.headers.get(CONSISTENCY_HEADER)!;
+      releaseFirst();
+      expect((await first).status).toBe(200); // its v2 write-through, the last one, does not have the newest value
+
+      // A reader without a token loads from the replica (v1); its fill is refused.
+      expect((await body<{ stock: number }>(await racing.send(`/api/products/${product.id}`))).stock).toBe(1);
+      // So the second writer reads its own write, and fills it.
+      const own = await racing.send(`/api/products/${product.id}`, { headers: { [CONSISTENCY_HEADER]: token } });
+      expect((await body<{ stock: number; version: number }>(own)).version).toBe(3);
+      const after = await racing.send(`/api/products/${product.id}`);
+      expect([after.headers.get("x-cache"), (await body<{ version: number }>(after)).version]).toEqual(["HIT", 3]);
+    } finally {
+      await d1.release();
+    }
+  });
+
   it("a list loaded while the replica lags has the write: lists load from the primary", async () => {
     const category = `replica-list-${crypto.randomUUID().slice(0, 8)}`;
     d1.hold();
