@@ -37,6 +37,10 @@ export default defineConfig({
                 UPSTASH_REDIS_REST_URL: inject("upstashUrl"),
                 UPSTASH_REDIS_REST_TOKEN: inject("upstashToken"),
                 TEST_MIGRATIONS: migrations,
+                // Upstash Global's stand-in and its replication control (test/support/global-setup.ts).
+                REPLICATED_UPSTASH_URL: inject("replicatedUpstashUrl"),
+                REPLICATED_UPSTASH_TOKEN: inject("replicatedUpstashToken"),
+                REPLICATION_CONTROL_URL: inject("replicationControlUrl"),
                 // Test requests share one client address; the rate-limit tests set their own limits.
                 RATE_LIMIT_MAX: "1000000",
                 RATE_LIMIT_AUTH_MAX: "1000000",

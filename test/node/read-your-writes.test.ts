@@ -1,9 +1,8 @@
-import IORedis from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CONSISTENCY_HEADER } from "../../src/http/middleware/read-your-writes";
 import { json, uniqueEmail } from "../shared/harness";
 import { startRedisServer, type RedisServerHandle } from "../support/redis-server";
-import { startReplicationLink, type ReplicationLink } from "../support/replication-link";
+import { startReplicationLink, untilReplicaInSync, type ReplicationLink } from "../support/replication-link";
 import { startUpstashRestServer, type UpstashRestServerHandle } from "../support/upstash-rest-server";
 import { createTestApp } from "../support/node-app";
 
@@ -33,19 +32,7 @@ const overStandIn = (overrides: Record<string, string> = {}) => ({
 });
 const send = (path: string, init?: RequestInit) => app.app.request(path, init);
 
-async function replicaInSync(): Promise<void> {
-  const [toPrimary, toReplica] = [new IORedis(primary.url), new IORedis(replica.url)];
-  const offset = async (client: IORedis) => Number(/master_repl_offset:(\d+)/.exec(await client.info("replication"))?.[1]);
-  const linked = async () => /master_link_status:up/.test(await toReplica.info("replication"));
-  try {
-    for (const giveUpAt = Date.now() + 10_000; !(await linked()) || (await offset(toReplica)) < (await offset(toPrimary)); await new Promise((r) => setTimeout(r, 20))) {
-      if (Date.now() > giveUpAt) throw new Error("the replica did not catch up");
-    }
-  } finally {
-    toPrimary.disconnect();
-    toReplica.disconnect();
-  }
-}
+const replicaInSync = () => untilReplicaInSync(primary.port, replica.port);
 
 /** `work` while the replica receives nothing from the primary; then it catches up. */
 async function whileReplicaLags<T>(work: () => Promise<T>): Promise<T> {

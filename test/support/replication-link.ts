@@ -4,7 +4,11 @@
  * primary's writes reach the relay but not the replica, so the replica lags for real and
  * answers reads from before them; released, it catches up with everything in order.
  */
+import { execFile } from "node:child_process";
 import { createServer, connect, type Socket } from "node:net";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
 
 export interface ReplicationLink {
   readonly port: number;
@@ -47,4 +51,17 @@ export async function startReplicationLink(primaryPort: number): Promise<Replica
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** `INFO replication` of the redis-server on `port` (redis-cli: no client library to load in a global setup). */
+const replicationInfo = async (port: number) => (await run("redis-cli", ["-p", String(port), "info", "replication"])).stdout;
+
+/** Resolves once the replica on `replicaPort` is linked and has processed everything the primary on `primaryPort` has. */
+export async function untilReplicaInSync(primaryPort: number, replicaPort: number): Promise<void> {
+  const offset = (info: string) => Number(/master_repl_offset:(\d+)/.exec(info)?.[1]);
+  for (const giveUpAt = Date.now() + 10_000; ; await new Promise((resolve) => setTimeout(resolve, 20))) {
+    const [primary, replica] = await Promise.all([replicationInfo(primaryPort), replicationInfo(replicaPort)]);
+    if (/master_link_status:up/.test(replica) && offset(replica) >= offset(primary)) return;
+    if (Date.now() > giveUpAt) throw new Error("the replica did not catch up");
+  }
 }
