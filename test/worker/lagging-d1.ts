@@ -19,8 +19,6 @@ interface Write {
 export interface LaggingD1 {
   /** What the app is given as its DB binding. */
   readonly database: D1Database;
-  /** What each session was opened with, in order. */
-  readonly sessionsOpened: string[];
   /** How many queries the replica has answered. */
   readonly replicaReads: () => number;
   /** The replica stops applying the primary's writes (they queue, in order). */
@@ -42,13 +40,16 @@ export function laggingD1(primary: D1Database, replica: D1Database): LaggingD1 {
   let held = false;
   let reads = 0;
   let pause: { arrived: () => void; resumed: Promise<void> } | undefined;
-  const sessionsOpened: string[] = [];
 
-  async function catchUp(): Promise<void> {
-    while (!held && applied < log.length) {
-      await replica.batch(log[applied]!.map((write) => replica.prepare(write.sql).bind(...write.params)));
-      applied += 1;
-    }
+  let replaying: Promise<void> | undefined;
+  /** Replays the commits the replica has not applied, one replay at a time (concurrent writes must not apply one twice). */
+  function catchUp(): Promise<void> {
+    return (replaying ??= (async () => {
+      while (!held && applied < log.length) {
+        await replica.batch(log[applied]!.map((write) => replica.prepare(write.sql).bind(...write.params)));
+        applied += 1;
+      }
+    })().finally(() => (replaying = undefined)));
   }
 
   /**
@@ -133,7 +134,6 @@ export function laggingD1(primary: D1Database, replica: D1Database): LaggingD1 {
     exec: (sql: string) => primary.exec(sql),
     dump: () => primary.dump(),
     withSession(constraintOrBookmark?: string) {
-      sessionsOpened.push(constraintOrBookmark ?? "first-unconstrained");
       const bookmark = BOOKMARK.exec(constraintOrBookmark ?? "");
       if (bookmark) return session("any", Number(bookmark[1]));
       return session(constraintOrBookmark === "first-primary" ? "primary" : "any", undefined);
@@ -142,7 +142,6 @@ export function laggingD1(primary: D1Database, replica: D1Database): LaggingD1 {
 
   return {
     database,
-    sessionsOpened,
     replicaReads: () => reads,
     hold: () => (held = true),
     async release() {

@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import { generateCookie, getCookie } from "hono/cookie";
 import { createMiddleware } from "hono/factory";
+import { z } from "zod";
 import type { Mac } from "../../auth/mac";
 import { constantTimeEqual, fromBase64Url, toBase64Url } from "../../encoding";
 import { startingPosition, type ClientPosition, type PositionContext } from "../../client-position";
@@ -25,6 +26,8 @@ interface Presented {
   database?: string;
 }
 
+const PositionPayload = z.object({ r: z.string().optional(), d: z.string().optional() });
+
 /** A signed payload that is not a position object (another version's format) reads as no position. */
 function decodePosition(payload: string): Presented {
   let decoded: unknown;
@@ -33,8 +36,8 @@ function decodePosition(payload: string): Presented {
   } catch {
     return {};
   }
-  const { r, d } = typeof decoded === "object" && decoded !== null ? (decoded as { r?: unknown; d?: unknown }) : {};
-  return { redis: typeof r === "string" ? r : undefined, database: typeof d === "string" ? d : undefined };
+  const parsed = PositionPayload.safeParse(decoded);
+  return parsed.success ? { redis: parsed.data.r, database: parsed.data.d } : {};
 }
 
 /**
