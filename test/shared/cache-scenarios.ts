@@ -4,11 +4,10 @@ import type { ProductRepository } from "../../src/catalogue/repository";
 import { CACHE_SCHEMA } from "../../src/catalogue/types";
 import { ops } from "../../src/redis/commands";
 import type { RedisTransport } from "../../src/redis/port";
-import { json, sleep, type Harness, type Instance } from "./harness";
+import { data, json, sleep, type Harness, type Instance } from "./harness";
 
 const ADMIN_TOKEN = "cache-scenarios-admin-token";
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
-const data = async <T>(response: Response) => ((await response.json()) as { data: T }).data;
 const sample = (overrides: Record<string, unknown> = {}) => ({
   name: "Cached Kettle",
   description: "A kettle that is read far more often than written.",

@@ -1,14 +1,13 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Product, ProductPage as Page } from "../../src/catalogue/types";
-import { json, uniqueEmail, type Harness, type Send } from "./harness";
+import { data as body, json, uniqueEmail, type Harness, type Send } from "./harness";
 
 const ADMIN_TOKEN = "catalogue-scenarios-admin-token";
 const adminHeaders = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 const marker = () => crypto.randomUUID().slice(0, 8);
 
-const body = async <T>(response: Response) => ((await response.json()) as { data: T }).data;
 
 const sample = (overrides: Record<string, unknown> = {}) => ({
   name: "Aviator Sunglasses",

@@ -4,11 +4,10 @@ import { encodeEntry } from "../../src/cache/entry";
 import { CACHE_SCHEMA, type Product } from "../../src/catalogue/types";
 import { createProductRepository } from "../../src/db/products";
 import { ops } from "../../src/redis/commands";
-import { json, uniqueEmail, type Harness, type Instance } from "./harness";
+import { data, json, uniqueEmail, type Harness, type Instance } from "./harness";
 
 const ADMIN_TOKEN = "consistency-scenarios-admin-token";
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
-const data = async <T>(response: Response) => ((await response.json()) as { data: T }).data;
 const sample = (name: string) => ({ name, description: "A product the consistency run will look at.", price: 9.99, stock: 4, category: "consistency" });
 
 type Report = ConsistencyReport;

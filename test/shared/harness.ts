@@ -39,6 +39,9 @@ export const json = (body: unknown, headers: Record<string, string> = {}): Reque
   body: JSON.stringify(body),
 });
 
+/** The `data` of an API response's JSON envelope. */
+export const data = async <T>(response: Response) => ((await response.json()) as { data: T }).data;
+
 export const uniqueEmail = (label = "user") => `${label}-${crypto.randomUUID()}@Example.com`;
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

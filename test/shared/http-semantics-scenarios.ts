@@ -1,10 +1,9 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Product } from "../../src/catalogue/types";
-import { json, type Harness, type Send } from "./harness";
+import { data, json, type Harness, type Send } from "./harness";
 
 const ADMIN_TOKEN = "http-semantics-admin-token";
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
-const data = async <T>(response: Response) => ((await response.json()) as { data: T }).data;
 const sample = () => ({ name: "Conditional Clock", description: "A clock that knows which version it is.", price: 42, stock: 3, category: `etag-${crypto.randomUUID().slice(0, 8)}` });
 
 /** Validators, preconditions and method errors through the front door; the same assertions run on Node and in workerd. */

@@ -1,11 +1,10 @@
 import { describe, expect, it } from "vitest";
 import type { RedisCommand } from "../../src/redis/commands";
 import type { RedisTransport } from "../../src/redis/port";
-import { json, sleep, stableWindowSeconds, uniqueEmail, type Harness } from "./harness";
+import { data, json, sleep, stableWindowSeconds, uniqueEmail, type Harness } from "./harness";
 
 const ADMIN_TOKEN = "rate-limit-scenarios-admin-token";
 const address = () => `198.51.100.${Math.floor(Math.random() * 250) + 1}-${crypto.randomUUID().slice(0, 6)}`;
-const data = async <T>(response: Response) => ((await response.json()) as { data: T }).data;
 const sample = { name: "Limited Lamp", description: "A lamp people keep asking about.", price: 12.5, stock: 3, category: "ratelimit" };
 const prefix = () => `rl-${crypto.randomUUID().slice(0, 8)}`;
 const BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";

@@ -7,6 +7,17 @@ import type { Harness, Instance, Send } from "../shared/harness";
 export const ORIGIN = "https://jollyjet.test";
 export const workerEnv = env as unknown as WorkerEnv;
 
+/** Sends each request through `handle` with a fresh execution context, waiting for its background work. */
+function sender(handle: (request: Request, environment: WorkerEnv, ctx: ExecutionContext) => Promise<Response>, environment: WorkerEnv): Send {
+  return async (path, init) => {
+    const ctx = createExecutionContext();
+    const url = path.startsWith("http") ? path : `${ORIGIN}${path}`;
+    const response = await handle(new Request(url, init), environment, ctx);
+    await waitOnExecutionContext(ctx);
+    return response;
+  };
+}
+
 /**
  * Services and an app over the Worker's bindings plus `overrides`, which may be bindings of
  * any kind (a D1 database standing in for a replicated one).
@@ -16,14 +27,7 @@ export async function workerInstance(overrides: Partial<WorkerEnv> = {}, options
   const services = createWorkerServices(environment, options);
   await prepareServices(services);
   const app = createApp(services);
-  const send: Send = async (path, init) => {
-    const ctx = createExecutionContext();
-    const url = path.startsWith("http") ? path : `${ORIGIN}${path}`;
-    const response = await app.fetch(new Request(url, init), environment, ctx);
-    await waitOnExecutionContext(ctx);
-    return response;
-  };
-  return { send, services };
+  return { send: sender(async (request, bindings, ctx) => app.fetch(request, bindings, ctx), environment), services };
 }
 
 /**
@@ -40,15 +44,7 @@ export function createWorkerHarness(): Harness {
     clientAddressing: {},
     from: (address) => ({ "cf-connecting-ip": address }),
     async app(overrides = {}) {
-      const environment: WorkerEnv = { ...workerEnv, ...overrides };
-      const send: Send = async (path, init) => {
-        const ctx = createExecutionContext();
-        const url = path.startsWith("http") ? path : `${ORIGIN}${path}`;
-        const response = await worker.fetch(new Request(url, init) as Parameters<typeof worker.fetch>[0], environment, ctx);
-        await waitOnExecutionContext(ctx);
-        return response;
-      };
-      return send;
+      return sender((request, environment, ctx) => worker.fetch(request as Parameters<typeof worker.fetch>[0], environment, ctx), { ...workerEnv, ...overrides });
     },
     instance: workerInstance,
   };

@@ -2,7 +2,7 @@ import { applyD1Migrations, env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { CONSISTENCY_HEADER } from "../../src/http/middleware/read-your-writes";
 import { ops } from "../../src/redis/commands";
-import { json, uniqueEmail, type Instance } from "../shared/harness";
+import { data, json, uniqueEmail, type Instance } from "../shared/harness";
 import { workerInstance } from "./harness";
 import { laggingD1, type LaggingD1 } from "./lagging-d1";
 
@@ -15,8 +15,6 @@ const ADMIN_TOKEN = "read-replicas-admin-token";
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const environment = () => ({ ADMIN_TOKEN, REDIS_PREFIX: `replicas-${crypto.randomUUID().slice(0, 8)}` });
 
-type Body<T> = { data: T };
-const body = async <T>(response: Response) => ((await response.json()) as Body<T>).data;
 const patch = (changes: unknown) => ({ method: "PATCH", headers: { "content-type": "application/json", ...admin }, body: JSON.stringify(changes) });
 const newProduct = (category: string) => json({ name: "Replica Kettle", description: "Read far away.", price: 10, stock: 1, category }, admin);
 
@@ -68,11 +66,11 @@ describe("D1 read replicas, stood in for by a replica the test holds back", () =
     const credentials = { email: uniqueEmail("replica"), password: "correct horse battery" };
     expect((await send("/api/auth/register", json(credentials))).status).toBe(201);
     const login = await send("/api/auth/login", json(credentials));
-    return { authorization: `Bearer ${(await body<{ token: string }>(login)).token}` };
+    return { authorization: `Bearer ${(await data<{ token: string }>(login)).token}` };
   }
 
   it("a wishlist changed while the replica lags reads back for its writer with the token, stale without", async () => {
-    const product = await body<{ id: string }>(await send("/api/products", newProduct("replica-wishlist")));
+    const product = await data<{ id: string }>(await send("/api/products", newProduct("replica-wishlist")));
     const bearer = await signedIn();
     d1.hold();
     try {
@@ -82,22 +80,22 @@ describe("D1 read replicas, stood in for by a replica the test holds back", () =
       expect(positionIn(token).d).toEqual(expect.any(String));
 
       const readsBefore = d1.replicaReads();
-      const elsewhere = await body<{ total: number }>(await send("/api/wishlist", { headers: bearer }));
+      const elsewhere = await data<{ total: number }>(await send("/api/wishlist", { headers: bearer }));
       expect(d1.replicaReads()).toBeGreaterThan(readsBefore);
       expect(elsewhere.total).toBe(0); // the replica has not seen the toggle
-      const own = await body<{ products: { id: string }[] }>(await send("/api/wishlist", { headers: { ...bearer, [CONSISTENCY_HEADER]: token } }));
+      const own = await data<{ products: { id: string }[] }>(await send("/api/wishlist", { headers: { ...bearer, [CONSISTENCY_HEADER]: token } }));
       expect(own.products.map((p) => p.id)).toEqual([product.id]);
       // The cookie a browser sends back does the same.
-      const viaCookie = await body<{ total: number }>(await send("/api/wishlist", { headers: { ...bearer, cookie: `consistency=${token}` } }));
+      const viaCookie = await data<{ total: number }>(await send("/api/wishlist", { headers: { ...bearer, cookie: `consistency=${token}` } }));
       expect(viaCookie.total).toBe(1);
     } finally {
       await d1.release();
     }
-    expect((await body<{ total: number }>(await send("/api/wishlist", { headers: bearer }))).total).toBe(1); // caught up: everyone
+    expect((await data<{ total: number }>(await send("/api/wishlist", { headers: bearer }))).total).toBe(1); // caught up: everyone
   });
 
   it("a fill read from the lagging replica never replaces the newer version a write put in the cache", async () => {
-    const product = await body<{ id: string }>(await send("/api/products", newProduct("replica-fill")));
+    const product = await data<{ id: string }>(await send("/api/products", newProduct("replica-fill")));
     await app.services.redis.run(ops.del(app.services.keys.product(product.id)));
     d1.hold();
     try {
@@ -106,23 +104,23 @@ describe("D1 read replicas, stood in for by a replica the test holds back", () =
       const slowReader = send(`/api/products/${product.id}`);
       await pause.arrived;
       const patched = await send(`/api/products/${product.id}`, patch({ stock: 2 }));
-      expect((await body<{ stock: number; version: number }>(patched)).version).toBe(2);
+      expect((await data<{ stock: number; version: number }>(patched)).version).toBe(2);
       pause.resume();
       const slow = await slowReader;
-      expect((await body<{ stock: number }>(slow)).stock).toBe(1); // what the replica had: that reader's own answer
+      expect((await data<{ stock: number }>(slow)).stock).toBe(1); // what the replica had: that reader's own answer
       expect(slow.headers.get("x-cache")).toBe("MISS");
 
       // Its fill was refused: everyone reads the write from the cache, though the replica still lags.
       const after = await send(`/api/products/${product.id}`);
       expect(after.headers.get("x-cache")).toBe("HIT");
-      expect((await body<{ stock: number; version: number }>(after)).version).toBe(2);
+      expect((await data<{ stock: number; version: number }>(after)).version).toBe(2);
     } finally {
       await d1.release();
     }
   });
 
   it("a writer's read never shares a load another client is making on the lagging replica", async () => {
-    const product = await body<{ id: string }>(await send("/api/products", newProduct("replica-flight")));
+    const product = await data<{ id: string }>(await send("/api/products", newProduct("replica-flight")));
     d1.hold();
     try {
       const token = (await send(`/api/products/${product.id}`, patch({ stock: 2 }))).headers.get(CONSISTENCY_HEADER)!;
@@ -132,10 +130,10 @@ describe("D1 read replicas, stood in for by a replica the test holds back", () =
       await pause.arrived;
       // Were it to join that load, it would wait for it (held until after this read) and get the replica's copy.
       const own = await send(`/api/products/${product.id}`, { headers: { [CONSISTENCY_HEADER]: token } });
-      expect((await body<{ stock: number }>(own)).stock).toBe(2);
+      expect((await data<{ stock: number }>(own)).stock).toBe(2);
       pause.resume();
-      expect((await body<{ stock: number }>(await slowReader)).stock).toBe(1);
-      expect((await body<{ stock: number }>(await send(`/api/products/${product.id}`))).stock).toBe(2); // the writer's fill stands
+      expect((await data<{ stock: number }>(await slowReader)).stock).toBe(1);
+      expect((await data<{ stock: number }>(await send(`/api/products/${product.id}`))).stock).toBe(2); // the writer's fill stands
     } finally {
       await d1.release();
     }
@@ -160,7 +158,7 @@ describe("D1 read replicas, stood in for by a replica the test holds back", () =
         }),
       },
     );
-    const product = await body<{ id: string }>(await racing.send("/api/products", newProduct("replica-race")));
+    const product = await data<{ id: string }>(await racing.send("/api/products", newProduct("replica-race")));
     d1.hold();
     try {
       let releaseFirst!: () => void;
@@ -169,18 +167,18 @@ describe("D1 read replicas, stood in for by a replica the test holds back", () =
       const first = racing.send(`/api/products/${product.id}`, patch({ stock: 2 })); // commits v2, then waits
       await firstCommitted;
       const second = await racing.send(`/api/products/${product.id}`, patch({ stock: 3 })); // commits v3, writes it through
-      expect((await body<{ version: number }>(second)).version).toBe(3);
+      expect((await data<{ version: number }>(second)).version).toBe(3);
       const token = second.headers.get(CONSISTENCY_HEADER)!;
       releaseFirst();
       expect((await first).status).toBe(200); // its v2 write-through, the last one, does not have the newest value
 
       // A reader without a token loads from the replica (v1); its fill is refused.
-      expect((await body<{ stock: number }>(await racing.send(`/api/products/${product.id}`))).stock).toBe(1);
+      expect((await data<{ stock: number }>(await racing.send(`/api/products/${product.id}`))).stock).toBe(1);
       // So the second writer reads its own write, and fills it.
       const own = await racing.send(`/api/products/${product.id}`, { headers: { [CONSISTENCY_HEADER]: token } });
-      expect((await body<{ stock: number; version: number }>(own)).version).toBe(3);
+      expect((await data<{ stock: number; version: number }>(own)).version).toBe(3);
       const after = await racing.send(`/api/products/${product.id}`);
-      expect([after.headers.get("x-cache"), (await body<{ version: number }>(after)).version]).toEqual(["HIT", 3]);
+      expect([after.headers.get("x-cache"), (await data<{ version: number }>(after)).version]).toEqual(["HIT", 3]);
     } finally {
       await d1.release();
     }
@@ -190,11 +188,11 @@ describe("D1 read replicas, stood in for by a replica the test holds back", () =
     const category = `replica-list-${crypto.randomUUID().slice(0, 8)}`;
     d1.hold();
     try {
-      const created = await body<{ id: string }>(await send("/api/products", newProduct(category)));
+      const created = await data<{ id: string }>(await send("/api/products", newProduct(category)));
       const readsBefore = d1.replicaReads();
       const list = await send(`/api/products?category=${category}`);
       expect(list.headers.get("x-cache")).toBe("MISS");
-      expect((await body<{ products: { id: string }[] }>(list)).products.map((p) => p.id)).toEqual([created.id]);
+      expect((await data<{ products: { id: string }[] }>(list)).products.map((p) => p.id)).toEqual([created.id]);
       expect(d1.replicaReads()).toBe(readsBefore);
     } finally {
       await d1.release();

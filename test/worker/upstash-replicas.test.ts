@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { CONSISTENCY_HEADER } from "../../src/http/middleware/read-your-writes";
-import { json, uniqueEmail, type Instance } from "../shared/harness";
+import { data, json, uniqueEmail, type Instance } from "../shared/harness";
 import { workerInstance } from "./harness";
 
 /**
@@ -12,8 +12,6 @@ import { workerInstance } from "./harness";
  */
 const ADMIN_TOKEN = "upstash-replicas-admin-token";
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
-type Body<T> = { data: T };
-const body = async <T>(response: Response) => ((await response.json()) as Body<T>).data;
 
 const control = (action: "hold" | "release") => fetch(`${env.REPLICATION_CONTROL_URL}/${action}`, { method: "POST" }).then((response) => expect(response.status).toBe(204));
 
@@ -47,7 +45,7 @@ describe("read-your-writes on a lagging Upstash replica, in workerd", () => {
       const login = await send("/api/auth/login", json(credentials));
       expect(login.status).toBe(200);
       const token = login.headers.get(CONSISTENCY_HEADER)!;
-      const bearer = { authorization: `Bearer ${(await body<{ token: string }>(login)).token}` };
+      const bearer = { authorization: `Bearer ${(await data<{ token: string }>(login)).token}` };
       expect((await send("/api/auth/me", { headers: bearer })).status).toBe(401);
       expect((await send("/api/auth/me", { headers: { ...bearer, [CONSISTENCY_HEADER]: token } })).status).toBe(200);
     });
@@ -55,15 +53,15 @@ describe("read-your-writes on a lagging Upstash replica, in workerd", () => {
 
   it("a product written while the replica lags reads back new for its writer, old for others", async () => {
     const created = await send("/api/products", json({ name: "Edge Kettle", description: "Read far away.", price: 10, stock: 1, category: "edge-ryw" }, admin));
-    const { id } = await body<{ id: string }>(created);
+    const { id } = await data<{ id: string }>(created);
     await control("release");
     expect((await send(`/api/products/${id}`)).headers.get("x-cache")).toBe("HIT");
     await whileReplicaLags(async () => {
       const patched = await send(`/api/products/${id}`, { method: "PATCH", headers: { "content-type": "application/json", ...admin }, body: JSON.stringify({ stock: 2 }) });
       const token = patched.headers.get(CONSISTENCY_HEADER)!;
-      expect((await body<{ stock: number }>(await send(`/api/products/${id}`))).stock).toBe(1);
+      expect((await data<{ stock: number }>(await send(`/api/products/${id}`))).stock).toBe(1);
       const own = await send(`/api/products/${id}`, { headers: { [CONSISTENCY_HEADER]: token } });
-      expect([own.headers.get("x-cache"), (await body<{ stock: number }>(own)).stock]).toEqual(["HIT", 2]);
+      expect([own.headers.get("x-cache"), (await data<{ stock: number }>(own)).stock]).toEqual(["HIT", 2]);
     });
   });
 });
