@@ -61,8 +61,9 @@ export function buildServices(options: {
   const products = withDatabaseErrors(wrapProducts(createProductRepository(db)), logger);
   const policies = cachePolicies(config);
   const metrics = createMetrics({ redis, keys, flushEveryMs: config.METRICS_FLUSH_MS });
-  // A WAIT holds the connection's later commands until it returns: a short bound, well inside the Redis timeout.
-  const replicas = config.REDIS_WAIT_REPLICAS > 0 ? { count: config.REDIS_WAIT_REPLICAS, timeoutMs: Math.min(100, Math.floor(config.REDIS_TIMEOUT_MS / 4)) } : undefined;
+  // A WAIT holds the connection, and every request's commands behind it, until it returns (a
+  // replica's acknowledgement takes a few ms): a short bound, a tenth of the Redis timeout at most.
+  const replicas = config.REDIS_WAIT_REPLICAS > 0 ? { count: config.REDIS_WAIT_REPLICAS, timeoutMs: Math.max(1, Math.min(20, Math.floor(config.REDIS_TIMEOUT_MS / 10))) } : undefined;
   const cache = createCacheService({ redis, keys, metrics, logger, positions, replicas });
   const mac = createMac({ redis, keys, secret: config.SESSION_SECRET });
   return {

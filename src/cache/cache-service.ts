@@ -162,15 +162,18 @@ export function createCacheService(options: {
   let settling: Promise<void> | undefined;
 
   /**
-   * Sends write-throughs in one round trip; with replicas to wait for, a WAIT per key follows
-   * them on the same connection, and too few acknowledgements fail it like an outage: a
+   * Sends write-throughs in one round trip; with replicas to wait for, one WAIT follows them
+   * on the same connection(s), and too few acknowledgements fail it like an outage: a
    * failover could still lose the write, so it stays owed until a replica has it.
    */
   async function apply(changes: readonly CacheChange[]): Promise<void> {
-    const waits = replicas ? changes.map(({ key }) => ops.wait(key, replicas.count, replicas.timeoutMs)) : [];
-    const replies = await redis.pipeline([...changes.map((change) => change.op), ...waits]);
-    const behind = replicas && replies.slice(changes.length).some((acknowledged) => (acknowledged as number) < replicas.count);
-    if (behind) throw new Error(`fewer than ${replicas.count} replica(s) acknowledged within ${replicas.timeoutMs} ms`);
+    const writes = changes.map((change) => change.op);
+    if (!replicas) {
+      await redis.pipeline(writes);
+      return;
+    }
+    const replies = await redis.pipeline([...writes, ops.wait(replicas.count, replicas.timeoutMs)]);
+    if ((replies.at(-1) as number) < replicas.count) throw new Error(`fewer than ${replicas.count} replica(s) acknowledged within ${replicas.timeoutMs} ms`);
   }
 
   /** One attempt to hand Redis everything owed; entries replaced meanwhile stay owed. */

@@ -28,8 +28,8 @@ export type RedisCommand =
   | { name: "ping" }
   | { name: "dbsize" }
   | { name: "info"; section: string }
-  /** WAIT for the writes before it on its connection; `key` only routes it (a cluster sends it to that key's master). */
-  | { name: "wait"; key: string; replicas: number; timeoutMs: number };
+  /** WAIT for the writes before it on its connection (a cluster: on every master the batch reaches). */
+  | { name: "wait"; replicas: number; timeoutMs: number };
 
 
 /** A command plus the decoder of its reply. `script` ops carry their script for the NOSCRIPT fallback. */
@@ -125,10 +125,11 @@ export const ops = {
   /** One INFO section as `field → value` (empty when the server reports nothing there). */
   info: (section: string) => op({ name: "info", section }, asInfo),
   /**
-   * How many replicas have acknowledged the writes sent before it on the same connection
-   * (`key`: one of them), once `replicas` have or `timeoutMs` has passed. ioredis adapters only.
+   * How many replicas have acknowledged the writes sent before it on the same connection,
+   * once `replicas` have or `timeoutMs` has passed; on a cluster, the fewest of the masters
+   * the batch reaches. It holds the connection meanwhile: keep `timeoutMs` short. ioredis adapters only.
    */
-  wait: (key: string, replicas: number, timeoutMs: number) => op({ name: "wait", key, replicas, timeoutMs }, asInteger),
+  wait: (replicas: number, timeoutMs: number) => op({ name: "wait", replicas, timeoutMs }, asInteger),
   /** Runs a Lua script: EVALSHA first, EVAL when the server does not know the script yet. */
   script: <T = unknown>(source: LuaScript, keys: string[], args: (string | number)[], decode: (reply: unknown) => T = passThrough as (reply: unknown) => T): Op<T> => {
     const stringArgs = args.map(String);
@@ -156,6 +157,7 @@ export function keysOf(command: RedisCommand): string[] {
     case "dbsize":
     case "info":
     case "scan":
+    case "wait":
       return [];
     default:
       return [command.key];

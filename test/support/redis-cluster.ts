@@ -22,6 +22,8 @@ export interface RedisClusterHandle {
   masters(): Promise<RedisServerHandle[]>;
   /** Resolves once every running node says `cluster_state:ok`. */
   healthy(timeoutMs?: number): Promise<void>;
+  /** Resolves once every master has a replica in sync (after a failover, the old master rejoining as one). */
+  replicasInSync(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -72,13 +74,23 @@ export async function startRedisCluster(options: { masters?: number; replicasPer
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     }
+    const currentMasters = async () => {
+      const roles = await Promise.all(servers.map((server) => isMaster(server.port).catch(() => false)));
+      return servers.filter((_, i) => roles[i]);
+    };
     return {
       nodes,
       servers,
       healthy,
-      async masters() {
-        const roles = await Promise.all(servers.map((server) => isMaster(server.port).catch(() => false)));
-        return servers.filter((_, i) => roles[i]);
+      masters: currentMasters,
+      async replicasInSync() {
+        const until = Date.now() + READY_TIMEOUT_MS;
+        for (const master of await currentMasters()) {
+          while (!/slave0:.*state=online/.test((await run("redis-cli", ["-p", String(master.port), "info", "replication"])).stdout)) {
+            if (Date.now() > until) throw new Error(`master ${master.port} has no replica in sync within ${READY_TIMEOUT_MS / 1000} s`);
+            await new Promise((resolve) => setTimeout(resolve, 100));
+          }
+        }
       },
       async stop() {
         await Promise.all(servers.map((server) => server.stop()));

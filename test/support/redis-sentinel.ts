@@ -44,7 +44,8 @@ export async function startRedisSentinel(options: { replicationLink?: boolean } 
     await rm(folder, { recursive: true, force: true });
   };
   try {
-    const primary = await startRedisServer();
+    // No delay before the replica's first full sync (Redis waits 5 s for more replicas by default).
+    const primary = await startRedisServer({ extraArgs: ["--repl-diskless-sync-delay", "0"] });
     started.push(primary);
     if (options.replicationLink) link = await startReplicationLink(primary.port);
     const replica = await startRedisServer({ extraArgs: ["--replicaof", "127.0.0.1", String(link?.port ?? primary.port)] });
@@ -79,22 +80,25 @@ export async function startRedisSentinel(options: { replicationLink?: boolean } 
       const [host, port] = (await askSentinel(sentinels[0]!.port, "get-master-addr-by-name", SENTINEL_NAME)).trim().split("\n");
       return `${host}:${port}`;
     };
+    const replicaInSync = async () => {
+      const until = Date.now() + READY_TIMEOUT_MS;
+      for (;;) {
+        const port = (await currentPrimary()).split(":")[1]!;
+        const info = (await run("redis-cli", ["-p", port, "info", "replication"])).stdout;
+        if (/slave0:.*state=online/.test(info)) return;
+        if (Date.now() > until) throw new Error(`no replica in sync with the primary within ${READY_TIMEOUT_MS / 1000} s`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    };
+    // The sentinels count the replica before its first sync is done: wait for that too.
+    await replicaInSync();
     return {
       sentinels: sentinels.map((sentinel) => `127.0.0.1:${sentinel.port}`),
       primary,
       replica,
       link,
       currentPrimary,
-      async replicaInSync() {
-        const until = Date.now() + READY_TIMEOUT_MS;
-        for (;;) {
-          const port = (await currentPrimary()).split(":")[1]!;
-          const info = (await run("redis-cli", ["-p", port, "info", "replication"])).stdout;
-          if (/slave0:.*state=online/.test(info)) return;
-          if (Date.now() > until) throw new Error(`no replica in sync with the primary within ${READY_TIMEOUT_MS / 1000} s`);
-          await new Promise((resolve) => setTimeout(resolve, 100));
-        }
-      },
+      replicaInSync,
       stop: stopAll,
     };
   } catch (error) {

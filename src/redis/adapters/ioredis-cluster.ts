@@ -99,6 +99,16 @@ function plan(command: RedisCommand, masters: readonly string[]): Plan {
 
 const address = (node: Redis) => `${node.options.host}:${node.options.port}`;
 
+/** WAIT's parts are placed per batch (send): the answer is the fewest acknowledgements of any node it went to. */
+const waitPlan: Plan = {
+  parts: [],
+  merge(replies) {
+    const error = failed(replies);
+    if (error) return error;
+    return { ok: true, value: replies.length === 0 ? 0 : Math.min(...values(replies).map(Number)) };
+  },
+};
+
 /**
  * The Redis Cluster adapter (`REDIS_CLUSTER_NODES`): ioredis's Cluster client, with a batch
  * sent as one pipeline per master it touches, all at once, so a request costs one round trip
@@ -142,7 +152,7 @@ export function createIoRedisClusterTransport(nodes: readonly string[]): RedisTr
       await connected(deadline);
       if (Date.now() >= deadline) throw new Error("Redis deadline passed before sending");
       const masters = cluster.nodes("master").map(address).sort();
-      const plans = commands.map((command) => plan(command, masters));
+      const plans = commands.map((command): Plan => (command.name === "wait" ? waitPlan : plan(command, masters)));
       // Group every part by the node that serves it: by slot through the cluster client (which
       // follows MOVED after a failover), keyless ones straight to the master they name.
       const groups = new Map<string, { viaSlot: boolean; commands: RedisCommand[]; slots: { plan: number; part: number }[] }>();
@@ -157,6 +167,17 @@ export function createIoRedisClusterTransport(nodes: readonly string[]): RedisTr
           groups.set(key, group);
         }),
       );
+      // A WAIT counts the writes before it on its connection: it goes last to every node the batch reaches.
+      const waiting = commands.flatMap((command, index) => (command.name === "wait" ? [index] : []));
+      for (const index of waiting) {
+        const command = commands[index]!;
+        const parts = [...groups.values()].map((group, part) => {
+          group.slots.push({ plan: index, part });
+          group.commands.push(command);
+          return { command, target: { master: "" } as Target };
+        });
+        plans[index] = { parts, merge: waitPlan.merge };
+      }
       const partReplies = plans.map((planned) => new Array<RawReply>(planned.parts.length));
       const sent = [...groups.entries()];
       const answered = await Promise.all(sent.map(([key, group]) => runOn(key.slice(key.indexOf(":") + 1), group.commands, group.viaSlot)));
