@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { findFreePort, startRedisServer, type RedisServerHandle } from "./redis-server";
+import { untilPrimaryHasReplicaInSync } from "./replication-link";
 
 const run = promisify(execFile);
 const READY_TIMEOUT_MS = 20_000;
@@ -85,12 +86,7 @@ export async function startRedisCluster(options: { masters?: number; replicasPer
       masters: currentMasters,
       async replicasInSync() {
         const until = Date.now() + READY_TIMEOUT_MS;
-        for (const master of await currentMasters()) {
-          while (!/slave0:.*state=online/.test((await run("redis-cli", ["-p", String(master.port), "info", "replication"])).stdout)) {
-            if (Date.now() > until) throw new Error(`master ${master.port} has no replica in sync within ${READY_TIMEOUT_MS / 1000} s`);
-            await new Promise((resolve) => setTimeout(resolve, 100));
-          }
-        }
+        for (const master of await currentMasters()) await untilPrimaryHasReplicaInSync(master.port, Math.max(0, until - Date.now()));
       },
       async stop() {
         await Promise.all(servers.map((server) => server.stop()));

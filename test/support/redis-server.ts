@@ -33,6 +33,8 @@ export interface RedisServerHandle {
   stop(): Promise<void>;
   /** Restart on the same port after stop() (for fault tests). No-op when running. */
   start(): Promise<void>;
+  /** The last few kilobytes the server logged, for a test's failure message. */
+  recentOutput(): string;
 }
 
 /** Every redis-server we spawned and that is still alive; killed on process exit. */
@@ -196,6 +198,10 @@ class RedisServerProcess implements RedisServerHandle {
       }
       await delay(POLL_INTERVAL_MS);
     }
+  }
+
+  recentOutput(): string {
+    return this.output;
   }
 
   async stop(): Promise<void> {

@@ -1,8 +1,11 @@
 /**
- * A TCP relay between a Redis replica and its primary (the replica is started with
- * `--replicaof 127.0.0.1 <link.port>`) that can hold the replication stream: while held, the
- * primary's writes reach the relay but not the replica, so the replica lags for real and
- * answers reads from before them; released, it catches up with everything in order.
+ * A TCP relay in front of a Redis primary that can hold its replication stream: the replica
+ * is started with `--replicaof 127.0.0.1 <link.port>`, and other clients may connect through
+ * the link too (a Sentinel setup monitors the link's address, so the replica follows exactly
+ * the address the sentinels know). While held, the primary's writes reach the relay but not
+ * the replica, so the replica lags for real and answers reads from before them; released, it
+ * catches up with everything in order. Only replication connections (those that sent
+ * REPLCONF or PSYNC) are held; every other connection passes through untouched.
  */
 import { execFile } from "node:child_process";
 import { createServer, connect, type Socket } from "node:net";
@@ -12,7 +15,7 @@ const run = promisify(execFile);
 
 export interface ReplicationLink {
   readonly port: number;
-  /** Stop passing the primary's stream to the replica (buffered, not lost). */
+  /** Stop passing the primary's stream to replicas (buffered, not lost, while the primary lives). */
   hold(): void;
   /** Pass on what was held and everything after it. */
   release(): void;
@@ -21,19 +24,23 @@ export interface ReplicationLink {
 
 export async function startReplicationLink(primaryPort: number): Promise<ReplicationLink> {
   let held = false;
-  const pipes: { toReplica: Socket; buffered: Buffer[] }[] = [];
-  const server = createServer((replicaSide) => {
+  const pipes: { toClient: Socket; replication: boolean; buffered: Buffer[] }[] = [];
+  const server = createServer((clientSide) => {
     const primarySide = connect(primaryPort, "127.0.0.1");
-    const pipe = { toReplica: replicaSide, buffered: [] as Buffer[] };
+    const pipe = { toClient: clientSide, replication: false, buffered: [] as Buffer[] };
     pipes.push(pipe);
-    replicaSide.on("data", (chunk) => primarySide.write(chunk));
-    primarySide.on("data", (chunk: Buffer) => (held ? pipe.buffered.push(chunk) : replicaSide.write(chunk)));
+    clientSide.on("data", (chunk: Buffer) => {
+      // A replica's handshake sends each command alone and waits for its reply, so one chunk holds it whole.
+      if (/\b(REPLCONF|PSYNC)\b/i.test(chunk.toString("latin1"))) pipe.replication = true;
+      primarySide.write(chunk);
+    });
+    primarySide.on("data", (chunk: Buffer) => (held && pipe.replication ? pipe.buffered.push(chunk) : clientSide.write(chunk)));
     const end = () => {
-      replicaSide.destroy();
+      clientSide.destroy();
       primarySide.destroy();
-      pipes.splice(pipes.indexOf(pipe), 1);
+      if (pipes.includes(pipe)) pipes.splice(pipes.indexOf(pipe), 1);
     };
-    replicaSide.on("close", end).on("error", end);
+    clientSide.on("close", end).on("error", end);
     primarySide.on("close", end).on("error", end);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -44,10 +51,10 @@ export async function startReplicationLink(primaryPort: number): Promise<Replica
     hold: () => (held = true),
     release() {
       held = false;
-      for (const pipe of pipes) for (const chunk of pipe.buffered.splice(0)) pipe.toReplica.write(chunk);
+      for (const pipe of pipes) for (const chunk of pipe.buffered.splice(0)) pipe.toClient.write(chunk);
     },
     async close() {
-      for (const pipe of [...pipes]) pipe.toReplica.destroy();
+      for (const pipe of [...pipes]) pipe.toClient.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
@@ -63,5 +70,20 @@ export async function untilReplicaInSync(primaryPort: number, replicaPort: numbe
     const [primary, replica] = await Promise.all([replicationInfo(primaryPort), replicationInfo(replicaPort)]);
     if (/master_link_status:up/.test(replica) && offset(replica) >= offset(primary)) return;
     if (Date.now() > giveUpAt) throw new Error("the replica did not catch up");
+  }
+}
+
+/**
+ * Resolves once the primary on `primaryPort` reports a replica online that has acknowledged
+ * everything it has written (replicas acknowledge once a second), for helpers that know the
+ * primary only.
+ */
+export async function untilPrimaryHasReplicaInSync(primaryPort: number, timeoutMs: number): Promise<void> {
+  for (const giveUpAt = Date.now() + timeoutMs; ; await new Promise((resolve) => setTimeout(resolve, 100))) {
+    const info = await replicationInfo(primaryPort);
+    const written = Number(/master_repl_offset:(\d+)/.exec(info)?.[1]);
+    const acknowledged = [...info.matchAll(/slave\d+:.*state=online,offset=(\d+)/g)].map((match) => Number(match[1]));
+    if (acknowledged.some((offset) => offset >= written)) return;
+    if (Date.now() > giveUpAt) throw new Error(`the primary on port ${primaryPort} had no replica in sync within ${timeoutMs / 1000} s`);
   }
 }
