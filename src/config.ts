@@ -51,7 +51,8 @@ const environmentSchema = z.object({
   REDIS_TIMEOUT_MS: positiveInt(500),
   /**
    * Replicas that must acknowledge a cache write-through before it counts as done (WAIT), so a
-   * failover cannot lose it; until then it is owed and retried. Unset: 1 with Sentinel, else 0.
+   * failover cannot lose it; until then it is owed and retried. Unset: 1 with Sentinel or
+   * Cluster (a Cluster waits only at masters that have a replica), else 0.
    */
   REDIS_WAIT_REPLICAS: z.coerce.number({ error: "must be a whole number of replicas" }).int("must be a whole number of replicas").min(0).max(16).optional(),
   ADMIN_EMAIL: optionalText,
@@ -160,8 +161,9 @@ export function parseConfig(raw: Record<string, unknown>): Config {
   }
   const { REDIS_URL: _r, REDIS_CLUSTER_NODES: _c, REDIS_SENTINELS: _s, REDIS_SENTINEL_NAME: _n, UPSTASH_REDIS_REST_URL: _u, UPSTASH_REDIS_REST_TOKEN: _t, REDIS_WAIT_REPLICAS, ...rest } = parsed.data;
   const redis = selectRedis(parsed.data);
-  // Sentinel cannot fail over without a replica, so one is there to wait for.
-  const waitReplicas = REDIS_WAIT_REPLICAS ?? ("sentinels" in redis ? 1 : 0);
+  // Sentinel cannot fail over without a replica, so one is there to wait for; a Cluster adapter
+  // waits only where the slot map lists a replica (src/redis/adapters/ioredis-cluster.ts).
+  const waitReplicas = REDIS_WAIT_REPLICAS ?? ("sentinels" in redis || "clusterNodes" in redis ? 1 : 0);
   if (waitReplicas > 0 && redis.adapter !== "ioredis") {
     throw new ConfigError("REDIS_WAIT_REPLICAS: only with REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS (Upstash replicates by itself; the embedded store has no replicas)");
   }

@@ -233,8 +233,8 @@ describe("Redis Cluster master failover during mixed reads and writes (three mas
 
   beforeAll(async () => {
     cluster = await startRedisCluster({ replicasPerMaster: 1 });
-    // Every master has a replica: write-throughs wait for it (README "Scaling out"), so the failover loses none.
-    built = await createTestApp({ REDIS_URL: undefined, REDIS_CLUSTER_NODES: cluster.nodes.join(","), REDIS_WAIT_REPLICAS: "1", ADMIN_TOKEN: "faults-admin", REDIS_TIMEOUT_MS: "200" });
+    // Every master has a replica: write-throughs wait for it (REDIS_WAIT_REPLICAS unset: 1 with a Cluster), so the failover loses none.
+    built = await createTestApp({ REDIS_URL: undefined, REDIS_CLUSTER_NODES: cluster.nodes.join(","), ADMIN_TOKEN: "faults-admin", REDIS_TIMEOUT_MS: "200" });
   }, 60_000);
 
   afterAll(async () => {

@@ -1,10 +1,14 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
+import type { Product } from "../../src/catalogue/types";
 import { authScenarios } from "../shared/auth-scenarios";
 import { cacheScenarios } from "../shared/cache-scenarios";
 import { catalogueScenarios } from "../shared/catalogue-scenarios";
 import { consistencyScenarios } from "../shared/consistency-scenarios";
+import { data, json } from "../shared/harness";
 import { rateLimitScenarios } from "../shared/rate-limit-scenarios";
-import { startRedisCluster } from "../support/redis-cluster";
+import { startRedisCluster, type RedisClusterHandle } from "../support/redis-cluster";
 import { createNodeHarness } from "../support/node-harness";
 
 // A real three-master Redis Cluster of this file's own; every app below uses it through
@@ -35,4 +39,45 @@ describe("the dashboard's metrics history on a Redis Cluster", () => {
     expect(await services.metricsHistory.record(sample)).toBe(false); // within the interval
     expect(await services.metricsHistory.read()).toEqual([sample]);
   });
+});
+
+describe("write-throughs on a Redis Cluster wait for a replica (REDIS_WAIT_REPLICAS unset: 1) only where a master has one", () => {
+  const admin = { authorization: "Bearer cluster-wait-admin" };
+  const run = promisify(execFile);
+  /** WAIT calls the masters of `cluster` have served, summed (INFO commandstats). */
+  const waitsServed = async (on: RedisClusterHandle) => {
+    let calls = 0;
+    for (const master of await on.masters()) {
+      const { stdout } = await run("redis-cli", ["-p", String(master.port), "info", "commandstats"]);
+      calls += Number(/cmdstat_wait:calls=(\d+)/.exec(stdout)?.[1] ?? 0);
+    }
+    return calls;
+  };
+  /** Creates and updates a product through one instance; what that instance then reads of it. */
+  const writeThenRead = async (send: (path: string, init?: RequestInit) => Promise<Response>) => {
+    const { id } = await data<Product>(await send("/api/products", json({ name: "Replicated Kettle", description: "Written through to a cluster.", price: 10, stock: 1, category: "wait" }, admin)));
+    const patched = await send(`/api/products/${id}`, { method: "PATCH", headers: { "content-type": "application/json", ...admin }, body: JSON.stringify({ stock: 2 }) });
+    expect(patched.status).toBe(200);
+    const read = await send(`/api/products/${id}`);
+    return { cache: read.headers.get("x-cache"), stock: (await data<Product>(read)).stock };
+  };
+
+  it("without replicas no WAIT is sent, and the writer's write-through is not left owed (its read is a HIT)", async () => {
+    const before = await waitsServed(cluster);
+    const send = await harness.app({ ADMIN_TOKEN: "cluster-wait-admin" });
+    expect(await writeThenRead(send)).toEqual({ cache: "HIT", stock: 2 });
+    expect(await waitsServed(cluster)).toBe(before);
+  });
+
+  it("with a replica per master every write-through waits for it, and the writer reads its write from the cache", async () => {
+    const replicated = await startRedisCluster({ replicasPerMaster: 1 });
+    try {
+      await replicated.replicasInSync();
+      const send = await harness.app({ ADMIN_TOKEN: "cluster-wait-admin", REDIS_CLUSTER_NODES: replicated.nodes.join(",") });
+      expect(await writeThenRead(send)).toEqual({ cache: "HIT", stock: 2 });
+      expect(await waitsServed(replicated)).toBeGreaterThanOrEqual(2); // the create's and the update's
+    } finally {
+      await replicated.stop();
+    }
+  }, 60_000);
 });

@@ -36,11 +36,12 @@ describe("configuration", () => {
     });
   });
 
-  it("waits for one replica's acknowledgement of write-throughs with Sentinel, none otherwise, unless REDIS_WAIT_REPLICAS says", () => {
+  it("waits for one replica's acknowledgement of write-throughs with Sentinel or Cluster, none otherwise, unless REDIS_WAIT_REPLICAS says", () => {
     const sentinel = { REDIS_SENTINELS: "s1:26379", REDIS_SENTINEL_NAME: "main" };
     expect(parseConfig(sentinel).REDIS_WAIT_REPLICAS).toBe(1);
     expect(parseConfig({ ...sentinel, REDIS_WAIT_REPLICAS: "0" }).REDIS_WAIT_REPLICAS).toBe(0);
-    expect(parseConfig({ REDIS_CLUSTER_NODES: "a:7000" }).REDIS_WAIT_REPLICAS).toBe(0);
+    expect(parseConfig({ REDIS_CLUSTER_NODES: "a:7000" }).REDIS_WAIT_REPLICAS).toBe(1);
+    expect(parseConfig({ REDIS_CLUSTER_NODES: "a:7000", REDIS_WAIT_REPLICAS: "0" }).REDIS_WAIT_REPLICAS).toBe(0);
     expect(parseConfig({ REDIS_CLUSTER_NODES: "a:7000", REDIS_WAIT_REPLICAS: "2" }).REDIS_WAIT_REPLICAS).toBe(2);
     expect(parseConfig({}).REDIS_WAIT_REPLICAS).toBe(0);
   });

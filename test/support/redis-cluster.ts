@@ -33,6 +33,16 @@ async function clusterState(port: number): Promise<string> {
   return /cluster_state:(\w+)/.exec(stdout)?.[1] ?? "unknown";
 }
 
+/**
+ * Whether CLUSTER SLOTS on `port` lists `replicas` replicas for every slot range: what clients
+ * read to know whom to wait for. A replica is listed only once its replication offset has
+ * reached that node by gossip, seconds after it synced.
+ */
+async function listsReplicas(port: number, replicas: number): Promise<boolean> {
+  const ranges = JSON.parse((await run("redis-cli", ["-2", "--json", "-p", String(port), "cluster", "slots"])).stdout) as unknown[][];
+  return ranges.every((range) => range.length - 3 >= replicas);
+}
+
 async function isMaster(port: number): Promise<boolean> {
   const { stdout } = await run("redis-cli", ["-p", String(port), "role"]);
   return stdout.startsWith("master");
@@ -72,6 +82,12 @@ export async function startRedisCluster(options: { masters?: number; replicasPer
     for (const server of servers) {
       while (!(await isMaster(server.port)) && !/master_link_status:up/.test((await run("redis-cli", ["-p", String(server.port), "info", "replication"])).stdout)) {
         if (Date.now() > deadline) throw new Error(`replica ${server.port} did not sync within ${READY_TIMEOUT_MS / 1000} s`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+    for (const server of servers) {
+      while (!(await listsReplicas(server.port, replicas))) {
+        if (Date.now() > deadline) throw new Error(`cluster node ${server.port} did not list every replica within ${READY_TIMEOUT_MS / 1000} s`);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     }

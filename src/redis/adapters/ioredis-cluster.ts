@@ -99,14 +99,16 @@ function plan(command: RedisCommand, masters: readonly string[]): Plan {
 
 const address = (node: Redis) => `${node.options.host}:${node.options.port}`;
 
-/** WAIT's parts are placed per batch (send): the answer is the fewest acknowledgements of any node it went to. */
-const waitPlan: Plan = {
-  parts: [],
-  merge(replies) {
-    const error = failed(replies);
-    if (error) return error;
-    return { ok: true, value: replies.length === 0 ? 0 : Math.min(...values(replies).map(Number)) };
-  },
+/**
+ * WAIT's parts are placed per batch (send), on the masters with a replica to wait for; the
+ * answer is the fewest acknowledgements any of them gave. A batch whose masters have no
+ * replica has nothing a failover could lose (no replica to promote): it needs no wait, and
+ * the answer is the number asked for.
+ */
+const waitMerge = (asked: number) => (replies: RawReply[]): RawReply => {
+  const error = failed(replies);
+  if (error) return error;
+  return { ok: true, value: replies.length === 0 ? asked : Math.min(...values(replies).map(Number)) };
 };
 
 /**
@@ -124,6 +126,9 @@ export function createIoRedisClusterTransport(nodes: readonly string[]): RedisTr
       enableOfflineQueue: false,
       // Failover: re-read the slot map quickly, and follow MOVED/ASK a few times at most.
       slotsRefreshTimeout: 1000,
+      // Also re-read it every 5 s (ioredis documents this default but does not set it), so the
+      // replicas WAIT counts on follow the cluster: one added, or one the cluster marked failed.
+      slotsRefreshInterval: 5000,
       maxRedirections: 4,
       retryDelayOnFailover: 100,
       retryDelayOnClusterDown: 100,
@@ -152,31 +157,38 @@ export function createIoRedisClusterTransport(nodes: readonly string[]): RedisTr
       await connected(deadline);
       if (Date.now() >= deadline) throw new Error("Redis deadline passed before sending");
       const masters = cluster.nodes("master").map(address).sort();
-      const plans = commands.map((command): Plan => (command.name === "wait" ? waitPlan : plan(command, masters)));
+      const plans = commands.map((command): Plan => (command.name === "wait" ? { parts: [], merge: waitMerge(command.replicas) } : plan(command, masters)));
       // Group every part by the node that serves it: by slot through the cluster client (which
       // follows MOVED after a failover), keyless ones straight to the master they name.
-      const groups = new Map<string, { viaSlot: boolean; commands: RedisCommand[]; slots: { plan: number; part: number }[] }>();
+      // `replicated`: the slot map lists a replica of that master (ioredis re-reads it every 5 s
+      // and after a MOVED; a replica the cluster marked failed is not listed).
+      const groups = new Map<string, { viaSlot: boolean; replicated: boolean; commands: RedisCommand[]; slots: { plan: number; part: number }[] }>();
       plans.forEach((planned, planIndex) =>
         planned.parts.forEach((part, partIndex) => {
           const viaSlot = "slot" in part.target;
-          const node = "slot" in part.target ? (cluster.slots[part.target.slot]?.[0] ?? masters[0] ?? "") : part.target.master;
+          const served = "slot" in part.target ? cluster.slots[part.target.slot] : undefined;
+          const node = "slot" in part.target ? (served?.[0] ?? masters[0] ?? "") : part.target.master;
           const key = `${viaSlot ? "slot" : "node"}:${node}`;
-          const group = groups.get(key) ?? { viaSlot, commands: [], slots: [] };
+          const group = groups.get(key) ?? { viaSlot, replicated: (served?.length ?? 0) > 1, commands: [], slots: [] };
           group.commands.push(part.command);
           group.slots.push({ plan: planIndex, part: partIndex });
           groups.set(key, group);
         }),
       );
-      // A WAIT counts the writes before it on its connection: it goes last to every node the batch reaches.
+      // A WAIT counts the writes before it on its connection: it goes last to every master the
+      // batch writes through a slot and that has a replica. Keyless commands (SCAN, INFO,
+      // DBSIZE) write nothing to wait for.
       const waiting = commands.flatMap((command, index) => (command.name === "wait" ? [index] : []));
       for (const index of waiting) {
         const command = commands[index]!;
-        const parts = [...groups.values()].map((group, part) => {
-          group.slots.push({ plan: index, part });
-          group.commands.push(command);
-          return { command, target: { master: "" } as Target };
-        });
-        plans[index] = { parts, merge: waitPlan.merge };
+        const parts = [...groups.values()]
+          .filter((group) => group.viaSlot && group.replicated)
+          .map((group, part) => {
+            group.slots.push({ plan: index, part });
+            group.commands.push(command);
+            return { command, target: { master: "" } as Target };
+          });
+        plans[index] = { parts, merge: plans[index]!.merge };
       }
       const partReplies = plans.map((planned) => new Array<RawReply>(planned.parts.length));
       const sent = [...groups.entries()];
