@@ -15,8 +15,15 @@ export interface CannonResult {
   latencies: Float64Array;
 }
 
-/** One autocannon run against 127.0.0.1:port; `path()` is asked for every request. Either `duration` (s) or `amount`. */
-export function cannon(o: { port: number; connections: number; duration?: number; amount?: number; path: () => string }): Promise<CannonResult> {
+/** A request other than a GET: its method and headers, and a body made for each request. */
+export interface Sent {
+  method: "PATCH" | "POST";
+  headers: Record<string, string>;
+  body: () => string;
+}
+
+/** One autocannon run against 127.0.0.1:port; `path()` is asked for every request (a GET unless `send` says). Either `duration` (s) or `amount`. */
+export function cannon(o: { port: number; connections: number; duration?: number; amount?: number; path: () => string; send?: Sent }): Promise<CannonResult> {
   const latencies: number[] = [];
   let bytes = 0;
   return new Promise((resolve, reject) => {
@@ -26,7 +33,11 @@ export function cannon(o: { port: number; connections: number; duration?: number
         connections: o.connections,
         ...(o.amount !== undefined ? { amount: o.amount } : { duration: o.duration ?? 10 }),
         timeout: 10,
-        requests: [{ method: "GET", setupRequest: (request) => ({ ...request, path: o.path() }) }],
+        requests: [
+          o.send
+            ? { method: o.send.method, headers: o.send.headers, setupRequest: (request) => ({ ...request, path: o.path(), body: o.send!.body() }) }
+            : { method: "GET", setupRequest: (request) => ({ ...request, path: o.path() }) },
+        ],
       },
       (error, result) => {
         if (error) return reject(error);

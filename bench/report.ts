@@ -48,6 +48,7 @@ export interface ReportData {
   stampede: { responses: number; failures: number; loads: number; p50: number; p99: number }[];
   consistency: ConsistencyResult | undefined;
   cluster: ClusterResult | undefined;
+  replicaWait: ReplicaWaitRun[];
   /** CPU of one password hash (register, login), as src/auth/password.ts derives it. */
   passwordHash: { hashes: number; cpuMs: number; wallMs: number } | undefined;
 }
@@ -67,6 +68,15 @@ export interface ClusterResult {
   sends: number;
   /** Distinct masters one read's keys live on, averaged over the products. */
   mastersPerRead: number;
+}
+
+/** One run of cached reads and PATCHes at once, with write-throughs waiting for `waitReplicas` replicas. */
+export interface ReplicaWaitRun {
+  waitReplicas: number;
+  reads: { perSec: number; p50: number; p99: number; failures: number };
+  writes: { perSec: number; p50: number; p99: number; failures: number };
+  /** WAIT commands redis-server ran per PATCH answered. */
+  waitsPerWrite: number;
 }
 
 export function renderReport(d: ReportData): string {
@@ -243,6 +253,20 @@ export function renderReport(d: ReportData): string {
       ),
       "",
       "A read's keys: its product's cache entry and the client's rate-limit window (the current and previous buckets share one hash tag); with a session, its user's slot too. Each send is one pipeline per master it needs, all sent at once: so a read costs one round trip to each of those masters, in parallel.",
+      "",
+    );
+  }
+  if (d.replicaWait.length) {
+    out.push(
+      "## Write-throughs waiting for a replica (`REDIS_WAIT_REPLICAS`)",
+      "",
+      `The full stack on the same redis-server, now with a replica (\`--replicaof\`, loopback), one child per setting, its own cache namespace, warmed ${s.BENCH_WARMUP_S} s; then for ${s.BENCH_DURATION_S} s at once: ${s.BENCH_CONNECTIONS} connections reading products round-robin and ${s.writeConnections} connections PATCHing them (\`{"stock": n}\`, admin token), one round. With 1, every write-through batch ends with \`WAIT 1 20\` on the app's one connection, and commands pipelined behind it wait for it too.`,
+      "",
+      table(
+        ["REDIS_WAIT_REPLICAS", "reads / s", "read p50 ms", "read p99 ms", "writes / s", "write p50 ms", "write p99 ms", "failures", "WAIT / write"],
+        "rrrrrrrrr",
+        d.replicaWait.map((r) => [r.waitReplicas, n(r.reads.perSec), n(r.reads.p50, 2), n(r.reads.p99, 2), n(r.writes.perSec), n(r.writes.p50, 2), n(r.writes.p99, 2), r.reads.failures + r.writes.failures, n(r.waitsPerWrite, 2)]),
+      ),
       "",
     );
   }

@@ -5,7 +5,7 @@
  * runs autocannon and writes the report; every server is a child process (bench/server.ts).
  * Knobs for quick trials (the report names any that differ from the defaults in KNOBS):
  * BENCH_DURATION_S, BENCH_ROUNDS, BENCH_WARMUP_S, BENCH_CONNECTIONS, and BENCH_PROFILE_S,
- * BENCH_STAMPEDE_TRIALS, BENCH_CONSISTENCY_PRODUCTS, BENCH_CLUSTER (0 skips that part).
+ * BENCH_STAMPEDE_TRIALS, BENCH_CONSISTENCY_PRODUCTS, BENCH_CLUSTER, BENCH_WAIT (0 skips that part).
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -23,13 +23,14 @@ import { createNodeServices } from "../src/entry/node-server";
 import calculateSlot from "cluster-key-slot";
 import { startRedisCluster } from "../test/support/redis-cluster";
 import { startRedisServer } from "../test/support/redis-server";
+import { untilReplicaInSync } from "../test/support/replication-link";
 import { cannon, machine, machineBusyUs, percentile, readRedis, redisDelta } from "./measure";
 import type { PeerName } from "./peers";
 import { summariseProfile, type CpuProfile } from "./profile";
-import { renderReport, type ClusterResult, type Run, type ScenarioKey } from "./report";
+import { renderReport, type ClusterResult, type ReplicaWaitRun, type Run, type ScenarioKey } from "./report";
 import type { ConsistencyResult, FromChild, Request, Spec, Stats } from "./server";
 
-const KNOBS = { BENCH_DURATION_S: 10, BENCH_ROUNDS: 3, BENCH_WARMUP_S: 3, BENCH_CONNECTIONS: 50, BENCH_PROFILE_S: 5, BENCH_STAMPEDE_TRIALS: 3, BENCH_CONSISTENCY_PRODUCTS: 2000, BENCH_CLUSTER: 1 };
+const KNOBS = { BENCH_DURATION_S: 10, BENCH_ROUNDS: 3, BENCH_WARMUP_S: 3, BENCH_CONNECTIONS: 50, BENCH_PROFILE_S: 5, BENCH_STAMPEDE_TRIALS: 3, BENCH_CONSISTENCY_PRODUCTS: 2000, BENCH_CLUSTER: 1, BENCH_WAIT: 1 };
 const knob = (name: keyof typeof KNOBS) => {
   const value = Number(process.env[name] || KNOBS[name]);
   if (!Number.isInteger(value) || value < (/DURATION|ROUNDS|CONNECTIONS/.test(name) ? 1 : 0)) throw new Error(`${name} must be a whole number${/DURATION|ROUNDS|CONNECTIONS/.test(name) ? " ≥ 1" : " ≥ 0 (0 skips it)"}`);
@@ -38,6 +39,8 @@ const knob = (name: keyof typeof KNOBS) => {
 const settings = Object.fromEntries(Object.keys(KNOBS).map((name) => [name, knob(name as keyof typeof KNOBS)])) as typeof KNOBS;
 const RATE_LIMIT = 1_000_000_000;
 const STAMPEDE = { connections: 500, dbLatencyMs: 5 };
+/** Connections that PATCH products while the others read (the replica-wait comparison). */
+const WRITE_CONNECTIONS = 5;
 const ROOT = fileURLToPath(new URL("..", import.meta.url)).replace(/\/$/, "");
 const started = Date.now();
 const log = (message: string) => console.log(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${message}`);
@@ -276,6 +279,37 @@ async function main() {
       }
     }
 
+    // Write-throughs waiting for a replica's acknowledgement (REDIS_WAIT_REPLICAS=1) against not
+    // waiting, under cached reads and PATCHes at once (BENCH_WAIT=0 skips it).
+    const replicaWait: ReplicaWaitRun[] = [];
+    if (settings.BENCH_WAIT > 0) {
+      const replica = await startRedisServer({ extraArgs: ["--replicaof", "127.0.0.1", String(redisServer.port)] });
+      try {
+        await untilReplicaInSync(redisServer.port, replica.port);
+        for (const waitReplicas of [0, 1]) {
+          const adminToken = crypto.randomUUID();
+          const env = { ...appEnv(`${prefix}-w${waitReplicas}`), ADMIN_TOKEN: adminToken, REDIS_WAIT_REPLICAS: String(waitReplicas) };
+          const child = await startChild(`wait-${waitReplicas}`, { kind: "app", env, dbLatencyMs: 0 });
+          await load(child.port, settings.BENCH_WARMUP_S); // fills this namespace's cache
+          let stock = 0;
+          const writes = { method: "PATCH" as const, headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" }, body: () => JSON.stringify({ stock: ++stock }) };
+          const redisBefore = await readRedis(admin);
+          const [read, written] = await Promise.all([
+            load(child.port, settings.BENCH_DURATION_S),
+            cannon({ port: child.port, connections: WRITE_CONNECTIONS, duration: settings.BENCH_DURATION_S, path: rotating, send: writes }),
+          ]);
+          await sleep(300);
+          const redis = redisDelta(redisBefore, await readRedis(admin));
+          const summary = (result: typeof read) => ({ perSec: result.responses / result.seconds, p50: percentile(result.latencies, 50), p99: percentile(result.latencies, 99), failures: result.failures });
+          replicaWait.push({ waitReplicas, reads: summary(read), writes: summary(written), waitsPerWrite: (redis.calls.wait ?? 0) / Math.max(1, written.responses) });
+          log(`replica wait ${waitReplicas}: reads ${summary(read).perSec.toFixed(0)}/s p99 ${summary(read).p99.toFixed(2)} ms, writes ${summary(written).perSec.toFixed(0)}/s p50 ${summary(written).p50.toFixed(2)} ms`);
+          await child.stop();
+        }
+      } finally {
+        await replica.stop();
+      }
+    }
+
     let consistency: ConsistencyResult | undefined;
     if (settings.BENCH_CONSISTENCY_PRODUCTS > 0) {
       log(`consistency: creating ${settings.BENCH_CONSISTENCY_PRODUCTS} products through POST /api/products, then one run`);
@@ -303,7 +337,7 @@ async function main() {
       wallSeconds: (Date.now() - started) / 1000,
       machine: machine(ROOT, redisVersion),
       load: [loadBefore, loadavg()],
-      settings: { ...settings, rateLimit: RATE_LIMIT, ...STAMPEDE, products: ids.length },
+      settings: { ...settings, rateLimit: RATE_LIMIT, ...STAMPEDE, writeConnections: WRITE_CONNECTIONS, products: ids.length },
       responses,
       runs,
       profiles,
@@ -311,6 +345,7 @@ async function main() {
       consistency,
       passwordHash,
       cluster,
+      replicaWait,
     });
     writeFileSync(join(ROOT, "BENCHMARKS.md"), markdown);
     log(`wrote BENCHMARKS.md (${((Date.now() - started) / 1000).toFixed(0)} s end to end)`);
