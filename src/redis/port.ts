@@ -32,7 +32,9 @@ type Replies<T extends readonly Op<unknown>[]> = { -readonly [K in keyof T]: T[K
  * event loop moves on (the same macrotask and the microtasks it queues) leaves in one
  * round trip, whoever issued it (like ioredis's auto-pipelining), so independent callers —
  * a rate-limit check, a session read, a cache read — share a round trip without knowing of
- * each other. Every round trip is bounded by `timeoutMs` and goes through a circuit
+ * each other. A pipeline with a WAIT is the exception: it goes alone, so that nobody else's
+ * commands wait behind the replicas' acknowledgement (a transport sends it on a connection
+ * of its own). Every round trip is bounded by `timeoutMs` and goes through a circuit
  * breaker; scripts go as EVALSHA and fall back to EVAL on NOSCRIPT.
  */
 export interface RedisPort {
@@ -225,7 +227,13 @@ export function createRedisPort(
     adapter: transport.adapter,
     run: enqueue,
     pipeline<const T extends readonly Op<unknown>[]>(batch: T): Promise<Replies<T>> {
-      return Promise.all(batch.map(enqueue)) as Promise<Replies<T>>;
+      if (!batch.some((op) => op.command.name === "wait")) return Promise.all(batch.map(enqueue)) as Promise<Replies<T>>;
+      // A round trip of its own (see RedisPort).
+      const position = options.positions?.current();
+      const items: Queued[] = [];
+      const replies = batch.map((op) => new Promise((resolve, reject) => items.push({ op, position, resolve, reject })));
+      sendGroup(items, position?.redis.readAt);
+      return Promise.all(replies) as Promise<Replies<T>>;
     },
     close: () => transport.close(),
   };

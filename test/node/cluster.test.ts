@@ -6,9 +6,13 @@ import { authScenarios } from "../shared/auth-scenarios";
 import { cacheScenarios } from "../shared/cache-scenarios";
 import { catalogueScenarios } from "../shared/catalogue-scenarios";
 import { consistencyScenarios } from "../shared/consistency-scenarios";
+import { createIoRedisClusterTransport } from "../../src/redis/adapters/ioredis-cluster";
+import { ops } from "../../src/redis/commands";
+import { createRedisPort } from "../../src/redis/port";
 import { data, json } from "../shared/harness";
 import { rateLimitScenarios } from "../shared/rate-limit-scenarios";
 import { startRedisCluster, type RedisClusterHandle } from "../support/redis-cluster";
+import { clientsBlockedInWait } from "../support/replication-link";
 import { createNodeHarness } from "../support/node-harness";
 
 // A real three-master Redis Cluster of this file's own; every app below uses it through
@@ -76,6 +80,24 @@ describe("write-throughs on a Redis Cluster wait for a replica (REDIS_WAIT_REPLI
       const send = await harness.app({ ADMIN_TOKEN: "cluster-wait-admin", REDIS_CLUSTER_NODES: replicated.nodes.join(",") });
       expect(await writeThenRead(send)).toEqual({ cache: "HIT", stock: 2 });
       expect(await waitsServed(replicated)).toBeGreaterThanOrEqual(2); // the create's and the update's
+
+      // A WAIT holds only its own pipeline: with the replicas gone (still in the slot map for a
+      // few seconds) it waits its whole second, and a read issued with it is answered meanwhile.
+      const redis = createRedisPort(createIoRedisClusterTransport(replicated.nodes), { timeoutMs: 5_000 });
+      try {
+        await redis.pipeline([ops.set("{held}:warm", "v"), ops.wait(0, 1)]); // both connections up, the slot map read
+        const masters = await replicated.masters();
+        const primaries = new Set(masters.map((master) => master.port));
+        await Promise.all(replicated.servers.filter((server) => !primaries.has(server.port)).map((server) => server.stop()));
+        const waited = redis.pipeline([ops.set("{held}:key", "w"), ops.wait(1, 1_000)]);
+        // Issued in the same tick, which would otherwise share the WAIT's round trip.
+        expect(await redis.run(ops.get("{held}:warm"))).toBe("v");
+        const blocked = await Promise.all(masters.map((master) => clientsBlockedInWait(master.port)));
+        expect(blocked.reduce((sum, count) => sum + count, 0)).toBe(1); // answered while it still waits
+        expect((await waited)[1]).toBe(0);
+      } finally {
+        await redis.close();
+      }
     } finally {
       await replicated.stop();
     }

@@ -7,6 +7,7 @@ import { ops } from "../../src/redis/commands";
 import { createRedisPort, type RedisPort, type RedisTransport } from "../../src/redis/port";
 import { LuaScript } from "../../src/redis/script";
 import { startRedisCluster, type RedisClusterHandle } from "../support/redis-cluster";
+import { clientsBlockedInWait } from "../support/replication-link";
 import { SENTINEL_NAME, startRedisSentinel, type RedisSentinelHandle } from "../support/redis-sentinel";
 import { startUpstashRestServer, type UpstashRestServerHandle } from "../support/upstash-rest-server";
 
@@ -178,6 +179,16 @@ describe.each(Object.keys(adapters))("Redis port contract: %s", (name) => {
   it.runIf(["ioredis", "cluster", "sentinel"].includes(name))("WAIT after a write counts the replicas that acknowledged it (Sentinel's primary has one; a Cluster master with none has nothing to wait for)", async () => {
     const [, acknowledged] = await redis.pipeline([ops.set(key("waited"), "v"), ops.wait(1, name === "sentinel" ? 2_000 : 100)]);
     expect(acknowledged).toBe(name === "ioredis" ? 0 : 1);
+  });
+
+  it.runIf(name === "ioredis")("a WAIT holds only its own pipeline: a read issued with it is answered while it waits (no replica here, so it waits its whole second)", async () => {
+    await redis.pipeline([ops.set(key("before"), "v"), ops.wait(0, 1)]); // the waiting connection is up
+    const waited = redis.pipeline([ops.set(key("held"), "w"), ops.wait(1, 1_000)]);
+    // Issued in the same tick, which would otherwise share the WAIT's round trip.
+    expect(await redis.run(ops.get(key("before")))).toBe("v");
+    // Other test files share this server but do not wait for replicas.
+    expect(await clientsBlockedInWait(Number(new URL(inject("redisUrl")).port))).toBeGreaterThanOrEqual(1);
+    expect((await waited)[1]).toBe(0);
   });
 
   it("sends a pipeline of independent commands and types each reply", async () => {

@@ -87,3 +87,9 @@ export async function untilPrimaryHasReplicaInSync(primaryPort: number, timeoutM
     if (Date.now() > giveUpAt) throw new Error(`the primary on port ${primaryPort} had no replica in sync within ${timeoutMs / 1000} s`);
   }
 }
+
+/** How many clients of the redis-server on `port` are blocked in a WAIT right now (CLIENT LIST). */
+export async function clientsBlockedInWait(port: number): Promise<number> {
+  const { stdout } = await run("redis-cli", ["-p", String(port), "client", "list"]);
+  return stdout.split("\n").filter((line) => / flags=\w*b\w* /.test(line) && / cmd=wait /.test(line)).length;
+}

@@ -119,28 +119,36 @@ const waitMerge = (asked: number) => (replies: RawReply[]): RawReply => {
  * with errors while the others answer; a batch no master answered is a failed round trip.
  */
 export function createIoRedisClusterTransport(nodes: readonly string[]): RedisTransport {
-  const cluster = new Cluster(
-    nodes.map(hostAndPort),
-    {
-      redisOptions: { protocol: 2, connectTimeout: 2000, maxRetriesPerRequest: 1, autoResendUnfulfilledCommands: false },
-      enableOfflineQueue: false,
-      // Failover: re-read the slot map quickly, and follow MOVED/ASK a few times at most.
-      slotsRefreshTimeout: 1000,
-      // Also re-read it every 5 s (ioredis documents this default but does not set it), so the
-      // replicas WAIT counts on follow the cluster: one added, or one the cluster marked failed.
-      slotsRefreshInterval: 5000,
-      maxRedirections: 4,
-      retryDelayOnFailover: 100,
-      retryDelayOnClusterDown: 100,
-      clusterRetryStrategy: (attempt) => Math.min(attempt * 100, 500),
-    },
-  );
-  cluster.on("error", () => {});
-
-  const connected = readyWaiter(cluster);
+  const connect = () => {
+    const cluster = new Cluster(
+      nodes.map(hostAndPort),
+      {
+        redisOptions: { protocol: 2, connectTimeout: 2000, maxRetriesPerRequest: 1, autoResendUnfulfilledCommands: false },
+        enableOfflineQueue: false,
+        // Failover: re-read the slot map quickly, and follow MOVED/ASK a few times at most.
+        slotsRefreshTimeout: 1000,
+        // Also re-read it every 5 s (ioredis documents this default but does not set it), so the
+        // replicas WAIT counts on follow the cluster: one added, or one the cluster marked failed.
+        slotsRefreshInterval: 5000,
+        maxRedirections: 4,
+        retryDelayOnFailover: 100,
+        retryDelayOnClusterDown: 100,
+        clusterRetryStrategy: (attempt) => Math.min(attempt * 100, 500),
+      },
+    );
+    cluster.on("error", () => {});
+    return { cluster, connected: readyWaiter(cluster) };
+  };
+  const shared = connect();
+  /**
+   * Batches with a WAIT (write-throughs waiting for replicas) use a second set of connections,
+   * made at the first: Redis holds a connection's later commands while it waits, and the
+   * requests' reads on the shared ones must not wait with it.
+   */
+  let waiting: ReturnType<typeof connect> | undefined;
 
   /** Runs one node's share of a batch as one pipeline; `reached` is false when the node could not be asked at all. */
-  async function runOn(node: string, commands: RedisCommand[], viaSlot: boolean): Promise<{ reached: boolean; replies: RawReply[] }> {
+  async function runOn(cluster: Cluster, node: string, commands: RedisCommand[], viaSlot: boolean): Promise<{ reached: boolean; replies: RawReply[] }> {
     try {
       const client = viaSlot ? cluster : cluster.nodes("master").find((master) => address(master) === node);
       if (!client) throw new Error(`Redis Cluster: no master ${node}`);
@@ -154,6 +162,8 @@ export function createIoRedisClusterTransport(nodes: readonly string[]): RedisTr
   return {
     adapter: "ioredis",
     async send(commands: readonly RedisCommand[], deadline: number): Promise<RawReply[]> {
+      const waitsForReplicas = commands.some((command) => command.name === "wait");
+      const { cluster, connected } = waitsForReplicas ? (waiting ??= connect()) : shared;
       await connected(deadline);
       if (Date.now() >= deadline) throw new Error("Redis deadline passed before sending");
       const masters = cluster.nodes("master").map(address).sort();
@@ -178,8 +188,8 @@ export function createIoRedisClusterTransport(nodes: readonly string[]): RedisTr
       // A WAIT counts the writes before it on its connection: it goes last to every master the
       // batch writes through a slot and that has a replica. Keyless commands (SCAN, INFO,
       // DBSIZE) write nothing to wait for.
-      const waiting = commands.flatMap((command, index) => (command.name === "wait" ? [index] : []));
-      for (const index of waiting) {
+      const waits = commands.flatMap((command, index) => (command.name === "wait" ? [index] : []));
+      for (const index of waits) {
         const command = commands[index]!;
         const parts = [...groups.values()]
           .filter((group) => group.viaSlot && group.replicated)
@@ -192,7 +202,7 @@ export function createIoRedisClusterTransport(nodes: readonly string[]): RedisTr
       }
       const partReplies = plans.map((planned) => new Array<RawReply>(planned.parts.length));
       const sent = [...groups.entries()];
-      const answered = await Promise.all(sent.map(([key, group]) => runOn(key.slice(key.indexOf(":") + 1), group.commands, group.viaSlot)));
+      const answered = await Promise.all(sent.map(([key, group]) => runOn(cluster, key.slice(key.indexOf(":") + 1), group.commands, group.viaSlot)));
       // No node reachable: a failed round trip (the port's breaker counts it), not error replies.
       const unreachable = answered.find((result) => !result.reached);
       if (unreachable && answered.every((result) => !result.reached)) throw (unreachable.replies[0] as { error: Error }).error;
@@ -200,7 +210,7 @@ export function createIoRedisClusterTransport(nodes: readonly string[]): RedisTr
       return plans.map((planned, index) => planned.merge(partReplies[index]!));
     },
     async close() {
-      await cluster.quit().catch(() => cluster.disconnect());
+      await Promise.all([shared, waiting].map((connection) => connection && connection.cluster.quit().catch(() => connection.cluster.disconnect())));
     },
   };
 }

@@ -52,33 +52,43 @@ export function createIoRedisTransport(target: string | RedisSentinelTarget): Re
     // Reconnect quickly: the circuit breaker, not the client, decides when requests skip Redis.
     retryStrategy: (attempt: number) => Math.min(attempt * 50, 200),
   };
-  const client =
-    typeof target === "string"
-      ? new Redis(target, options)
-      : // Sentinel: ioredis asks the sentinels for the primary, and asks again when a connection drops (failover).
-        new Redis({
-          ...options,
-          name: target.name,
-          sentinels: target.sentinels.map(hostAndPort),
-          sentinelRetryStrategy: (attempt: number) => Math.min(attempt * 100, 500),
-          // A primary demoted by a failover answers READONLY: reconnect, which asks the sentinels again.
-          reconnectOnError: (error: Error) => error.message.startsWith("READONLY"),
-        });
-  // Connection errors surface on each command; the event only needs a listener so it is not unhandled.
-  client.on("error", () => {});
-
-  const connected = readyWaiter(client);
+  const connect = () => {
+    const client =
+      typeof target === "string"
+        ? new Redis(target, options)
+        : // Sentinel: ioredis asks the sentinels for the primary, and asks again when a connection drops (failover).
+          new Redis({
+            ...options,
+            name: target.name,
+            sentinels: target.sentinels.map(hostAndPort),
+            sentinelRetryStrategy: (attempt: number) => Math.min(attempt * 100, 500),
+            // A primary demoted by a failover answers READONLY: reconnect, which asks the sentinels again.
+            reconnectOnError: (error: Error) => error.message.startsWith("READONLY"),
+          });
+    // Connection errors surface on each command; the event only needs a listener so it is not unhandled.
+    client.on("error", () => {});
+    return { client, connected: readyWaiter(client) };
+  };
+  const shared = connect();
+  /**
+   * Batches with a WAIT (write-throughs waiting for replicas) use a second connection, made at
+   * the first: Redis holds a connection's later commands while it waits, and the requests'
+   * reads on the shared one must not wait with it.
+   */
+  let waiting: ReturnType<typeof connect> | undefined;
 
   return {
     adapter: "ioredis",
     async send(commands: readonly RedisCommand[], deadline: number): Promise<RawReply[]> {
+      const waitsForReplicas = commands.some((command) => command.name === "wait");
+      const { client, connected } = waitsForReplicas ? (waiting ??= connect()) : shared;
       await connected(deadline);
       // The connection may have come up just as the caller stopped waiting.
       if (Date.now() >= deadline) throw new Error("Redis deadline passed before sending");
       return rawReplies(await client.pipeline(commands.map(toArgs)).exec());
     },
     async close() {
-      await client.quit().catch(() => client.disconnect());
+      await Promise.all([shared, waiting].map((connection) => connection && connection.client.quit().catch(() => connection.client.disconnect())));
     },
   };
 }
