@@ -77,6 +77,11 @@ export interface ReplicaWaitRun {
   writes: { perSec: number; p50: number; p99: number; failures: number };
   /** WAIT commands redis-server ran per PATCH answered. */
   waitsPerWrite: number;
+  /** Database loads per read answered (a write-through still owed makes its writer read the database). */
+  loadsPerRead: number;
+  /** Per request (read or write) the server received: the app's CPU, and the primary redis-server's. */
+  serverCpuUs: number;
+  redisCpuUs: number;
 }
 
 export function renderReport(d: ReportData): string {
@@ -257,16 +262,20 @@ export function renderReport(d: ReportData): string {
     );
   }
   if (d.replicaWait.length) {
+    const waitMedian = (waitReplicas: number, pick: (r: ReplicaWaitRun) => number) => median(d.replicaWait.filter((r) => r.waitReplicas === waitReplicas).map(pick));
+    const waitRatio = (pick: (r: ReplicaWaitRun) => number) => waitMedian(1, pick) / waitMedian(0, pick);
     out.push(
       "## Write-throughs waiting for a replica (`REDIS_WAIT_REPLICAS`)",
       "",
-      `The full stack on the same redis-server, now with a replica (\`--replicaof\`, loopback), one child per setting, its own cache namespace, warmed ${s.BENCH_WARMUP_S} s; then for ${s.BENCH_DURATION_S} s at once: ${s.BENCH_CONNECTIONS} connections reading products round-robin and ${s.writeConnections} connections PATCHing them (\`{"stock": n}\`, admin token), one round. With 1, every write-through batch ends with \`WAIT 1 20\` on the app's one connection, and commands pipelined behind it wait for it too.`,
+      `The full stack on the same redis-server, now with a replica (\`--replicaof\`, loopback), a fresh child per run (its own cache namespace, warmed ${s.BENCH_WARMUP_S} s), four runs in the order 0, 1, 1, 0; each for ${s.BENCH_DURATION_S} s at once: ${s.BENCH_CONNECTIONS} connections reading products round-robin and ${s.writeConnections} connections PATCHing them (\`{"stock": n}\`, admin token). With 1, every write-through batch is its own round trip, ending with \`WAIT 1 20\`, on a second connection (other requests' commands do not wait behind it). Database loads per read stay 0 when no write-through is left owed (an owed one makes its writer read the database).`,
       "",
       table(
-        ["REDIS_WAIT_REPLICAS", "reads / s", "read p50 ms", "read p99 ms", "writes / s", "write p50 ms", "write p99 ms", "failures", "WAIT / write"],
-        "rrrrrrrrr",
-        d.replicaWait.map((r) => [r.waitReplicas, n(r.reads.perSec), n(r.reads.p50, 2), n(r.reads.p99, 2), n(r.writes.perSec), n(r.writes.p50, 2), n(r.writes.p99, 2), r.reads.failures + r.writes.failures, n(r.waitsPerWrite, 2)]),
+        ["run", "REDIS_WAIT_REPLICAS", "reads / s", "read p50 ms", "read p99 ms", "writes / s", "write p50 ms", "write p99 ms", "failures", "WAIT / write", "database loads / read", "app CPU µs / req", "redis-server CPU µs / req"],
+        "rrrrrrrrrrrrr",
+        d.replicaWait.map((r, i) => [i + 1, r.waitReplicas, n(r.reads.perSec), n(r.reads.p50, 2), n(r.reads.p99, 2), n(r.writes.perSec), n(r.writes.p50, 2), n(r.writes.p99, 2), r.reads.failures + r.writes.failures, n(r.waitsPerWrite, 2), n(r.loadsPerRead, 3), n(r.serverCpuUs), n(r.redisCpuUs, 1)]),
       ),
+      "",
+      `Medians of the runs with 1 ÷ those with 0: reads / s ${n(waitRatio((r) => r.reads.perSec), 2)}, writes / s ${n(waitRatio((r) => r.writes.perSec), 2)}, write p50 ${n(waitRatio((r) => r.writes.p50), 2)}, app CPU per request ${n(waitRatio((r) => r.serverCpuUs), 2)}, redis-server CPU per request ${n(waitRatio((r) => r.redisCpuUs), 2)}.`,
       "",
     );
   }

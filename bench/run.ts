@@ -45,6 +45,7 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url)).replace(/\/$/, "");
 const started = Date.now();
 const log = (message: string) => console.log(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${message}`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const n0 = (value: number) => value.toFixed(0);
 
 /** Which master serves a slot, from CLUSTER SLOTS. */
 async function clusterSlotOwners(node: string): Promise<(slot: number) => string> {
@@ -286,23 +287,34 @@ async function main() {
       const replica = await startRedisServer({ extraArgs: ["--replicaof", "127.0.0.1", String(redisServer.port)] });
       try {
         await untilReplicaInSync(redisServer.port, replica.port);
-        for (const waitReplicas of [0, 1]) {
+        // Each setting twice, in the order 0, 1, 1, 0, so neither always runs on the warmer machine.
+        for (const [run, waitReplicas] of [0, 1, 1, 0].entries()) {
           const adminToken = crypto.randomUUID();
-          const env = { ...appEnv(`${prefix}-w${waitReplicas}`), ADMIN_TOKEN: adminToken, REDIS_WAIT_REPLICAS: String(waitReplicas) };
+          const env = { ...appEnv(`${prefix}-w${run}`), ADMIN_TOKEN: adminToken, REDIS_WAIT_REPLICAS: String(waitReplicas) };
           const child = await startChild(`wait-${waitReplicas}`, { kind: "app", env, dbLatencyMs: 0 });
           await load(child.port, settings.BENCH_WARMUP_S); // fills this namespace's cache
           let stock = 0;
           const writes = { method: "PATCH" as const, headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" }, body: () => JSON.stringify({ stock: ++stock }) };
-          const redisBefore = await readRedis(admin);
+          const [redisBefore, before] = [await readRedis(admin), await child.stats()];
           const [read, written] = await Promise.all([
             load(child.port, settings.BENCH_DURATION_S),
             cannon({ port: child.port, connections: WRITE_CONNECTIONS, duration: settings.BENCH_DURATION_S, path: rotating, send: writes }),
           ]);
           await sleep(300);
-          const redis = redisDelta(redisBefore, await readRedis(admin));
+          const [redis, after] = [redisDelta(redisBefore, await readRedis(admin)), await child.stats()];
           const summary = (result: typeof read) => ({ perSec: result.responses / result.seconds, p50: percentile(result.latencies, 50), p99: percentile(result.latencies, 99), failures: result.failures });
-          replicaWait.push({ waitReplicas, reads: summary(read), writes: summary(written), waitsPerWrite: (redis.calls.wait ?? 0) / Math.max(1, written.responses) });
-          log(`replica wait ${waitReplicas}: reads ${summary(read).perSec.toFixed(0)}/s p99 ${summary(read).p99.toFixed(2)} ms, writes ${summary(written).perSec.toFixed(0)}/s p50 ${summary(written).p50.toFixed(2)} ms`);
+          const served = Math.max(1, after.served - before.served);
+          const measured: ReplicaWaitRun = {
+            waitReplicas,
+            reads: summary(read),
+            writes: summary(written),
+            waitsPerWrite: (redis.calls.wait ?? 0) / Math.max(1, written.responses),
+            loadsPerRead: (after.loads - before.loads) / Math.max(1, read.responses),
+            serverCpuUs: (after.cpuUs - before.cpuUs) / served,
+            redisCpuUs: redis.cpuUs / served,
+          };
+          replicaWait.push(measured);
+          log(`replica wait ${waitReplicas}: reads ${n0(measured.reads.perSec)}/s, writes ${n0(measured.writes.perSec)}/s (p50 ${measured.writes.p50.toFixed(2)} ms), app ${n0(measured.serverCpuUs)} µs/req, redis-server ${measured.redisCpuUs.toFixed(1)} µs/req, ${measured.loadsPerRead.toFixed(3)} loads/read`);
           await child.stop();
         }
       } finally {
