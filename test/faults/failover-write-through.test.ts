@@ -1,9 +1,9 @@
 /**
  * A write-through the primary acknowledged but had not yet sent to its replica when it died.
- * The replica is held back by a relay in front of the primary (test/support/replication-link.ts),
- * so the loss is real: the sentinels promote a replica that never received the write. Two instances share
- * the database and Redis; the writer's write-through is lost with the old primary, and the
- * other instance reads after the failover.
+ * The replica is held back by a relay in front of the primary
+ * (test/support/replication-link.ts), so the loss is real: the sentinels promote a replica that
+ * never received the write. Two instances share the database and Redis; the writer's
+ * write-through is lost with the old primary, and the other instance reads after the failover.
  */
 import { afterEach, describe, expect, it } from "vitest";
 import type { Product } from "../../src/catalogue/types";

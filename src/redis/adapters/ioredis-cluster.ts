@@ -2,7 +2,7 @@ import calculateSlot from "cluster-key-slot";
 import { Cluster, type Redis } from "ioredis";
 import { keysOf, toArgs, type RedisCommand } from "../commands";
 import type { RawReply, RedisTransport } from "../port";
-import { hostAndPort, rawReplies, readyWaiter } from "./ioredis";
+import { connectionsSplitByWait, hostAndPort, rawReplies } from "./ioredis";
 
 /** Where a part of a command goes: the master of a slot, or one master by name (keyless commands). */
 type Target = { slot: number } | { master: string };
@@ -119,7 +119,7 @@ const waitMerge = (asked: number) => (replies: RawReply[]): RawReply => {
  * with errors while the others answer; a batch no master answered is a failed round trip.
  */
 export function createIoRedisClusterTransport(nodes: readonly string[]): RedisTransport {
-  const connect = () => {
+  const connections = connectionsSplitByWait(() => {
     const cluster = new Cluster(
       nodes.map(hostAndPort),
       {
@@ -137,15 +137,8 @@ export function createIoRedisClusterTransport(nodes: readonly string[]): RedisTr
       },
     );
     cluster.on("error", () => {});
-    return { cluster, connected: readyWaiter(cluster) };
-  };
-  const shared = connect();
-  /**
-   * Batches with a WAIT (write-throughs waiting for replicas) use a second set of connections,
-   * made at the first: Redis holds a connection's later commands while it waits, and the
-   * requests' reads on the shared ones must not wait with it.
-   */
-  let waiting: ReturnType<typeof connect> | undefined;
+    return cluster;
+  });
 
   /** Runs one node's share of a batch as one pipeline; `reached` is false when the node could not be asked at all. */
   async function runOn(cluster: Cluster, node: string, commands: RedisCommand[], viaSlot: boolean): Promise<{ reached: boolean; replies: RawReply[] }> {
@@ -162,8 +155,7 @@ export function createIoRedisClusterTransport(nodes: readonly string[]): RedisTr
   return {
     adapter: "ioredis",
     async send(commands: readonly RedisCommand[], deadline: number): Promise<RawReply[]> {
-      const waitsForReplicas = commands.some((command) => command.name === "wait");
-      const { cluster, connected } = waitsForReplicas ? (waiting ??= connect()) : shared;
+      const { client: cluster, connected } = connections.for(commands);
       await connected(deadline);
       if (Date.now() >= deadline) throw new Error("Redis deadline passed before sending");
       const masters = cluster.nodes("master").map(address).sort();
@@ -209,8 +201,6 @@ export function createIoRedisClusterTransport(nodes: readonly string[]): RedisTr
       sent.forEach(([, group], groupIndex) => group.slots.forEach(({ plan: p, part }, i) => (partReplies[p]![part] = answered[groupIndex]!.replies[i]!)));
       return plans.map((planned, index) => planned.merge(partReplies[index]!));
     },
-    async close() {
-      await Promise.all([shared, waiting].map((connection) => connection && connection.cluster.quit().catch(() => connection.cluster.disconnect())));
-    },
+    close: connections.close,
   };
 }

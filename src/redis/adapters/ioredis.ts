@@ -28,6 +28,29 @@ export function readyWaiter(client: { readonly status: string; once(event: "read
   };
 }
 
+type IoRedisClient = { readonly status: string; once(event: "ready", listener: () => void): unknown; quit(): Promise<unknown>; disconnect(): void };
+
+/**
+ * An ioredis client (single or Cluster) for every batch, and a second one, made at the first
+ * batch with a WAIT (write-throughs waiting for replicas), for those: Redis holds a
+ * connection's later commands while a WAIT waits, and the requests' reads on the shared
+ * client must not wait with it. `connect` makes a client, with its error listener.
+ */
+export function connectionsSplitByWait<C extends IoRedisClient>(connect: () => C) {
+  const open = () => {
+    const client = connect();
+    return { client, connected: readyWaiter(client) };
+  };
+  const shared = open();
+  let waiting: ReturnType<typeof open> | undefined;
+  return {
+    for: (commands: readonly RedisCommand[]) => (commands.some((command) => command.name === "wait") ? (waiting ??= open()) : shared),
+    close: async () => {
+      await Promise.all([shared, waiting].map((connection) => connection && connection.client.quit().catch(() => connection.client.disconnect())));
+    },
+  };
+}
+
 /** An ioredis pipeline's `[error, value]` pairs as the port's replies. */
 export const rawReplies = (results: [Error | null, unknown][] | null): RawReply[] =>
   (results ?? []).map(([error, value]) => (error ? { ok: false, error } : { ok: true, value }));
@@ -52,7 +75,7 @@ export function createIoRedisTransport(target: string | RedisSentinelTarget): Re
     // Reconnect quickly: the circuit breaker, not the client, decides when requests skip Redis.
     retryStrategy: (attempt: number) => Math.min(attempt * 50, 200),
   };
-  const connect = () => {
+  const connections = connectionsSplitByWait(() => {
     const client =
       typeof target === "string"
         ? new Redis(target, options)
@@ -67,28 +90,18 @@ export function createIoRedisTransport(target: string | RedisSentinelTarget): Re
           });
     // Connection errors surface on each command; the event only needs a listener so it is not unhandled.
     client.on("error", () => {});
-    return { client, connected: readyWaiter(client) };
-  };
-  const shared = connect();
-  /**
-   * Batches with a WAIT (write-throughs waiting for replicas) use a second connection, made at
-   * the first: Redis holds a connection's later commands while it waits, and the requests'
-   * reads on the shared one must not wait with it.
-   */
-  let waiting: ReturnType<typeof connect> | undefined;
+    return client;
+  });
 
   return {
     adapter: "ioredis",
     async send(commands: readonly RedisCommand[], deadline: number): Promise<RawReply[]> {
-      const waitsForReplicas = commands.some((command) => command.name === "wait");
-      const { client, connected } = waitsForReplicas ? (waiting ??= connect()) : shared;
+      const { client, connected } = connections.for(commands);
       await connected(deadline);
       // The connection may have come up just as the caller stopped waiting.
       if (Date.now() >= deadline) throw new Error("Redis deadline passed before sending");
       return rawReplies(await client.pipeline(commands.map(toArgs)).exec());
     },
-    async close() {
-      await Promise.all([shared, waiting].map((connection) => connection && connection.client.quit().catch(() => connection.client.disconnect())));
-    },
+    close: connections.close,
   };
 }
