@@ -32,6 +32,8 @@ const environmentSchema = z.object({
     .regex(/^(file:|:memory:$|libsql:\/\/|https?:\/\/|wss?:\/\/)/, "must be a libSQL URL (file:, :memory:, libsql:, http(s):)")
     .default("file:./.data/jollyjet.db"),
   DATABASE_AUTH_TOKEN: optionalText,
+  /** Node, `file:` databases: how long a write waits for another process's lock before it fails (503). */
+  DATABASE_BUSY_TIMEOUT_MS: z.coerce.number({ error: "must be a whole number of milliseconds" }).int("must be a whole number of milliseconds").min(0).max(600_000).default(5000),
   LIBSQL_URL: optionalText,
   /** Redis Cluster: comma-separated `host:port` of some of its nodes (the rest are discovered). */
   REDIS_CLUSTER_NODES: hostPortList,
@@ -80,6 +82,13 @@ const environmentSchema = z.object({
     .transform((value) => value.split(",").map((origin) => origin.trim()).filter(Boolean))
     .pipe(z.array(z.url({ protocol: /^https?$/, error: "must be http(s) origins separated by commas" }))),
   COOKIE_SECURE: booleanFlag,
+  /**
+   * `strict`: a product write is refused (503) when Redis cannot be told of it, so no instance
+   * serves the previous version after a 2xx; `available`: writes go on while Redis is
+   * unreachable, and other instances may serve the previous version until Redis takes the
+   * owed write-through (README: the measured window).
+   */
+  CACHE_CONSISTENCY: z.enum(["strict", "available"], { error: "must be strict or available" }).default("strict"),
   CACHE_TTL_PRODUCT_S: positiveInt(1800),
   CACHE_TTL_LIST_S: positiveInt(600),
   SESSION_TTL_S: positiveInt(86400),
