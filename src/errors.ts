@@ -18,6 +18,8 @@ export class AppError extends HTTPException {
     message: string,
     readonly errors?: FieldError[],
     cause?: unknown,
+    /** Sent as Retry-After (seconds): when the client may try again (e.g. a 503 while a dependency is down). */
+    readonly options: { retryAfterS?: number } = {},
   ) {
     super(status, { message, cause });
   }

@@ -56,7 +56,7 @@ export function buildServices(options: {
         ? logger.warn("Redis unreachable: circuit open, requests skip Redis until it answers again", { adapter: options.redisTransport.adapter, error: cause })
         : logger.info("Redis answers again: circuit closed", { adapter: options.redisTransport.adapter }),
   });
-  const keys = createRedisKeys(config.REDIS_PREFIX);
+  const keys = createRedisKeys(config.REDIS_PREFIX, { cluster: "clusterNodes" in config.redis });
   // Injected test failures (wrapProducts) pass through the same 503 mapping as real ones.
   const products = withDatabaseErrors(wrapProducts(createProductRepository(db)), logger);
   const policies = cachePolicies(config);
@@ -87,6 +87,7 @@ export function buildServices(options: {
       logger,
       policies,
       readPrimary: (read) => (positions ? positions.outside(read) : read()),
+      consistency: config.CACHE_CONSISTENCY,
     }),
     runConsistency: (trigger) =>
       runConsistencyCheck(trigger, {

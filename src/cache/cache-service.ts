@@ -8,7 +8,7 @@ import { redisFailureLevel, type RedisPort } from "../redis/port";
 import { decodeEntry, encodeEntry, type CacheEntry, type NewEntry } from "./entry";
 import type { Metrics } from "./metrics";
 import { ownedLock, type OwnedLock } from "./lock";
-import { markWrite, versionedFill } from "./scripts";
+import { cacheEpoch, markWrite, versionedFill } from "./scripts";
 
 export type CacheStatus = "HIT" | "MISS" | "STALE" | "BYPASS";
 
@@ -88,11 +88,17 @@ export interface CacheService {
   newWriter(): string;
   /**
    * Marks `key` as being written by `writer`, before the database write: until every writer
-   * on it has written through or given up (or the marker expires) readers go to the
+   * on it has written through or given up (or passed its deadline) readers go to the
    * database and fill nothing, so a failed write-through cannot leave the old value to be
    * served, and an older writer's write-through cannot replace a newer one's marker.
    */
   markWriteOp(key: string, writer: string): Op<unknown>;
+  /**
+   * Sends what a write does before its database commit (markers, generation bumps) in one
+   * round trip, followed by a WAIT when replicas must have it (a failover must not lose a
+   * marker). Rejects when Redis did not take it all.
+   */
+  announce(ops: Op<unknown>[]): Promise<void>;
   /** Write-through by `writer` after a database commit (send it with related commands); never replaces a newer version. */
   putOp(key: string, version: number, value: unknown, policy: CachePolicy, writer: string): Op<unknown>;
   /** Records that `key` no longer exists as of `version`: outranks every fill of an older version. */
@@ -103,10 +109,18 @@ export interface CacheService {
    * Applies the changes after a database commit, in one round trip. When Redis does not take
    * them, they are owed: kept (the newest per key) and retried in the background until Redis
    * takes them, and until then this instance reads those keys from the database.
+   * `mustLand` (CACHE_CONSISTENCY=strict): the call waits for one round of retries and
+   * rejects with WriteNotConfirmedError if Redis still has not taken them, so the write is
+   * not acknowledged while other instances may serve the previous value.
    */
-  writeThrough(changes: CacheChange[], background: Background): Promise<void>;
+  writeThrough(changes: CacheChange[], background: Background, options?: { mustLand?: boolean }): Promise<void>;
   /** Retries owed write-throughs now, if there are any (called after each request). */
   settleOwed(background: Background): void;
+}
+
+/** Redis did not take a committed write's write-through: it stays owed (and is retried), but the write may not be acknowledged. */
+export class WriteNotConfirmedError extends Error {
+  override readonly name = "WriteNotConfirmedError";
 }
 
 /** What a reader can be answered with from the cache: an entry or a tombstone (a marker or a floor is a miss). */
@@ -166,8 +180,7 @@ export function createCacheService(options: {
    * on the same connection(s), and too few acknowledgements fail it like an outage: a
    * failover could still lose the write, so it stays owed until a replica has it.
    */
-  async function apply(changes: readonly CacheChange[]): Promise<void> {
-    const writes = changes.map((change) => change.op);
+  async function apply(writes: readonly Op<unknown>[]): Promise<void> {
     if (!replicas) {
       await redis.pipeline(writes);
       return;
@@ -181,7 +194,7 @@ export function createCacheService(options: {
     const batch = [...owed];
     if (batch.length === 0) return true;
     try {
-      await apply(batch.map(([key, op]) => ({ key, op })));
+      await apply(batch.map(([, op]) => op));
     } catch {
       return false;
     }
@@ -206,9 +219,14 @@ export function createCacheService(options: {
     background("owed cache write-throughs", settling);
   }
 
-  /** `writer`: the token of a write-through after a commit ('' for a reader's fill); see versionedFill. */
-  const fillOp = (key: string, entry: NewEntry, ttlMs: number, writer: string) =>
-    ops.script(versionedFill, [key], [entry.version, encodeEntry(entry), ttlMs, writer]);
+  /** A writer's write-through after its commit (`writer`: its token); see versionedFill. */
+  const writerFillOp = (key: string, entry: NewEntry | undefined, ttlMs: number, writer: string) =>
+    ops.script(versionedFill, [key], [entry?.version ?? 0, entry ? encodeEntry(entry) : "", ttlMs, writer, Date.now()]);
+  /** A reader's fill, refused unless the cache epoch is still `epoch`, the one read before its load; see versionedFill. */
+  const readerFillOp = (key: string, entry: NewEntry, ttlMs: number, epoch: string) =>
+    ops.script(versionedFill, [key, keys.cacheEpoch(key)], [entry.version, encodeEntry(entry), ttlMs, "", Date.now(), epoch]);
+  /** The cache epoch guarding `key`, made when missing: read before a load whose result may fill. */
+  const epochOp = (key: string) => ops.script(cacheEpoch, [keys.cacheEpoch(key)], [toBase64Url(randomBytes(12))], String);
   /** A servable entry or tombstone (not a marker or a floor), current enough. */
   const usable = (entry: CacheEntry | undefined, minVersion: number): entry is Servable =>
     (entry?.kind === "entry" || entry?.kind === "tombstone") && entry.version >= minVersion;
@@ -240,8 +258,8 @@ export function createCacheService(options: {
    */
   const loaderLock = (key: string, minVersion: number, at = "") => ownedLock(keys.lock(`${key}@${minVersion}${at && ` ${at}`}`), LOCK_MS);
 
-  /** Loads under the lock it holds, then fills and releases in one round trip. */
-  async function loadAndFill<T>(key: string, policy: CachePolicy, load: () => Promise<Loaded<T>>, lock: OwnedLock | undefined): Promise<Loaded<T>> {
+  /** Loads under the lock it holds, then fills (if the cache epoch is still `epoch`) and releases in one round trip. */
+  async function loadAndFill<T>(key: string, policy: CachePolicy, load: () => Promise<Loaded<T>>, lock: OwnedLock | undefined, epoch: string): Promise<Loaded<T>> {
     let loaded: Loaded<T>;
     try {
       loaded = await load();
@@ -250,7 +268,7 @@ export function createCacheService(options: {
       throw error;
     }
     const entry = entryFor(loaded, policy);
-    const writes = [...(entry ? [fillOp(key, entry, ttlFor(entry, policy), "")] : []), ...(lock ? [lock.release] : [])];
+    const writes = [...(entry ? [readerFillOp(key, entry, ttlFor(entry, policy), epoch)] : []), ...(lock ? [lock.release] : [])];
     await redis.pipeline(writes).catch((error: unknown) => {
       metrics.count("errors");
       logger[redisFailureLevel(error)]("cache fill failed", { key, error });
@@ -273,10 +291,12 @@ export function createCacheService(options: {
     const lock = loaderLock(key, minVersion, at);
     let acquired: boolean;
     let current: string | null;
+    let epoch: string;
     try {
       // Lock and look again in one round trip: a loader elsewhere may have filled the key
-      // (and released its lock) since this request's first read.
-      [acquired, current] = await redis.pipeline([lock.acquire, ops.get(key)]);
+      // (and released its lock) since this request's first read. The epoch, read before the
+      // load, goes with the fill.
+      [acquired, current, epoch] = await redis.pipeline([lock.acquire, ops.get(key), epochOp(key)]);
     } catch (error) {
       return bypass(load, error);
     }
@@ -288,7 +308,7 @@ export function createCacheService(options: {
     }
     if (acquired) {
       metrics.count("misses");
-      return loadedResult(await loadAndFill(key, policy, load, lock), "MISS");
+      return loadedResult(await loadAndFill(key, policy, load, lock, epoch), "MISS");
     }
     // Another instance is loading: wait (bounded) for its fill, else read the database directly.
     const filled = await waitForOtherLoader<T>(key, policy.schema, minVersion).catch(() => undefined);
@@ -297,7 +317,7 @@ export function createCacheService(options: {
       return filled;
     }
     metrics.count("misses");
-    return loadedResult(await loadAndFill(key, policy, load, undefined), "MISS");
+    return loadedResult(await loadAndFill(key, policy, load, undefined, epoch), "MISS");
   }
 
   async function bypass<T>(load: () => Promise<Loaded<T>>, error: unknown): Promise<CacheResult<T>> {
@@ -314,11 +334,12 @@ export function createCacheService(options: {
       // One refresh across all instances: whoever holds the lock does it, the others skip;
       // and the holder skips too if another refresh finished since this request read the entry.
       if (!(await redis.run(lock.acquire))) return;
-      if (fresh(decodeEntry((await redis.run(ops.get(key))) ?? "", policy.schema), minVersion)) {
+      const [current, epoch] = await redis.pipeline([ops.get(key), epochOp(key)]);
+      if (fresh(decodeEntry(current ?? "", policy.schema), minVersion)) {
         await redis.run(lock.release);
         return;
       }
-      await loadAndFill(key, policy, load, lock);
+      await loadAndFill(key, policy, load, lock, epoch);
     })().finally(() => refreshes.delete(key));
     background("cache refresh", refresh);
   }
@@ -371,27 +392,43 @@ export function createCacheService(options: {
 
     newWriter: () => toBase64Url(randomBytes(12)),
 
-    markWriteOp: (key, writer) => ops.script(markWrite, [key], [writer, Date.now() + PENDING_MS, PENDING_MS]),
+    markWriteOp(key, writer) {
+      const now = Date.now();
+      return ops.script(markWrite, [key], [writer, now + PENDING_MS, PENDING_MS, now]);
+    },
+
+    announce: (writes) => apply(writes),
 
     putOp: (key, version, value, policy, writer) =>
-      fillOp(key, { kind: "entry", version, freshUntil: Date.now() + policy.freshMs, schema: policy.schema, value }, hardTtlMs(policy), writer),
+      writerFillOp(key, { kind: "entry", version, freshUntil: Date.now() + policy.freshMs, schema: policy.schema, value }, hardTtlMs(policy), writer),
 
     tombstoneOp(key, version, policy, writer) {
       const lifetime = policy.freshMs + policy.graceMs;
-      return fillOp(key, { kind: "tombstone", version, freshUntil: Date.now() + lifetime }, lifetime, writer);
+      return writerFillOp(key, { kind: "tombstone", version, freshUntil: Date.now() + lifetime }, lifetime, writer);
     },
 
-    abandonOp: (key, policy, writer) => ops.script(versionedFill, [key], [0, "", hardTtlMs(policy), writer]),
+    abandonOp: (key, policy, writer) => writerFillOp(key, undefined, hardTtlMs(policy), writer),
 
-    async writeThrough(changes, background) {
+    async writeThrough(changes, background, options = {}) {
       try {
-        await apply(changes);
+        await apply(changes.map((change) => change.op));
+        return;
       } catch (error) {
         metrics.count("errors");
         logger[redisFailureLevel(error)]("cache write-through failed; owed until Redis takes it", { keys: changes.map((change) => change.key), error });
         for (const change of changes) owed.set(change.key, change.op);
         settleInBackground(background);
       }
+      if (!options.mustLand) return;
+      // Retries for about one settling round. An op replaced meanwhile by a newer one for its
+      // key is that one's to land (the newer writer waits for it).
+      const stillOwed = () => changes.some((change) => owed.get(change.key) === change.op);
+      const giveUpAt = Date.now() + SETTLE_ROUND_MS;
+      while (stillOwed() && Date.now() < giveUpAt) {
+        settleInBackground(background);
+        await settling;
+      }
+      if (stillOwed()) throw new WriteNotConfirmedError("Redis did not take the write-through in time");
     },
 
     settleOwed: (background) => settleInBackground(background),

@@ -2,17 +2,28 @@ import { LuaScript } from "../redis/script";
 
 /**
  * Marks KEYS[1] as being written by ARGV[1] (a writer's random token) until ARGV[2] (epoch
- * ms), PX ARGV[3]. A marker already there gains the writer (its floor and previous entry
- * stay); otherwise the entry or tombstone it replaces is kept inside, to be restored if every
- * writer gives up without committing. Format: src/cache/entry.ts.
+ * ms, the writer's own deadline), PX ARGV[3]; ARGV[4] is now (epoch ms). A marker already
+ * there gains the writer (its floor and previous entry stay); otherwise the entry or
+ * tombstone it replaces is kept inside, to be restored if every writer gives up without
+ * committing. Writers past their deadline are dropped (a dead instance must not pin the
+ * marker while others keep renewing it); since such a writer may have committed, the entry
+ * the marker replaced can no longer be restored: `previous` becomes '!' (see versionedFill).
+ * Format: src/cache/entry.ts.
  */
 export const markWrite = new LuaScript(`
 local current = redis.call('GET', KEYS[1])
-local floor, writers, previous = '0', ARGV[1], ''
+local floor, writers, previous = '0', ARGV[1] .. '@' .. ARGV[2], ''
 if current then
   local f, w, p = string.match(current, '^P|(%d+)|%d+|([^|]*)|?(.*)$')
   if f then
-    floor, writers, previous = f, w .. ',' .. ARGV[1], p
+    floor, previous = f, p
+    for writer, deadline in string.gmatch(w, '([^,@]+)@(%d+)') do
+      if tonumber(deadline) > tonumber(ARGV[4]) then
+        writers = writers .. ',' .. writer .. '@' .. deadline
+      else
+        previous = '!'
+      end
+    end
   elseif string.match(current, '^[ETF]|%d+|%d+|') then
     previous = current
   end
@@ -24,13 +35,22 @@ return 1
 /**
  * Version-guarded fill: writes ARGV[2] (an encoded entry of version ARGV[1]) with PX ARGV[3],
  * unless the key holds an entry or tombstone of a HIGHER version. ARGV[4] is the writer's
- * token after a database commit, '' for a reader. A write-in-progress marker is never
- * replaced by a reader; a writer takes itself off it, and:
+ * token after a database commit, '' for a reader; ARGV[5] is now (epoch ms).
+ *
+ * A reader's fill also names the cache epoch it read before its database load (KEYS[2],
+ * ARGV[6]): when Redis lost its data since (restart, flush, failover to an empty replica) the
+ * epoch key is gone or new, and the fill is refused — its load may predate a write whose
+ * marker was lost with the data.
+ *
+ * A write-in-progress marker is never replaced by a reader; a writer takes itself off it
+ * (dropping writers past their deadline), and:
  *   - other writers still in flight: the marker stays (their commits may be newer), and
  *     remembers the highest version committed so far (its floor);
  *   - it was the last one: its value is written if at least the floor, else a floor entry
  *     'F|<floor>|0|' replaces the marker (a newer version was committed whose value it does
- *     not have: readers load it, and only a load of at least that version fills).
+ *     not have: readers load it, and only a load of at least that version fills). After a
+ *     writer was dropped as dead (previous = '!'), the last one leaves a floor too: the dead
+ *     one may have committed a newer version than its own.
  * ARGV[2] = '' is a writer giving up without committing: when it was the last writer and
  * nobody committed, the entry the marker replaced comes back (PX ARGV[3]); when others
  * committed, the floor of what they committed.
@@ -39,12 +59,19 @@ return 1
  */
 export const versionedFill = new LuaScript(`
 local current = redis.call('GET', KEYS[1])
+if ARGV[4] == '' and redis.call('GET', KEYS[2]) ~= ARGV[6] then return 0 end
 if current and string.sub(current, 1, 2) == 'P|' then
   if ARGV[4] == '' then return 0 end
   local floor, untilMs, writers, previous = string.match(current, '^P|(%d+)|(%d+)|([^|]*)|?(.*)$')
   local others = {}
-  for writer in string.gmatch(writers or '', '[^,]+') do
-    if writer ~= ARGV[4] then table.insert(others, writer) end
+  for writer, deadline in string.gmatch(writers or '', '([^,@]+)@(%d+)') do
+    if writer ~= ARGV[4] then
+      if tonumber(deadline) > tonumber(ARGV[5]) then
+        table.insert(others, writer .. '@' .. deadline)
+      else
+        previous = '!'
+      end
+    end
   end
   local highest = math.max(tonumber(floor) or 0, tonumber(ARGV[1]))
   if #others > 0 then
@@ -57,14 +84,14 @@ if current and string.sub(current, 1, 2) == 'P|' then
   if ARGV[2] == '' then
     if highest > 0 then
       redis.call('SET', KEYS[1], 'F|' .. highest .. '|0|', 'PX', ARGV[3])
-    elseif previous ~= '' then
+    elseif previous ~= '' and previous ~= '!' then
       redis.call('SET', KEYS[1], previous, 'PX', ARGV[3])
     else
       redis.call('DEL', KEYS[1])
     end
     return 0
   end
-  if tonumber(ARGV[1]) < highest then
+  if tonumber(ARGV[1]) < highest or previous == '!' then
     redis.call('SET', KEYS[1], 'F|' .. highest .. '|0|', 'PX', ARGV[3])
     return 0
   end
@@ -76,6 +103,18 @@ elseif current then
 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return 1
+`);
+
+/**
+ * The cache epoch of KEYS[1]'s hash slot (src/redis/keys.ts): its id, or ARGV[1] (a new
+ * random id) stored as the new one when there is none — Redis lost its data, or this is its
+ * first use. Read before every database load that may fill; the fill names it (versionedFill).
+ */
+export const cacheEpoch = new LuaScript(`
+local id = redis.call('GET', KEYS[1])
+if id then return id end
+redis.call('SET', KEYS[1], ARGV[1])
+return ARGV[1]
 `);
 
 /**

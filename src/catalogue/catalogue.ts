@@ -1,5 +1,5 @@
 import { sha256, toBase64Url } from "../encoding";
-import type { CacheChange, CachePolicy, CacheService, CacheStatus, Found, Loaded } from "../cache/cache-service";
+import { WriteNotConfirmedError, type CacheChange, type CachePolicy, type CacheService, type CacheStatus, type Found, type Loaded } from "../cache/cache-service";
 import { decrementToZero } from "../cache/scripts";
 import type { Metrics } from "../cache/metrics";
 import type { ProductRepository } from "../catalogue/repository";
@@ -54,12 +54,22 @@ export interface CatalogueDependencies {
    * every reader, the writer too, would be served them until the entry expires).
    */
   readPrimary: <T>(read: () => Promise<T>) => Promise<T>;
+  /**
+   * CACHE_CONSISTENCY. `strict`: a write whose marker Redis did not take is refused before
+   * the database is touched, and one whose write-through Redis did not take in time is not
+   * acknowledged (503), so no instance serves the previous version after a 2xx. `available`:
+   * both go on; other instances may serve the previous version until the owed write-through lands.
+   */
+  consistency: "strict" | "available";
 }
 
 /** How long list fills made while a product write is in progress stay servable (a few seconds at most). */
 const LIST_FILL_IN_WINDOW_MS = 2_000;
 /** How long the list write window stays open after the last write began, if none closes it (longer than any commit takes). */
 const LIST_WRITE_WINDOW_MS = 10_000;
+
+/** Seconds a client is told to wait before retrying a write refused because Redis is unreachable. */
+const RETRY_AFTER_S = 1;
 
 const productNotFound = (): never => {
   throw new AppError(404, "PRODUCT_NOT_FOUND", "Product not found");
@@ -106,7 +116,7 @@ export async function loadPage(products: ProductRepository, query: ProductListQu
  * @example const { data, cache } = await catalogue.get(id, { background });
  */
 export function createCatalogue(deps: CatalogueDependencies) {
-  const { products, cache, redis, keys, policies, metrics, logger, readPrimary } = deps;
+  const { products, cache, redis, keys, policies, metrics, logger, readPrimary, consistency } = deps;
   const writeWindowListPolicy: CachePolicy = { ...policies.list, freshMs: Math.min(policies.list.freshMs, LIST_FILL_IN_WINDOW_MS), graceMs: 0 };
 
   const loadProduct = async (id: string): Promise<Loaded<Product>> => {
@@ -117,38 +127,56 @@ export function createCatalogue(deps: CatalogueDependencies) {
   /**
    * One product write (see above). `id`: the product when it exists already (its entry gets
    * a marker); `commit`: the database write, undefined when there is no such product;
-   * `toCache`: the write-through of what was committed. Step (1) is best effort: with Redis
-   * down, readers bypass the cache anyway. The window opens before the first bump, so no
-   * reader sees the new generation without it; it stays open while any write is in flight,
-   * and for LIST_WRITE_WINDOW_MS at most after one whose step (3) never came.
+   * `toCache`: the write-through of what was committed. When Redis does not take step (1),
+   * strict mode refuses the write (nothing committed); available mode goes on, readers
+   * elsewhere bypassing a Redis they cannot reach. The window opens before the first bump,
+   * so no reader sees the new generation without it; it stays open while any write is in
+   * flight, and for LIST_WRITE_WINDOW_MS at most after one whose step (3) never came.
    */
   async function write<T>(id: string | undefined, commit: () => Promise<T | undefined>, toCache: (written: T, writer: string) => CacheChange, background: Background): Promise<T> {
     const writer = cache.newWriter();
     const productKey = id === undefined ? undefined : keys.product(id);
     const leaveWindow: CacheChange = { key: keys.listWriters, op: ops.script(decrementToZero, [keys.listWriters], []) };
-    await redis
-      .pipeline([
+    // Off the marker (which gives back the entry it replaced) and out of the window, at once.
+    const withdraw = () => redis.pipeline([...(productKey ? [cache.abandonOp(productKey, policies.product, writer)] : []), leaveWindow.op]).catch(() => {});
+    try {
+      await cache.announce([
         ...(productKey ? [cache.markWriteOp(productKey, writer)] : []),
         ops.incrby(keys.listWriters),
         ops.pexpire(keys.listWriters, LIST_WRITE_WINDOW_MS),
         ops.incrby(keys.listGeneration),
-      ])
-      .catch((error: unknown) => {
-        metrics.count("errors");
-        logger.warn("could not mark the product as being written", { error });
-      });
+      ]);
+    } catch (error) {
+      metrics.count("errors");
+      if (consistency === "strict") {
+        // Part of it may have landed (or the replicas may not have it): take back what did.
+        await withdraw();
+        throw new AppError(503, "CACHE_UNAVAILABLE", "The cache cannot be told of this change right now, so it was not made; try again shortly", undefined, error, { retryAfterS: RETRY_AFTER_S });
+      }
+      logger.warn("could not mark the product as being written", { error });
+    }
     let written: T | undefined;
     try {
       written = await commit();
     } finally {
-      // Nothing committed (the database failed, or no such product): off the marker, which
-      // gives back the entry it replaced, and out of the window, at once.
-      if (written === undefined) {
-        await redis.pipeline([...(productKey ? [cache.abandonOp(productKey, policies.product, writer)] : []), leaveWindow.op]).catch(() => {});
-      }
+      // Nothing committed (the database failed, or no such product).
+      if (written === undefined) await withdraw();
     }
     if (written === undefined) return productNotFound();
-    await cache.writeThrough([toCache(written, writer), { key: keys.listGeneration, op: ops.incrby(keys.listGeneration) }, leaveWindow], background);
+    const changes = [toCache(written, writer), { key: keys.listGeneration, op: ops.incrby(keys.listGeneration) }, leaveWindow];
+    try {
+      await cache.writeThrough(changes, background, { mustLand: consistency === "strict" });
+    } catch (error) {
+      if (!(error instanceof WriteNotConfirmedError)) throw error;
+      throw new AppError(
+        503,
+        "WRITE_NOT_CONFIRMED",
+        "The change was saved, but the cache could not be told of it in time, so other readers may not see it yet; read the product again before retrying",
+        undefined,
+        error,
+        { retryAfterS: RETRY_AFTER_S },
+      );
+    }
     return written;
   }
   const tagOf = (version: number) => `${version}.${CACHE_SCHEMA}`;

@@ -29,6 +29,7 @@ export function errorResponse(c: Context<AppEnv>, status: ContentfulStatusCode, 
 export function handleError(error: Error, c: Context<AppEnv>) {
   if (error instanceof AppError) {
     if (error.status >= 500) c.get("logger")[redisFailureLevel(error.cause)](error.message, { code: error.code, cause: error.cause });
+    if (error.options.retryAfterS !== undefined) setHeader(c, "Retry-After", String(error.options.retryAfterS));
     return errorResponse(c, error.status, error.code, error.message, error.errors);
   }
   if (error instanceof HTTPException && error.status < 500) {

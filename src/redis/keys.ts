@@ -1,3 +1,5 @@
+import calculateSlot from "cluster-key-slot";
+
 /**
  * The Redis key layout: every key the app touches is built here, under `REDIS_PREFIX`, so
  * one app's keys never collide with another's and background jobs can SCAN a namespace.
@@ -11,6 +13,11 @@
  *   {prefix}:cache:product:{id}         cached product or tombstone (src/cache/entry.ts format)
  *   {prefix}:cache:products:{hash}      cached list page; its version is the list generation;
  *                                       hash = SHA-256 of the normalised query (no user text in keys)
+ *   {prefix}:cache:epoch                the cache epoch: a random id, made when missing (Redis
+ *                                       lost its data); a fill is refused unless the epoch is the
+ *                                       one read before its load. Redis Cluster: one per hash slot,
+ *                                       {prefix}:cache:epoch:{<tag>}, the tag hashing to the slot of
+ *                                       the keys it guards (a script's keys share one slot)
  *   {prefix}:cache-gen:products         list generation: INCR on every product write (O(1)
  *                                       invalidation); outside cache: so a cache flush keeps it
  *   {prefix}:cache-gen:products:writers  product writes in progress (a counter, PX 10 s from
@@ -49,6 +56,8 @@ export interface RedisKeys {
   /** SCAN pattern over cached products. */
   readonly products: string;
   productList(queryHash: string): string;
+  /** The cache epoch key guarding `key` (src/cache/scripts.ts cacheEpoch). */
+  cacheEpoch(key: string): string;
   readonly listGeneration: string;
   readonly listWriters: string;
   lock(key: string): string;
@@ -61,8 +70,31 @@ export interface RedisKeys {
   rateLimit(policy: string): string;
 }
 
-/** @example createRedisKeys("jollyjet").product("42") // "jollyjet:cache:product:42" */
-export function createRedisKeys(prefix: string): RedisKeys {
+const CLUSTER_SLOTS = 16_384;
+
+/**
+ * For each hash slot, a short tag that hashes to it: `{tag}` puts a key in that slot. Found by
+ * trying base-36 numbers in order (about 160,000 tries, ~20 ms, once per process).
+ */
+function slotTags(): string[] {
+  const tags = new Array<string>(CLUSTER_SLOTS);
+  for (let i = 0, found = 0; found < CLUSTER_SLOTS; i += 1) {
+    const tag = i.toString(36);
+    const slot = calculateSlot(tag);
+    if (tags[slot] === undefined) {
+      tags[slot] = tag;
+      found += 1;
+    }
+  }
+  return tags;
+}
+
+/**
+ * @param options.cluster Redis Cluster: one cache epoch per hash slot (a master may lose its data alone).
+ * @example createRedisKeys("jollyjet").product("42") // "jollyjet:cache:product:42"
+ */
+export function createRedisKeys(prefix: string, options: { cluster?: boolean } = {}): RedisKeys {
+  let tags: string[] | undefined;
   return {
     session: (userId, id) => `${prefix}:session:{u.${userId}}:${id}`,
     userSessions: (userId) => `${prefix}:user-sessions:{u.${userId}}`,
@@ -71,6 +103,7 @@ export function createRedisKeys(prefix: string): RedisKeys {
     product: (id) => `${prefix}:cache:product:${id}`,
     products: `${prefix}:cache:product:*`,
     productList: (queryHash) => `${prefix}:cache:products:${queryHash}`,
+    cacheEpoch: (key) => (options.cluster ? `${prefix}:cache:epoch:{${(tags ??= slotTags())[calculateSlot(key)]}}` : `${prefix}:cache:epoch`),
     listGeneration: `${prefix}:cache-gen:products`,
     listWriters: `${prefix}:cache-gen:products:writers`,
     lock: (key) => `${prefix}:lock:${key.startsWith(`${prefix}:`) ? key.slice(prefix.length + 1) : key}`,

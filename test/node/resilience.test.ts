@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { ProductRepository } from "../../src/catalogue/repository";
 import { createLogger } from "../../src/logger";
+import type { RedisCommand } from "../../src/redis/commands";
 import type { RedisTransport } from "../../src/redis/port";
 import { json, sleep, uniqueEmail } from "../shared/harness";
 import { createTestApp } from "../support/node-app";
@@ -67,18 +68,44 @@ describe("database failures", () => {
   });
 });
 
+/** The batch after a commit: it bumps the list generation (as the one before the commit does) but opens no write window. */
+const isWriteThrough = (commands: readonly RedisCommand[]) => commands.some((command) => command.name === "incrby") && !commands.some((command) => command.name === "pexpire");
+
 describe("a write whose cache write-through fails", () => {
-  it("is still read correctly, and the next consistency run finds nothing to repair", async () => {
+  it("strict mode: is not acknowledged (503 WRITE_NOT_CONFIRMED) though committed, and is read correctly", async () => {
+    let failWriteThrough = false;
+    const wrapRedis = (inner: RedisTransport): RedisTransport => ({
+      ...inner,
+      send: async (commands, deadline) => {
+        if (failWriteThrough && isWriteThrough(commands)) throw new Error("injected write-through failure");
+        return inner.send(commands, deadline);
+      },
+    });
+    const app = await createTestApp({ ADMIN_TOKEN }, { wrapRedis });
+    try {
+      const product = await data<{ id: string }>(await app.app.request("/api/products", json(sample, admin)));
+      failWriteThrough = true;
+      const write = await app.app.request(`/api/products/${product.id}`, { method: "PATCH", headers: { "content-type": "application/json", ...admin }, body: JSON.stringify({ stock: 56 }) });
+      expect(write.status).toBe(503);
+      expect(write.headers.get("retry-after")).toBe("1");
+      expect(await write.json()).toMatchObject({ code: "WRITE_NOT_CONFIRMED" });
+      expect(await data(await app.app.request(`/api/products/${product.id}`))).toMatchObject({ stock: 56, version: 2 });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it("available mode: is acknowledged, still read correctly, and the next consistency run finds nothing to repair", async () => {
     let failWriteThrough = false;
     // Failure injection: Redis answers reads but the write-through pipeline (fill + generation bump) fails.
     const wrapRedis = (inner: RedisTransport): RedisTransport => ({
       ...inner,
       send: async (commands, deadline) => {
-        if (failWriteThrough && commands.some((command) => command.name === "incrby")) throw new Error("injected write-through failure");
+        if (failWriteThrough && isWriteThrough(commands)) throw new Error("injected write-through failure");
         return inner.send(commands, deadline);
       },
     });
-    const app = await createTestApp({ ADMIN_TOKEN }, { wrapRedis });
+    const app = await createTestApp({ ADMIN_TOKEN, CACHE_CONSISTENCY: "available" }, { wrapRedis });
     try {
       const product = await data<{ id: string }>(await app.app.request("/api/products", json(sample, admin)));
       expect((await app.app.request(`/api/products/${product.id}`)).headers.get("x-cache")).toBe("HIT");

@@ -159,7 +159,7 @@ export function cacheScenarios(harness: Harness) {
       expect(reordered.headers.get("x-cache")).toBe("HIT");
     });
 
-    it("with Redis unreachable, reads come from the database (BYPASS) and writes still work", async () => {
+    it("with Redis unreachable, reads come from the database (BYPASS); strict mode refuses writes (503, nothing committed)", async () => {
       const product = await create();
       const broken = await harness.app({ ...harness.redisDown, ADMIN_TOKEN });
       const read = await broken(`/api/products/${product.id}`);
@@ -168,8 +168,20 @@ export function cacheScenarios(harness: Harness) {
       expect(await data<Product>(read)).toEqual(product);
       const list = await broken(`/api/products?category=${product.category}`);
       expect(list.headers.get("x-cache")).toBe("BYPASS");
-      const written = await broken(`/api/products/${product.id}`, { method: "PATCH", headers: { "content-type": "application/json", ...admin }, body: JSON.stringify({ stock: 1 }) });
-      expect(written.status).toBe(200);
+      const refused = await patch(product.id, { stock: 1 }, broken);
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get("retry-after")).toBe("1");
+      expect(await refused.json()).toMatchObject({ code: "CACHE_UNAVAILABLE" });
+      const created = await broken("/api/products", json(sample(), admin));
+      expect(created.status).toBe(503);
+      expect(await data<Product>(await broken(`/api/products/${product.id}`))).toEqual(product); // nothing committed
+      expect((await get(product.id)).body).toEqual(product);
+    });
+
+    it("with Redis unreachable, CACHE_CONSISTENCY=available still takes writes", async () => {
+      const product = await create();
+      const broken = await harness.app({ ...harness.redisDown, ADMIN_TOKEN, CACHE_CONSISTENCY: "available" });
+      expect((await patch(product.id, { stock: 1 }, broken)).status).toBe(200);
       expect((await (await broken(`/api/products/${product.id}`)).json()) as { data: Product }).toMatchObject({ data: { stock: 1, version: 2 } });
     });
   });
@@ -219,7 +231,10 @@ export function cacheScenarios(harness: Harness) {
       await newer.arrived;
       killable.state.dead = true; // ...which is gone before its write-through
       newer.release();
-      expect((await newerWrite).status).toBe(200);
+      // Committed but not confirmed: strict mode does not acknowledge it.
+      const refused = await newerWrite;
+      expect(refused.status).toBe(503);
+      expect(await refused.json()).toMatchObject({ code: "WRITE_NOT_CONFIRMED" });
       older.release();
       expect((await olderWrite).status).toBe(200);
       // Every instance reads v3: the newer writer's marker still stands, so readers go to the database.
@@ -283,7 +298,7 @@ export function cacheScenarios(harness: Harness) {
       expect((await data<{ total: number }>(during)).total).toBe(1);
       killable.state.dead = true; // the writer commits and is gone before its write-through
       commit.release();
-      expect((await written).status).toBe(201);
+      expect((await written).status).toBe(503); // committed, never confirmed (strict)
 
       await sleep(2_500); // longer than a fill made in the write window lives
       const after = await app.send(path);
