@@ -216,9 +216,39 @@ export function cacheScenarios(harness: Harness) {
       const raw = await app.services.redis.run(ops.get(app.services.keys.product(product.id)));
       expect(raw).toMatch(/^T\|2\|/);
     });
+
+    it("a load that began before Redis lost its data cannot fill afterwards (the cache epoch moved)", async () => {
+      const product = await create();
+      await evict(app, product.id);
+      const held = instrumented.hold(product.id);
+      const slowRead = get(product.id);
+      await held.arrived; // the reader has v1 from the database and is about to fill it
+      expect((await patch(product.id, { stock: 3 })).status).toBe(200);
+      // Redis loses its data (a restart without persistence, a flush, a failover to an empty replica): the write-through of v2 is gone.
+      const { keys, redis } = app.services;
+      await redis.run(ops.del(keys.product(product.id), keys.cacheEpoch(keys.product(product.id))));
+      held.release();
+      expect(await slowRead).toMatchObject({ cache: "MISS", body: { version: 1 } });
+      expect(await redis.run(ops.get(keys.product(product.id)))).toBeNull(); // the fill was refused
+      for (let i = 0; i < 3; i++) expect((await get(product.id)).body).toMatchObject({ version: 2, stock: 3 });
+    });
   });
 
   describe("writers racing writers and readers", () => {
+    it("a writer past its deadline (an instance that died) no longer keeps the product out of the cache", async () => {
+      const product = await create();
+      const { keys, redis } = app.services;
+      const past = Date.now() - 1_000;
+      // A marker whose first writer died long ago while others kept renewing it (PX far ahead).
+      await redis.run(ops.set(keys.product(product.id), `P|0|${past}|dead-writer@${past}|`, { pxMs: 60_000 }));
+      expect((await get(product.id)).cache).toBe("MISS");
+      expect((await patch(product.id, { stock: 7 })).status).toBe(200);
+      // The dead writer may have committed something newer than this write: a floor, filled by the next load.
+      expect(await redis.run(ops.get(keys.product(product.id)))).toMatch(/^F\|2\|/);
+      expect(await get(product.id)).toMatchObject({ cache: "MISS", body: { version: 2, stock: 7 } });
+      expect(await get(product.id)).toMatchObject({ cache: "HIT", body: { version: 2, stock: 7 } });
+    });
+
     it("an older writer's write-through cannot replace the marker of a newer writer whose write-through was lost", async () => {
       const killable = killableRedis();
       const lossy = await harness.instance({ ADMIN_TOKEN }, { wrapProducts: instrumented.wrap, wrapRedis: killable.wrap });
