@@ -65,6 +65,7 @@ export function buildServices(options: {
   // replica's acknowledgement takes a few ms): a short bound, a tenth of the Redis timeout at most.
   const replicas = config.REDIS_WAIT_REPLICAS > 0 ? { count: config.REDIS_WAIT_REPLICAS, timeoutMs: Math.max(1, Math.min(20, Math.floor(config.REDIS_TIMEOUT_MS / 10))) } : undefined;
   const cache = createCacheService({ redis, keys, metrics, logger, positions, replicas });
+  const readPrimary = <T>(read: () => Promise<T>) => (positions ? positions.outside(read) : read());
   const mac = createMac({ redis, keys, secret: config.SESSION_SECRET });
   return {
     config,
@@ -86,7 +87,7 @@ export function buildServices(options: {
       metrics,
       logger,
       policies,
-      readPrimary: (read) => (positions ? positions.outside(read) : read()),
+      readPrimary,
       consistency: config.CACHE_CONSISTENCY,
     }),
     runConsistency: (trigger) =>
@@ -96,6 +97,7 @@ export function buildServices(options: {
         products,
         productPolicy: policies.product,
         logger,
+        readPrimary,
         maxBatches: config.CONSISTENCY_MAX_BATCHES ?? options.consistencyMaxBatches,
         listSample: config.CONSISTENCY_LIST_SAMPLE,
       }),

@@ -145,3 +145,14 @@ export const decrementToZero = new LuaScript(`
 if redis.call('DECR', KEYS[1]) <= 0 then redis.call('DEL', KEYS[1]) end
 return 1
 `);
+
+/**
+ * The first ARGV[1] bytes of KEYS[1] and its length in bytes, or nil when it does not exist:
+ * for a background job that must choose what to read in full without reading everything
+ * (one reply of a thousand large values would hold Redis up for every request meanwhile).
+ */
+export const headOf = new LuaScript(`
+local length = redis.call('STRLEN', KEYS[1])
+if length == 0 then return false end
+return {redis.call('GETRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1), length}
+`);

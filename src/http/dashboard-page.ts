@@ -113,6 +113,7 @@ export const dashboardPage = `<!doctype html>
     <div class="card"><div class="label">Last run</div><div class="value small" data-metric="lastRun">–</div></div>
     <div class="card"><div class="label">Scanned</div><div class="value" data-report="scanned">–</div></div>
     <div class="card"><div class="label">Stale</div><div class="value" data-report="stale">–</div></div>
+    <div class="card"><div class="label">Ahead</div><div class="value" data-report="ahead">–</div></div>
     <div class="card"><div class="label">Orphaned</div><div class="value" data-report="orphaned">–</div></div>
     <div class="card"><div class="label">Repaired</div><div class="value" data-report="repaired">–</div></div>
   </div>
@@ -264,7 +265,7 @@ export const dashboardPage = `<!doctype html>
     const latest = reports.latest;
     show("lastScore", data.consistency.lastScore === null ? "–" : String(data.consistency.lastScore));
     show("lastRun", latest ? new Date(latest.finishedAt).toLocaleTimeString() + " (" + latest.trigger + ")" : "never");
-    for (const name of ["scanned", "stale", "orphaned", "repaired"]) showReport(name, latest ? String(latest[name]) : "–");
+    for (const name of ["scanned", "stale", "ahead", "orphaned", "repaired"]) showReport(name, latest ? String(latest[name]) : "–");
     line($("score-chart"), reports.history.map((report) => report.score).reverse(), 100);
 
     drawHistory();

@@ -77,28 +77,57 @@ export function consistencyScenarios(harness: Harness) {
     expect((await data<{ products: Product[] }>(listed)).products[0]!.name).toBe("Renamed Behind The Cache");
   });
 
-  it("never moves the cache back to an older version when the database read lags (a read replica)", async () => {
-    // Failure injection: a replica that has not seen the latest writes answers the run's batched reads.
-    const lagging = new Map<string, Product>();
-    const replica = await harness.instance(
-      { ADMIN_TOKEN, REDIS_PREFIX: `cons-lag-${crypto.randomUUID().slice(0, 8)}` },
+  it("repairs a cache ahead of the database (a lost write, drift): entries, tombstones and floors above the row; never 100 while one stays", async () => {
+    const own = await harness.instance({ ADMIN_TOKEN, REDIS_PREFIX: `cons-ahead-${crypto.randomUUID().slice(0, 8)}` });
+    const make = async (name: string) => data<Product>(await own.send("/api/products", json(sample(name), admin)));
+    const [madeUp, buried, floored, fine] = await Promise.all(["Made Up", "Buried", "Floored", "Fine"].map((n) => make(`${n} Product`)));
+    const fresh = Date.now() + 600_000;
+    const set = (id: string, raw: string) => own.services.redis.run(ops.set(own.services.keys.product(id), raw, { pxMs: 600_000 }));
+    // An entry 100 versions ahead with a payload the database never had; a tombstone one above a
+    // live product (it would be 404 everywhere); a floor above the row (no read could ever fill).
+    await set(madeUp!.id, encodeEntry({ kind: "entry", version: madeUp!.version + 100, freshUntil: fresh, schema: CACHE_SCHEMA, value: { ...madeUp, name: "Never Written", version: madeUp!.version + 100 } }));
+    await set(buried!.id, `T|${buried!.version + 1}|${fresh}|`);
+    await set(floored!.id, `F|${floored!.version + 5}|0|`);
+    expect((await own.send(`/api/products/${buried!.id}`)).status).toBe(404);
+
+    const report = await data<Report>(await own.send("/api/cache/consistency/run", { method: "POST", headers: admin }));
+    expect(report).toMatchObject({ scanned: 4, consistent: 1, ahead: 3, stale: 0, repaired: 3 });
+    expect(report.score).toBe(25);
+    const again = await data<Report>(await own.send("/api/cache/consistency/run", { method: "POST", headers: admin }));
+    expect(again).toMatchObject({ ahead: 0, stale: 0, score: 100 });
+    for (const product of [madeUp!, buried!, floored!, fine!]) {
+      const read = await own.send(`/api/products/${product.id}`);
+      expect(read.headers.get("x-cache")).toBe("HIT");
+      expect(await data<Product>(read)).toEqual(product);
+    }
+  });
+
+  it("reads cached lists in round trips bounded by bytes, not a whole SCAN page at once", async () => {
+    let largest = 0;
+    const own = await harness.instance(
+      { ADMIN_TOKEN, REDIS_PREFIX: `cons-lists-${crypto.randomUUID().slice(0, 8)}`, CONSISTENCY_LIST_SAMPLE: "1000" },
       {
-        wrapProducts: (repository) => ({
-          ...repository,
-          findByIds: async (ids) => (await repository.findByIds(ids)).map((row) => lagging.get(row.id) ?? row),
+        wrapRedis: (inner) => ({
+          ...inner,
+          send: async (commands, deadline, sync) => {
+            const replies = await inner.send(commands, deadline, sync);
+            if (commands.some((command) => command.name === "mget")) largest = Math.max(largest, JSON.stringify(replies).length);
+            return replies;
+          },
         }),
       },
     );
-    const product = await data<Product>(await replica.send("/api/products", json(sample("Replicated Product"), admin)));
-    const patched = await data<Product>(
-      await replica.send(`/api/products/${product.id}`, { method: "PATCH", headers: { "content-type": "application/json", ...admin }, body: JSON.stringify({ stock: 41 }) }),
-    );
-    lagging.set(product.id, product); // the replica still has v1; the cache holds v2
-    const report = await data<Report>(await replica.send("/api/cache/consistency/run", { method: "POST", headers: admin }));
-    expect(report).toMatchObject({ stale: 0, repaired: 0 });
-    const read = await replica.send(`/api/products/${product.id}`);
-    expect(read.headers.get("x-cache")).toBe("HIT");
-    expect(await data<Product>(read)).toEqual(patched);
+    const category = `cons-big-${crypto.randomUUID().slice(0, 8)}`;
+    const description = "A long description that makes every cached list page weigh tens of kilobytes. ".repeat(60);
+    await Promise.all(Array.from({ length: 10 }, (_, i) => own.send("/api/products", json({ ...sample(`Heavy Product ${i}`), description, category }, admin))));
+    // 30 distinct list pages of ~50 KB each: 1.5 MB in all.
+    for (let page = 1; page <= 30; page++) expect((await own.send(`/api/products?category=${category}&limit=10&minPrice=${page / 100}`)).status).toBe(200);
+    largest = 0;
+    const report = await data<Report & { listsChecked: number }>(await own.send("/api/cache/consistency/run", { method: "POST", headers: admin }));
+    expect(report.listsChecked).toBe(30);
+    expect(report.stale).toBe(0);
+    expect(largest).toBeGreaterThan(40_000);
+    expect(largest).toBeLessThan(400_000); // 256 KB a round trip, plus one list's bytes and the JSON wrapping
   });
 
   it("counts an entry of another deploy's schema as stale and replaces it with the row", async () => {
