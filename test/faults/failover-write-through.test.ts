@@ -24,7 +24,7 @@ afterEach(async () => {
 const stockOf = async (response: Response) => ((await response.json()) as { data: Product }).data.stock;
 
 /** Two instances over one Sentinel setup whose replica lags while the test holds it, a product cached on both at stock 1. */
-async function twoInstancesAfterLostWriteThrough(waitReplicas: string) {
+async function twoInstancesAfterLostWriteThrough(waitReplicas: string, consistency: "strict" | "available" = "strict") {
   const sentinel = (opened.sentinel = await startRedisSentinel({ replicationLink: true }));
   const shared = testEnvironment({
     REDIS_URL: undefined,
@@ -33,6 +33,7 @@ async function twoInstancesAfterLostWriteThrough(waitReplicas: string) {
     REDIS_WAIT_REPLICAS: waitReplicas,
     ADMIN_TOKEN: "failover-admin",
     REDIS_TIMEOUT_MS: "400",
+    CACHE_CONSISTENCY: consistency,
   });
   const [writer, reader] = [await createTestApp({ ...shared, REDIS_URL: undefined }), await createTestApp({ ...shared, REDIS_URL: undefined })];
   opened.apps.push(writer, reader);
@@ -45,10 +46,9 @@ async function twoInstancesAfterLostWriteThrough(waitReplicas: string) {
 
   sentinel.link!.hold();
   const patched = await writer.app.request(`/api/products/${id}`, { method: "PATCH", headers: { "content-type": "application/json", ...ADMIN }, body: JSON.stringify({ stock: 2 }) });
-  expect(patched.status).toBe(200);
 
-  await sentinel.killPrimaryAndAwaitPromotion(); // with the stock-2 write-through the replica never received
-  return { writer, reader, id };
+  await sentinel.killPrimaryAndAwaitPromotion(); // with the stock-2 write-through (if any) the replica never received
+  return { writer, reader, id, patched };
 }
 
 /** Reads on `reader` until it answers (not BYPASS) through the new primary, nudging the writer's owed retries meanwhile. */
@@ -65,13 +65,24 @@ async function readThroughNewPrimary(writer: App, reader: App, id: string, until
 
 describe("Sentinel failover losing an acknowledged write-through", () => {
   it("without waiting for a replica (REDIS_WAIT_REPLICAS=0), the promoted replica serves the old stock: the loss is real", async () => {
-    const { writer, reader, id } = await twoInstancesAfterLostWriteThrough("0");
+    const { writer, reader, id, patched } = await twoInstancesAfterLostWriteThrough("0");
+    expect(patched.status).toBe(200);
     const seen = await readThroughNewPrimary(writer, reader, id, () => true);
     expect(seen).toEqual({ stock: 1, cache: "HIT" });
   }, 60_000);
 
-  it("waiting for a replica (the default with Sentinel), the write-through is owed until one has it, and reapplied on the new primary", async () => {
-    const { writer, reader, id } = await twoInstancesAfterLostWriteThrough("1");
+  it("waiting for a replica (the default with Sentinel), strict mode refuses the write while no replica has its marker: nothing committed, nothing stale", async () => {
+    const { writer, reader, id, patched } = await twoInstancesAfterLostWriteThrough("1");
+    expect(patched.status).toBe(503);
+    expect(await patched.json()).toMatchObject({ code: "CACHE_UNAVAILABLE" });
+    const seen = await readThroughNewPrimary(writer, reader, id, () => true);
+    expect(seen).toEqual({ stock: 1, cache: "HIT" });
+    expect(await stockOf(await writer.app.request(`/api/products/${id}`))).toBe(1);
+  }, 60_000);
+
+  it("waiting for a replica in available mode, the write-through is owed until one has it, and reapplied on the new primary", async () => {
+    const { writer, reader, id, patched } = await twoInstancesAfterLostWriteThrough("1", "available");
+    expect(patched.status).toBe(200);
     const seen = await readThroughNewPrimary(writer, reader, id, (stock) => stock === 2);
     expect(seen).toEqual({ stock: 2, cache: "HIT" });
     // Meanwhile the writer never trusted the cache for it: its own reads went to the database.

@@ -2,7 +2,7 @@
  * The Upstash REST adapter against the local REST endpoint while it injects latency, then
  * HTTP 500s: every read still answers 200 with the right product from the database
  * (X-Cache BYPASS), no request waits much past REDIS_TIMEOUT_MS, a write during the fault
- * is acknowledged and visible afterwards, and the cache is used again within 2 s of the
+ * is acknowledged (CACHE_CONSISTENCY=available) and visible afterwards, and the cache is used again within 2 s of the
  * faults clearing.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -45,6 +45,8 @@ describe("Upstash REST faults: injected latency and HTTP 500s", () => {
       UPSTASH_REDIS_REST_TOKEN: rest.token,
       REDIS_TIMEOUT_MS: String(TIMEOUT_MS),
       ADMIN_TOKEN: "faults-admin",
+      // Writes go on while Redis fails (strict mode would refuse them: test/faults/redis-outage.test.ts).
+      CACHE_CONSISTENCY: "available",
     });
   });
 
