@@ -64,7 +64,8 @@ export function buildServices(options: {
   // A WAIT holds the connection, and every request's commands behind it, until it returns (a
   // replica's acknowledgement takes a few ms): a short bound, a tenth of the Redis timeout at most.
   const replicas = config.REDIS_WAIT_REPLICAS > 0 ? { count: config.REDIS_WAIT_REPLICAS, timeoutMs: Math.max(1, Math.min(20, Math.floor(config.REDIS_TIMEOUT_MS / 10))) } : undefined;
-  const cache = createCacheService({ redis, keys, metrics, logger, positions, replicas });
+  // A Worker's background work ends soon after its request; elsewhere the process stays.
+  const cache = createCacheService({ redis, keys, metrics, logger, positions, replicas, owedRetryMs: runtime === "workerd" ? 2_000 : 60_000 });
   const readPrimary = <T>(read: () => Promise<T>) => (positions ? positions.outside(read) : read());
   const mac = createMac({ redis, keys, secret: config.SESSION_SECRET });
   return {

@@ -130,7 +130,8 @@ const LOCK_MS = 5_000;
 const PENDING_MS = 10_000;
 const SETTLE_FIRST_MS = 100;
 const SETTLE_MAX_MS = 250;
-const SETTLE_ROUND_MS = 2_000;
+/** How long a request waits for its write-through to land in strict mode (it has already paid one Redis timeout). */
+const MUST_LAND_MS = 2_000;
 const WAIT_MS = 2_000;
 const POLL_MIN_MS = 10;
 const POLL_MAX_MS = 30;
@@ -157,8 +158,15 @@ export function createCacheService(options: {
   positions?: PositionContext;
   /** Replicas that must acknowledge a write-through (WAIT) before it is done, and how long to wait for them. */
   replicas?: { count: number; timeoutMs: number };
+  /**
+   * How long one background round keeps retrying owed write-throughs (then the next request
+   * starts another): short on Workers, whose waitUntil is bounded; long where background work
+   * may run on, so the owed changes land within a backoff step of Redis answering again
+   * without waiting for traffic.
+   */
+  owedRetryMs: number;
 }): CacheService {
-  const { redis, keys, metrics, logger, positions, replicas } = options;
+  const { redis, keys, metrics, logger, positions, replicas, owedRetryMs } = options;
   /**
    * Where the running request reads (read replicas; '' when at no client's position): a load
    * shares its result only with requests at the same position, so a client that presented
@@ -211,7 +219,7 @@ export function createCacheService(options: {
   function settleInBackground(background: Background) {
     if (settling || owed.size === 0) return;
     settling = (async () => {
-      const giveUpAt = Date.now() + SETTLE_ROUND_MS;
+      const giveUpAt = Date.now() + owedRetryMs;
       for (let delay = SETTLE_FIRST_MS; !(await settleOnce()) && Date.now() < giveUpAt; delay = Math.min(delay * 2, SETTLE_MAX_MS)) {
         await sleep(delay);
       }
@@ -420,13 +428,13 @@ export function createCacheService(options: {
         settleInBackground(background);
       }
       if (!options.mustLand) return;
-      // Retries for about one settling round. An op replaced meanwhile by a newer one for its
-      // key is that one's to land (the newer writer waits for it).
+      // Waits while the background retries run, MUST_LAND_MS at most. An op replaced meanwhile
+      // by a newer one for its key is that one's to land (the newer writer waits for it).
       const stillOwed = () => changes.some((change) => owed.get(change.key) === change.op);
-      const giveUpAt = Date.now() + SETTLE_ROUND_MS;
+      const giveUpAt = Date.now() + MUST_LAND_MS;
       while (stillOwed() && Date.now() < giveUpAt) {
         settleInBackground(background);
-        await settling;
+        await Promise.race([settling, sleep(SETTLE_FIRST_MS)]);
       }
       if (stillOwed()) throw new WriteNotConfirmedError("Redis did not take the write-through in time");
     },
