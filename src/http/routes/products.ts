@@ -20,7 +20,7 @@ import {
   WishlistToggleSchema,
 } from "./product-schemas";
 import { apiRoute } from "./api-route";
-import { apiEmpty, apiJson, cacheHeader, errorResponse, ifMatchHeader, ifNoneMatchHeader, notModified, success } from "./schemas";
+import { apiEmpty, apiJson, cacheHeader, errorResponse, ifMatchHeader, ifNoneMatchHeader, notModified, productWriteUnavailable, success } from "./schemas";
 import { ifMatchVersion, setETag, validateRead } from "../conditional";
 
 const tags = ["Products"];
@@ -75,7 +75,7 @@ const createProduct = apiRoute({
   description: "Written to the database, then through to the cache; every cached list is invalidated at once (O(1)).",
   middleware: [jsonBody()],
   request: { body: json(CreateProductSchema) },
-  responses: { 201: apiJson(success(ProductSchema), "Created", locationHeader) },
+  responses: { 201: apiJson(success(ProductSchema), "Created", locationHeader), 503: productWriteUnavailable },
 });
 
 const patchProduct = apiRoute({
@@ -93,6 +93,7 @@ const patchProduct = apiRoute({
     404: errorResponse("No such product"),
     409: errorResponse("The name or description kept changing concurrently; try again"),
     412: errorResponse("If-Match names an older version"),
+    503: productWriteUnavailable,
   },
 });
 
@@ -106,7 +107,12 @@ const replaceProduct = apiRoute({
   description: "Every writable field is set from the body. With If-Match, the write happens only if the product is still at that version (else 412).",
   middleware: [jsonBody()],
   request: { params: ProductIdParams, headers: ifMatchHeader, body: json(ReplaceProductSchema) },
-  responses: { 200: apiJson(success(ProductSchema), "Replaced"), 404: errorResponse("No such product"), 412: errorResponse("If-Match names an older version") },
+  responses: {
+    200: apiJson(success(ProductSchema), "Replaced"),
+    404: errorResponse("No such product"),
+    412: errorResponse("If-Match names an older version"),
+    503: productWriteUnavailable,
+  },
 });
 
 const deleteProduct = apiRoute({
@@ -123,6 +129,7 @@ const deleteProduct = apiRoute({
     400: errorResponse("Malformed id"),
     404: errorResponse("No such product"),
     412: errorResponse("If-Match names an older version"),
+    503: productWriteUnavailable,
   },
 });
 
@@ -139,6 +146,7 @@ const toggleWishlist = apiRoute({
     200: apiJson(success(WishlistToggleSchema), "Toggled"),
     400: errorResponse("Malformed id"),
     404: errorResponse("No such product"),
+    503: productWriteUnavailable,
   },
 });
 

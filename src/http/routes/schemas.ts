@@ -59,6 +59,16 @@ export const apiEmpty = (description: string, extraHeaders: Record<string, Heade
 
 export const errorResponse = (description: string) => apiJson(ErrorSchema, description);
 
+/**
+ * 503 on a product write: the front door's causes, plus CACHE_CONSISTENCY=strict's refusals
+ * (src/catalogue/catalogue.ts), which say when to try again.
+ */
+export const productWriteUnavailable = apiJson(
+  ErrorSchema,
+  "The database is unavailable (DATABASE_UNAVAILABLE); or, in strict cache consistency, Redis could not be told of the change: CACHE_UNAVAILABLE (nothing was changed) or WRITE_NOT_CONFIRMED (the change is in the database but other readers may not see it yet; read before retrying)",
+  { "Retry-After": header("Seconds to wait before trying again (on CACHE_UNAVAILABLE and WRITE_NOT_CONFIRMED)", "integer") },
+);
+
 /** `{status: "success", data}` around a payload schema. */
 export const success = <T extends z.ZodType>(data: T) => z.object({ status: z.literal("success"), data });
 
