@@ -130,7 +130,7 @@ export const ops = {
    * the batch reaches. It holds the connection meanwhile: keep `timeoutMs` short. ioredis adapters only.
    */
   wait: (replicas: number, timeoutMs: number) => op({ name: "wait", replicas, timeoutMs }, asInteger),
-  /** Runs a Lua script: EVALSHA first, EVAL when the server does not know the script yet. */
+  /** Runs a Lua script: EVAL until the server has it, then EVALSHA (EVAL again on NOSCRIPT). */
   script: <T = unknown>(source: LuaScript, keys: string[], args: (string | number)[], decode: (reply: unknown) => T = passThrough as (reply: unknown) => T): Op<T> => {
     const stringArgs = args.map(String);
     return { command: { name: "eval", source: source.source, keys, args: stringArgs }, decode, script: { source, keys, args: stringArgs } };

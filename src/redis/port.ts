@@ -16,6 +16,12 @@ export interface RedisTransport {
   readonly adapter: RedisAdapterName;
   /** `sync`: read-your-writes on replicas (src/client-position.ts); adapters without replicas ignore it. */
   send(commands: readonly RedisCommand[], deadline: number, sync?: ReplicaSync): Promise<RawReply[]>;
+  /**
+   * For a transport whose servers keep script caches of their own (a Cluster: one per
+   * master), which cache a script command would reach; undefined while that is not known.
+   * Without it, the transport has one.
+   */
+  scriptCache?(command: RedisCommand): string | undefined;
   close(): Promise<void>;
 }
 
@@ -35,7 +41,8 @@ type Replies<T extends readonly Op<unknown>[]> = { -readonly [K in keyof T]: T[K
  * each other. A pipeline with a WAIT is the exception: it goes alone, so that nobody else's
  * commands wait behind the replicas' acknowledgement (a transport sends it on a connection
  * of its own). Every round trip is bounded by `timeoutMs` and goes through a circuit
- * breaker; scripts go as EVALSHA and fall back to EVAL on NOSCRIPT.
+ * breaker. A script goes as EVAL until the server has run it, then as EVALSHA, and again as
+ * EVAL when the server answers NOSCRIPT.
  */
 export interface RedisPort {
   readonly adapter: RedisAdapterName;
@@ -156,18 +163,33 @@ export function createRedisPort(
 ): RedisPort {
   const guarded = createBreaker(options.breaker ?? { failureThreshold: 5, openMs: 500 }, options.onCircuitChange ?? (() => {}));
   let queue: Queued[] = [];
+  /**
+   * The scripts the server is known to hold (`<sha> <script cache>`): it answered them
+   * without NOSCRIPT. Any other script goes as EVAL, which caches it in the same round trip.
+   * EVALSHA first would cost every script's first use a second round trip, which a batch
+   * answered after its deadline does not get: the first start's seeding on the embedded
+   * store owed write-throughs that way (issue 22).
+   */
+  const knownScripts = new Set<string>();
 
-  async function toWire(op: Op<unknown>): Promise<RedisCommand> {
-    if (!op.script) return op.command;
-    return { name: "evalsha", sha: await op.script.source.sha1(), keys: op.script.keys, args: op.script.args };
+  /** The command to send for `op`; for a script, also how `knownScripts` names it (none where its cache is unknown). */
+  async function toWire(op: Op<unknown>): Promise<{ command: RedisCommand; script?: string }> {
+    if (!op.script) return { command: op.command };
+    const cache = transport.scriptCache ? transport.scriptCache(op.command) : "";
+    if (cache === undefined) return { command: op.command };
+    const sha = await op.script.source.sha1();
+    const script = `${sha} ${cache}`;
+    if (!knownScripts.has(script)) return { command: op.command, script };
+    return { command: { name: "evalsha", sha, keys: op.script.keys, args: op.script.args }, script };
   }
 
   /** Sends the ops as one batch and settles each: its decoded reply, or its error. */
   async function sendSettled(batch: readonly Op<unknown>[], deadline: number, sync: ReplicaSync | undefined): Promise<RawReply[]> {
     const readAt = sync?.token;
-    const replies = await transport.send(await Promise.all(batch.map(toWire)), deadline, sync);
-    // Scripts the server has not cached yet (first use, restart, SCRIPT FLUSH) go again as
-    // EVAL — unless the caller has already given up on them. At the same position as the
+    const wire = await Promise.all(batch.map(toWire));
+    const replies = await transport.send(wire.map(({ command }) => command), deadline, sync);
+    // Scripts the server no longer has (restart, SCRIPT FLUSH, failover) go again as EVAL —
+    // unless the caller has already given up on them. At the same position as the
     // first send (that answer replaced `sync.token`); the retry's answer is the latest.
     const retry = batch.flatMap((op, index) => (op.script && isNoScript(replies[index]!) ? [index] : []));
     if (retry.length > 0 && Date.now() < deadline) {
@@ -178,6 +200,12 @@ export function createRedisPort(
       resent.forEach((index, i) => (replies[index] = again[i]!));
       if (sync && retrySync?.token !== undefined) sync.token = retrySync.token;
     }
+    wire.forEach(({ script }, index) => {
+      const reply = replies[index];
+      if (script === undefined || !reply) return;
+      if (reply.ok) knownScripts.add(script);
+      else if (isNoScript(reply)) knownScripts.delete(script);
+    });
     return batch.map((op, index): RawReply => {
       const reply = replies[index];
       if (!reply) return { ok: false, error: new Error(`${transport.adapter}: missing reply for ${op.command.name}`) };

@@ -2,7 +2,7 @@ import { sha1Hex } from "../encoding";
 
 /**
  * A Lua script the app runs through the Redis port. The SHA-1 (computed once with WebCrypto)
- * lets the port send EVALSHA first and fall back to EVAL only when the server answers NOSCRIPT.
+ * lets the port send EVALSHA, not the source, once the server has the script.
  */
 export class LuaScript {
   #sha1: Promise<string> | undefined;

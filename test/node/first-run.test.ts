@@ -27,7 +27,7 @@ async function start(cwd: string, environment: Record<string, string> = {}) {
     child.once("exit", (code) => reject(new Error(`exited with ${code}: ${stderr}`)));
   });
   const stop = () => new Promise<void>((resolve) => (child.once("exit", () => resolve()), child.kill("SIGTERM")));
-  return { listening, stderr: () => stderr, stop };
+  return { listening, stdout: () => stdout, stderr: () => stderr, stop };
 }
 
 describe("a first start with embedded defaults", () => {
@@ -49,6 +49,8 @@ describe("a first start with embedded defaults", () => {
     } finally {
       await first.stop();
     }
+    // Seeding the demo catalogue ran every cache script for the first time, on a store that had none (issue 22).
+    expect(first.stdout()).not.toMatch(/NOSCRIPT|owed/);
     // The next start finds the admin: nothing is shown again.
     const second = await start(cwd);
     try {

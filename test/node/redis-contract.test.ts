@@ -1,10 +1,11 @@
+import { Redis } from "ioredis";
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 import { createEmbeddedTransport } from "../../src/redis/adapters/embedded";
 import { createIoRedisTransport } from "../../src/redis/adapters/ioredis";
 import { createIoRedisClusterTransport } from "../../src/redis/adapters/ioredis-cluster";
 import { createUpstashTransport } from "../../src/redis/adapters/upstash";
 import { ops } from "../../src/redis/commands";
-import { createRedisPort, type RedisPort, type RedisTransport } from "../../src/redis/port";
+import { createRedisPort, type RawReply, type RedisPort, type RedisTransport } from "../../src/redis/port";
 import { LuaScript } from "../../src/redis/script";
 import { startRedisCluster, type RedisClusterHandle } from "../support/redis-cluster";
 import { clientsBlockedInWait } from "../support/replication-link";
@@ -34,6 +35,31 @@ const adapters: Record<string, () => RedisTransport> = {
   // A real primary + replica watched by three sentinels (test/support/redis-sentinel.ts).
   sentinel: () => createIoRedisTransport({ sentinels: sentinel.sentinels, name: SENTINEL_NAME }),
 };
+
+/**
+ * The redis-servers this file started behind an adapter, for what the port never sends
+ * (SCRIPT FLUSH). Not the redis-server all test files share (ioredis, Upstash): files that
+ * count their round trips would see a NOSCRIPT retry; ioredis-mock has no SCRIPT command.
+ */
+const ownServers: Record<string, () => Promise<string[]>> = {
+  embedded: async () => [],
+  ioredis: async () => [],
+  upstash: async () => [],
+  cluster: async () => cluster.nodes,
+  sentinel: async () => [await sentinel.currentPrimary()],
+};
+
+const flushScripts = (addresses: string[]) =>
+  Promise.all(
+    addresses.map(async (address) => {
+      const client = new Redis(`redis://${address}`);
+      try {
+        await client.script("FLUSH");
+      } finally {
+        client.disconnect();
+      }
+    }),
+  );
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -156,7 +182,7 @@ describe.each(Object.keys(adapters))("Redis port contract: %s", (name) => {
     expect(await redis.run(ops.get(key("cas")))).toBe("v2");
   });
 
-  it("falls back from EVALSHA to EVAL when the server does not know the script (NOSCRIPT)", async () => {
+  it("EVALSHA of a script the server does not know answers NOSCRIPT; the port's script op loads it", async () => {
     const script = new LuaScript(`return ARGV[1] .. '-${crypto.randomUUID()}'`);
     const sha = await script.sha1();
     await expect(redis.run(ops.evalsha(sha, [], ["x"]))).rejects.toThrow(/NOSCRIPT/);
@@ -164,6 +190,44 @@ describe.each(Object.keys(adapters))("Redis port contract: %s", (name) => {
     expect(result).toMatch(/^x-/);
     // The fallback loaded the script: EVALSHA alone works now.
     expect(await redis.run(ops.evalsha(sha, [], ["x"]))).toBe(result);
+  });
+
+  it("a script the server has never seen goes as EVAL, never NOSCRIPT, from batches in many ticks; after SCRIPT FLUSH the EVALSHA fallback answers", async () => {
+    const replies: RawReply[] = [];
+    const recording: RedisTransport = {
+      ...transport,
+      send: async (commands, deadline, sync) => {
+        const answered = await transport.send(commands, deadline, sync);
+        replies.push(...answered);
+        return answered;
+      },
+    };
+    // A port of its own: it has sent no script yet, like the app's at its first start.
+    const fresh = createRedisPort(recording, { timeoutMs: 5_000 });
+    const script = new LuaScript(`redis.call('SET', KEYS[1], ARGV[1]) return ARGV[1] .. '-${crypto.randomUUID()}'`);
+    // Callers in ticks of their own, so in batches of their own: the first leave before any
+    // answer, later ones after. `slot`: every key in one hash slot (one master of the
+    // cluster), else spread over all of them.
+    const callers = (slot: "one" | "any") =>
+      Promise.all(
+        Array.from({ length: 20 }, async (_, i) => {
+          for (let tick = 0; tick < i; tick++) await new Promise((resolve) => setImmediate(resolve));
+          return fresh.run(ops.script(script, [key(slot === "one" ? `{script}:${i}` : `script:${i}`)], [String(i)]));
+        }),
+      );
+    const expected = Array.from({ length: 20 }, (_, i) => expect.stringMatching(new RegExp(`^${i}-`)));
+    const noScripts = () => replies.filter((reply) => !reply.ok && /NOSCRIPT/.test(reply.error.message)).length;
+    expect(await callers("one")).toEqual(expected);
+    // A cluster's other masters have not seen it yet.
+    expect(await callers("any")).toEqual(expected);
+    expect(noScripts()).toBe(0);
+
+    const servers = await ownServers[name]!();
+    if (servers.length === 0) return;
+    await flushScripts(servers);
+    replies.length = 0;
+    expect(await callers("any")).toEqual(expected);
+    expect(noScripts()).toBeGreaterThan(0); // the server forgot the script: the fallback ran
   });
 
   it("DBSIZE counts the database's keys; INFO memory reports used memory, except from the embedded store", async () => {

@@ -1,7 +1,9 @@
+import { createHash } from "node:crypto";
 import { afterAll, beforeEach, describe, expect, inject, it } from "vitest";
 import { createIoRedisTransport } from "../../src/redis/adapters/ioredis";
 import { ops } from "../../src/redis/commands";
-import { createRedisPort, RedisCircuitOpenError, RedisTimeoutError, type RedisTransport } from "../../src/redis/port";
+import { createRedisPort, RedisCircuitOpenError, RedisTimeoutError, type RawReply, type RedisTransport } from "../../src/redis/port";
+import { LuaScript } from "../../src/redis/script";
 
 // Failure injection: a transport that never answers is something no real server does on demand.
 const silentTransport: RedisTransport = {
@@ -22,6 +24,48 @@ describe("Redis port", () => {
   it("rejects a reply of the wrong shape instead of passing it on", async () => {
     const liar: RedisTransport = { adapter: "ioredis", send: async () => [{ ok: true, value: ["not", "a", "string"] }], close: async () => {} };
     await expect(createRedisPort(liar, { timeoutMs: 50 }).run(ops.get("k"))).rejects.toThrow(/unexpected/);
+  });
+});
+
+describe("scripts", () => {
+  /**
+   * A script cache as Redis keeps one (EVAL caches its script, EVALSHA of another answers
+   * NOSCRIPT), behind a transport that, while `slow`, answers only once the batch's deadline
+   * has passed, holding the event loop meanwhile: what the embedded store did with the long
+   * batches of the first start's seeding (issue 22), too late for a NOSCRIPT retry.
+   */
+  function scriptServer() {
+    const server = { cached: new Set<string>(), sent: [] as string[][], slow: true };
+    const transport: RedisTransport = {
+      adapter: "embedded",
+      send: async (commands, deadline) => {
+        server.sent.push(commands.map((command) => command.name));
+        while (server.slow && Date.now() <= deadline); // busy: no timer can fire meanwhile
+        return commands.map((command): RawReply => {
+          if (command.name === "eval") server.cached.add(createHash("sha1").update(command.source).digest("hex"));
+          if (command.name === "eval" || (command.name === "evalsha" && server.cached.has(command.sha))) return { ok: true, value: 1 };
+          return { ok: false, error: new Error(command.name === "evalsha" ? "NOSCRIPT No matching script. Please use EVAL." : `unexpected ${command.name}`) };
+        });
+      },
+      close: async () => {},
+    };
+    return { server, transport };
+  }
+
+  it("a script the server has not run goes as EVAL, answered even after the deadline; then EVALSHA, and EVAL again on NOSCRIPT", async () => {
+    const { server, transport } = scriptServer();
+    const redis = createRedisPort(transport, { timeoutMs: 30 });
+    const script = new LuaScript(`return 1`);
+    expect(await redis.run(ops.script(script, [], []))).toBe(1);
+    expect(await redis.run(ops.script(script, [], []))).toBe(1);
+    expect(server.sent).toEqual([["eval"], ["evalsha"]]);
+
+    server.slow = false;
+    server.cached.clear(); // SCRIPT FLUSH, or a restart
+    server.sent.length = 0;
+    expect(await redis.run(ops.script(script, [], []))).toBe(1);
+    expect(await redis.run(ops.script(script, [], []))).toBe(1);
+    expect(server.sent).toEqual([["evalsha"], ["eval"], ["evalsha"]]);
   });
 });
 

@@ -201,6 +201,13 @@ export function createIoRedisClusterTransport(nodes: readonly string[]): RedisTr
       sent.forEach(([, group], groupIndex) => group.slots.forEach(({ plan: p, part }, i) => (partReplies[p]![part] = answered[groupIndex]!.replies[i]!)));
       return plans.map((planned, index) => planned.merge(partReplies[index]!));
     },
+    // Each master keeps its own script cache: the one a script reaches is its first key's
+    // master (unknown until the slot map is read), or the master a keyless one goes to.
+    scriptCache(command: RedisCommand): string | undefined {
+      const { client: cluster } = connections.for([command]);
+      const [part] = plan(command, cluster.nodes("master").map(address).sort()).parts;
+      return part && ("slot" in part.target ? cluster.slots[part.target.slot]?.[0] : part.target.master);
+    },
     close: connections.close,
   };
 }
