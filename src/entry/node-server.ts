@@ -1,16 +1,11 @@
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { serve } from "@hono/node-server";
 import { getConnInfo } from "@hono/node-server/conninfo";
-import { createClient } from "@libsql/client";
-import { drizzle } from "drizzle-orm/libsql";
-import { migrate } from "drizzle-orm/libsql/migrator";
 import { createApp } from "../app";
 import { nodeDocsAssets } from "./docs-assets-node";
 import { Cron } from "croner";
 import { ConfigError, parseConfig, type Config } from "../config";
-import * as schema from "../db/schema";
+import { migrateDatabase, openNodeDatabase } from "../db/libsql-node";
 import { createEmbeddedTransport } from "../redis/adapters/embedded";
 import { createIoRedisTransport } from "../redis/adapters/ioredis";
 import { createIoRedisClusterTransport } from "../redis/adapters/ioredis-cluster";
@@ -61,27 +56,23 @@ function nodeClientAddress(config: Config): Services["clientAddress"] {
   };
 }
 
-function openDatabase(config: Config) {
-  const url = config.DATABASE_URL;
-  if (url.startsWith("file:")) mkdirSync(dirname(url.slice("file:".length)), { recursive: true });
-  const client = createClient({ url, authToken: config.DATABASE_AUTH_TOKEN });
-  return { client, db: drizzle(client, { schema }) };
-}
-
 /**
  * Opens the database (bringing its schema up to date) and Redis the configuration names,
  * builds the services and prepares them, for the Node server and for tests that drive the
- * app through `app.request`.
+ * app through `app.request`. Several processes may do this on one database file at once.
  */
 export async function createNodeServices(config: Config, extras: Pick<Parameters<typeof buildServices>[0], "wrapProducts" | "wrapRedis"> = {}) {
-  const { client, db } = openDatabase(config);
+  const { client, db, file, journalMode } = await openNodeDatabase(config);
   const services = buildServices({ config, runtime: "node", db, redisTransport: redisTransport(config), clientAddress: nodeClientAddress(config), docsAssets: nodeDocsAssets(), ...extras });
   const close = async () => {
     await services.redis.close().catch(() => {});
     client.close();
   };
+  if (file && journalMode !== "wal") {
+    services.logger.warn("the database file cannot use WAL journal mode (is it on a network file system?): processes sharing it block each other's reads and writes", { journalMode });
+  }
   try {
-    await migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
+    await migrateDatabase(db, MIGRATIONS_FOLDER);
     await prepareServices(services);
   } catch (error) {
     await close();
