@@ -13,8 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { backgroundRunner } from "../src/background";
-import { demoCatalogue, seedIfEmpty } from "../src/catalogue/demo-catalogue";
+import { demoCatalogue } from "../src/catalogue/demo-catalogue";
 import { toCents } from "../src/catalogue/types";
 import { ConfigError, parseConfig } from "../src/config";
 import { createNodeServices } from "../src/entry/node-server";
@@ -26,11 +25,11 @@ async function seedNode(): Promise<void> {
   const config = parseConfig(process.env);
   // Through the app's own Redis: the write-throughs and list generation bumps must reach it,
   // or a running app keeps serving the lists it cached before the seed.
-  const { services, close } = await createNodeServices(config);
+  const { close, seedDemoCatalogue } = await createNodeServices(config);
   try {
-    const created = await seedIfEmpty(services.catalogue, backgroundRunner(services.logger));
+    const created = await seedDemoCatalogue();
     const where = config.DATABASE_URL.split("?")[0];
-    console.log(created > 0 ? `seeded ${created} demo products into ${where}` : `${where} already has products; nothing seeded`);
+    console.log(created > 0 ? `seeded ${created} demo products into ${where}` : `${where} already has products (or another process is seeding it); nothing seeded`);
   } finally {
     await close();
   }

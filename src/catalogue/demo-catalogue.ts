@@ -319,16 +319,26 @@ const CHUNK = 25;
  * Creates every demo product when the repository holds no product at all; otherwise does
  * nothing. Resolves to how many products it created.
  * Goes through the catalogue's use cases, so whatever they maintain (the cache) stays right.
+ * `exclusive`, when given, runs the seeding unless another seeder of the same database
+ * (another process starting at the same time) does or did, then resolves to 0 instead:
+ * two processes may both find the catalogue empty, and both would seed it.
  * @example const created = await seedIfEmpty(services.catalogue, backgroundRunner(logger));
  */
-export async function seedIfEmpty(products: Pick<Catalogue, "list" | "create">, background: Background): Promise<number> {
+export async function seedIfEmpty(
+  products: Pick<Catalogue, "list" | "create">,
+  background: Background,
+  exclusive?: (seed: () => Promise<number>) => Promise<number>,
+): Promise<number> {
   const scope = { background };
   const { data } = await products.list({ page: 1, limit: 1, sort: "-createdAt" }, scope);
   if (data.total > 0) return 0;
-  // Oldest first, so the catalogue's first item is (among) the newest, as with the D1 seed.
-  const items = demoCatalogue().reverse();
-  for (let start = 0; start < items.length; start += CHUNK) {
-    await Promise.all(items.slice(start, start + CHUNK).map((item) => products.create(item, scope)));
-  }
-  return items.length;
+  const seed = async () => {
+    // Oldest first, so the catalogue's first item is (among) the newest, as with the D1 seed.
+    const items = demoCatalogue().reverse();
+    for (let start = 0; start < items.length; start += CHUNK) {
+      await Promise.all(items.slice(start, start + CHUNK).map((item) => products.create(item, scope)));
+    }
+    return items.length;
+  };
+  return exclusive ? exclusive(seed) : seed();
 }

@@ -6,6 +6,7 @@ import { nodeDocsAssets } from "./docs-assets-node";
 import { Cron } from "croner";
 import { ConfigError, parseConfig, type Config } from "../config";
 import { migrateDatabase, openNodeDatabase } from "../db/libsql-node";
+import { claimingSeed } from "../db/seed-claim";
 import { createEmbeddedTransport } from "../redis/adapters/embedded";
 import { createIoRedisTransport } from "../redis/adapters/ioredis";
 import { createIoRedisClusterTransport } from "../redis/adapters/ioredis-cluster";
@@ -60,6 +61,7 @@ function nodeClientAddress(config: Config): Services["clientAddress"] {
  * Opens the database (bringing its schema up to date) and Redis the configuration names,
  * builds the services and prepares them, for the Node server and for tests that drive the
  * app through `app.request`. Several processes may do this on one database file at once.
+ * `seedDemoCatalogue` seeds an empty database (seedIfEmpty), once across such processes.
  */
 export async function createNodeServices(config: Config, extras: Pick<Parameters<typeof buildServices>[0], "wrapProducts" | "wrapRedis"> = {}) {
   const { client, db, file, journalMode } = await openNodeDatabase(config);
@@ -78,7 +80,8 @@ export async function createNodeServices(config: Config, extras: Pick<Parameters
     await close();
     throw error;
   }
-  return { services, close };
+  const seedDemoCatalogue = () => seedIfEmpty(services.catalogue, backgroundRunner(services.logger), file ? claimingSeed(client) : undefined);
+  return { services, close, seedDemoCatalogue };
 }
 
 /** The development admin's email: made on a local first start when no admin is configured. */
@@ -89,10 +92,10 @@ export const DEVELOPMENT_ADMIN_EMAIL = "admin@jollyjet.local";
  * no admin is configured a development admin is made (once: resolves to its credentials
  * then, to be shown once; later starts find it). Best effort: a failure is logged.
  */
-async function prepareLocalDevelopment(services: Services): Promise<{ email: string; password: string } | undefined> {
-  const { config, catalogue, logger, users } = services;
+async function prepareLocalDevelopment(services: Services, seedDemoCatalogue: () => Promise<number>): Promise<{ email: string; password: string } | undefined> {
+  const { config, logger, users } = services;
   if (!config.DATABASE_URL.startsWith("file:") || config.NODE_ENV === "production") return undefined;
-  const products = await seedIfEmpty(catalogue, backgroundRunner(logger)).catch((error: unknown) => {
+  const products = await seedDemoCatalogue().catch((error: unknown) => {
     logger.warn("demo catalogue seeding failed", { error });
     return 0;
   });
@@ -125,8 +128,8 @@ const DEVELOPMENT_ENVIRONMENT = { RATE_LIMIT_AUTH_MAX: "20", RATE_LIMIT_AUTH_WIN
 /** Starts the API on Node; resolves once listening. Exported so tests and benchmarks can start real servers. */
 export async function startNodeServer(environment: Record<string, unknown>, options: { developmentDefaults?: boolean } = {}) {
   const config = parseConfig(options.developmentDefaults && environment.NODE_ENV !== "production" ? { ...DEVELOPMENT_ENVIRONMENT, ...environment } : environment);
-  const { services, close: closeServices } = await createNodeServices(config);
-  const developmentAdmin = options.developmentDefaults ? await prepareLocalDevelopment(services) : undefined;
+  const { services, close: closeServices, seedDemoCatalogue } = await createNodeServices(config);
+  const developmentAdmin = options.developmentDefaults ? await prepareLocalDevelopment(services, seedDemoCatalogue) : undefined;
   let consistencyJob: Cron;
   try {
     consistencyJob = scheduleConsistency(services);
