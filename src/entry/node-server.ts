@@ -16,7 +16,7 @@ import { backgroundRunner } from "../background";
 import { seedIfEmpty } from "../catalogue/demo-catalogue";
 import type { Services } from "../http/env";
 import { buildServices, prepareServices } from "../services";
-import { ensureAdminAccount } from "../auth/admin-account";
+import { hashPassword } from "../auth/password";
 import { randomBytes, toBase64Url } from "../encoding";
 
 /** The committed drizzle-kit migrations; wrangler applies the same files to D1. */
@@ -102,8 +102,10 @@ async function prepareLocalDevelopment(services: Services, seedDemoCatalogue: ()
   if (products > 0) logger.info("seeded demo catalogue", { products });
   if (config.ADMIN_TOKEN || config.ADMIN_EMAIL || (await users.findByEmail(DEVELOPMENT_ADMIN_EMAIL))) return undefined;
   const password = toBase64Url(randomBytes(12));
-  await ensureAdminAccount({ ...services, email: DEVELOPMENT_ADMIN_EMAIL, password });
-  return { email: DEVELOPMENT_ADMIN_EMAIL, password };
+  // Created only if absent: of several processes starting at once, one makes it and shows
+  // its password (overwriting it, as ensureAdminAccount would, makes the others' shown ones wrong).
+  const created = await users.create({ email: DEVELOPMENT_ADMIN_EMAIL, passwordHash: await hashPassword(password), roles: ["user", "admin"] });
+  return created && { email: DEVELOPMENT_ADMIN_EMAIL, password };
 }
 
 /** The consistency run on CONSISTENCY_CRON (croner; `protect` skips a tick while the previous run is still going). */
