@@ -1,17 +1,12 @@
 import { createHash } from "node:crypto";
+import type { Product } from "../../src/catalogue/types";
 import type { Seen } from "./history/types";
 
 /** The fields of a product its content is compared by (timestamps and id aside). */
-export interface ProductContent {
-  name: string;
-  description: string;
-  price: number;
-  stock: number;
-  category: string;
-  images: string[];
-  isActive: boolean;
-  wishlistCount: number;
-}
+export type ProductContent = Omit<Product, "id" | "version" | "createdAt" | "updatedAt">;
+
+/** A product as the API answers it, as far as the probe reads it. */
+export type ApiProduct = ProductContent & Pick<Product, "id" | "version">;
 
 /** A short digest of a product's content: the same for the API's JSON, a cache payload and a database row. */
 export function digestOf(p: ProductContent): string {

@@ -7,7 +7,7 @@
  * same. A write marker or a floor is not servable: it sends readers to the database.
  */
 import { decodeEntry } from "../../src/cache/entry";
-import { seenOf, type ProductContent } from "./content";
+import { seenOf, type ApiProduct } from "./content";
 import type { Outcome, Seen } from "./history/types";
 
 export interface DbRow {
@@ -57,7 +57,6 @@ export interface StateInput {
   expectedList: ExpectedList;
 }
 
-type ApiProduct = ProductContent & { id: string; version: number };
 
 function compareProduct(subject: string, where: string, id: string, seen: Seen | undefined, rows: ReadonlyMap<string, DbRow>): Mismatch | undefined {
   const row = rows.get(id);

@@ -7,13 +7,12 @@ import { Redis } from "ioredis";
 import { createRedisKeys, type RedisKeys } from "../../src/redis/keys";
 import { CACHE_SCHEMA } from "../../src/catalogue/types";
 import type { Cluster } from "./cluster";
-import { contentOfRow, digestOf, seenOf, type ProductContent, type ProductRow } from "./content";
+import { contentOfRow, digestOf, seenOf, type ApiProduct, type ProductRow } from "./content";
 import type { FinalRow } from "./history/types";
 import { dataOf, send } from "./http";
 import { compareCache, compareReads, idsInCache, type CacheSnapshot, type Mismatch, type DbRow, type ExpectedList, type InstanceListRead, type InstanceRead, type StateInput } from "./state-check";
 import { LIST_LIMIT, listPath } from "./workload";
 
-type ApiProduct = ProductContent & { id: string; version: number };
 
 const SCAN_COUNT = 500;
 

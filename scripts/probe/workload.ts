@@ -6,7 +6,7 @@
  * the content a read returns names the writes it came from.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { seenOf, type ProductContent } from "./content";
+import { seenOf, type ApiProduct } from "./content";
 import type { ListItem, Op, OpKind, Seen } from "./history/types";
 import { codeOf, dataOf, jsonInit, send, type Reply, type WriteAuth } from "./http";
 import { pick, randomInt, randomToken } from "./random";
@@ -24,7 +24,6 @@ export interface WorkloadOptions {
   alongside?: () => Promise<void>;
 }
 
-type ApiProduct = ProductContent & { id: string; version: number };
 
 /** Each client rests this long (plus up to as much again at random) between operations: load stays modest. */
 const THINK_MS = 15;

@@ -71,20 +71,26 @@ describe("database failures", () => {
 /** The batch after a commit: it bumps the list generation (as the one before the commit does) but opens no write window. */
 const isWriteThrough = (commands: readonly RedisCommand[]) => commands.some((command) => command.name === "incrby") && !commands.some((command) => command.name === "pexpire");
 
+/** Failure injection: while `on`, Redis answers everything but the write-through after a commit (fill + generation bump). */
+function writeThroughFailure() {
+  const state = { on: false };
+  const wrapRedis = (inner: RedisTransport): RedisTransport => ({
+    ...inner,
+    send: async (commands, deadline) => {
+      if (state.on && isWriteThrough(commands)) throw new Error("injected write-through failure");
+      return inner.send(commands, deadline);
+    },
+  });
+  return { state, wrapRedis };
+}
+
 describe("a write whose cache write-through fails", () => {
   it("strict mode: is not acknowledged (503 WRITE_NOT_CONFIRMED) though committed, and is read correctly", async () => {
-    let failWriteThrough = false;
-    const wrapRedis = (inner: RedisTransport): RedisTransport => ({
-      ...inner,
-      send: async (commands, deadline) => {
-        if (failWriteThrough && isWriteThrough(commands)) throw new Error("injected write-through failure");
-        return inner.send(commands, deadline);
-      },
-    });
-    const app = await createTestApp({ ADMIN_TOKEN }, { wrapRedis });
+    const failing = writeThroughFailure();
+    const app = await createTestApp({ ADMIN_TOKEN }, { wrapRedis: failing.wrapRedis });
     try {
       const product = await data<{ id: string }>(await app.app.request("/api/products", json(sample, admin)));
-      failWriteThrough = true;
+      failing.state.on = true;
       const write = await app.app.request(`/api/products/${product.id}`, { method: "PATCH", headers: { "content-type": "application/json", ...admin }, body: JSON.stringify({ stock: 56 }) });
       expect(write.status).toBe(503);
       expect(write.headers.get("retry-after")).toBe("1");
@@ -96,20 +102,12 @@ describe("a write whose cache write-through fails", () => {
   });
 
   it("available mode: is acknowledged, still read correctly, and the next consistency run finds nothing to repair", async () => {
-    let failWriteThrough = false;
-    // Failure injection: Redis answers reads but the write-through pipeline (fill + generation bump) fails.
-    const wrapRedis = (inner: RedisTransport): RedisTransport => ({
-      ...inner,
-      send: async (commands, deadline) => {
-        if (failWriteThrough && isWriteThrough(commands)) throw new Error("injected write-through failure");
-        return inner.send(commands, deadline);
-      },
-    });
-    const app = await createTestApp({ ADMIN_TOKEN, CACHE_CONSISTENCY: "available" }, { wrapRedis });
+    const failing = writeThroughFailure();
+    const app = await createTestApp({ ADMIN_TOKEN, CACHE_CONSISTENCY: "available" }, { wrapRedis: failing.wrapRedis });
     try {
       const product = await data<{ id: string }>(await app.app.request("/api/products", json(sample, admin)));
       expect((await app.app.request(`/api/products/${product.id}`)).headers.get("x-cache")).toBe("HIT");
-      failWriteThrough = true;
+      failing.state.on = true;
       const write = await app.app.request(`/api/products/${product.id}`, { method: "PATCH", headers: { "content-type": "application/json", ...admin }, body: JSON.stringify({ stock: 55 }) });
       expect(write.status).toBe(200);
       for (let i = 0; i < 3; i++) {
@@ -117,7 +115,7 @@ describe("a write whose cache write-through fails", () => {
         expect(await data(read)).toMatchObject({ stock: 55, version: 2 });
         expect(read.headers.get("x-cache")).toBe("BYPASS"); // from the database while Redis owes this instance the write-through
       }
-      failWriteThrough = false;
+      failing.state.on = false;
       // The next request hands Redis what it is owed; then the cache serves the new value.
       await app.app.request(`/api/products/${product.id}`);
       await sleep(300);
