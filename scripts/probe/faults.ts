@@ -15,7 +15,11 @@ export const needsOwnCluster = (fault: Fault): boolean => fault !== "none";
 export interface FaultEvent {
   /** ms since the clients started. */
   atMs: number;
+  /** performance.now() when it happened (the history's clock). */
+  at: number;
   what: string;
+  /** Redis answers again from here on (a SIGCONT, a restart). */
+  redisBack?: true;
 }
 
 const PAUSE_MS = 2_000;
@@ -27,7 +31,10 @@ const spread = (seconds: number, count: number) => Array.from({ length: count },
 
 export async function injectFault(fault: Fault, cluster: Cluster, seconds: number, events: FaultEvent[]): Promise<void> {
   const started = performance.now();
-  const log = (what: string) => events.push({ atMs: Math.round(performance.now() - started), what });
+  const log = (what: string, redisBack?: true) => {
+    const at = performance.now();
+    events.push({ atMs: Math.round(at - started), at, what, ...(redisBack ? { redisBack } : {}) });
+  };
   const at = async (ms: number) => sleep(Math.max(0, ms - (performance.now() - started)));
   const { redis, instances } = cluster;
   if (fault === "none" || fault === "drift") return; // drift comes after the workload (drift.ts)
@@ -42,14 +49,14 @@ export async function injectFault(fault: Fault, cluster: Cluster, seconds: numbe
         await sleep(PAUSE_MS);
       } finally {
         await redis.resume();
-        log("redis-server SIGCONT");
+        log("redis-server SIGCONT", true);
       }
     }
   } else if (fault === "redis-restart") {
     for (const moment of spread(seconds, seconds >= 10 ? 2 : 1)) {
       await at(moment);
       await redis.crashAndRestart();
-      log("redis-server killed (-9) and started again, empty");
+      log("redis-server killed (-9) and started again, empty", true);
     }
   } else {
     const victim = instances[instances.length - 1]!;

@@ -42,6 +42,12 @@ export interface ProbeResult {
   phantomReads: number;
   stale: number;
   maxStaleAgeMs: number;
+  /**
+   * Of the stale and deleted-served reads that began after Redis answered again (a SIGCONT,
+   * a restart), the latest start past that moment (ms): how long other instances may serve the
+   * previous version once Redis is back (CACHE_CONSISTENCY=available's window).
+   */
+  maxStaleAfterRedisBackMs?: number;
   backwards: number;
   deletedServed: number;
   /** Products and lists whose cache entries or answers differ from the database after quiescence; null: not checked (targets without database access). */
@@ -90,6 +96,16 @@ function failuresOf(result: Omit<ProbeResult, "failures">): string[] {
   return failures;
 }
 
+/** See ProbeResult.maxStaleAfterRedisBackMs: each wrong read placed after the last moment Redis answered again before it. */
+function afterRedisBack(findings: readonly Finding[], events: readonly FaultEvent[]): Pick<ProbeResult, "maxStaleAfterRedisBackMs"> {
+  const back = events.filter((event) => event.redisBack).map((event) => event.at);
+  const delays = findings.flatMap((finding) => {
+    const since = back.filter((at) => finding.readStart !== undefined && at <= finding.readStart).at(-1);
+    return since === undefined ? [] : [finding.readStart! - since];
+  });
+  return delays.length === 0 ? {} : { maxStaleAfterRedisBackMs: Math.round(Math.max(...delays)) };
+}
+
 export async function runProbe(options: ProbeOptions): Promise<ProbeResult> {
   if (options.targets && needsOwnCluster(options.fault)) throw new Error(`fault ${options.fault} needs the probe to start the instances (not --targets)`);
   const cluster = options.targets ? targetCluster(options.targets) : await startCluster({ instances: options.instances, mode: options.mode });
@@ -134,6 +150,7 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeResult> {
       phantomReads: verdict.phantom.length,
       stale: verdict.stale.length,
       maxStaleAgeMs: Math.round(verdict.maxStaleAgeMs),
+      ...afterRedisBack([...verdict.stale, ...verdict.deletedServed], faultEvents),
       backwards: verdict.backwards.length,
       deletedServed: verdict.deletedServed.length,
       cacheVsDb: mismatches === undefined ? null : new Set(mismatches.map((m) => m.subject)).size,

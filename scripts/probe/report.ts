@@ -18,7 +18,7 @@ export function tableRow(r: ProbeResult): string {
     r.counts.other5xx,
     lost,
     r.stale,
-    r.maxStaleAgeMs,
+    r.maxStaleAfterRedisBackMs === undefined ? r.maxStaleAgeMs : `${r.maxStaleAgeMs} (≤ ${r.maxStaleAfterRedisBackMs} after Redis answered again)`,
     r.backwards,
     r.deletedServed,
     r.drift ? `${cache} (after drift and two runs: ${String(r.drift.leftAfterRuns)}; 2nd run score ${String(r.drift.secondScore)})` : cache,

@@ -19,6 +19,8 @@ export interface Finding {
   detail: string;
   /** Stale and deleted-served reads: how long after the acknowledgement it missed the read started (ms). */
   ageMs?: number;
+  /** Stale and deleted-served reads: when the read started (performance.now()), to place it among the fault's events. */
+  readStart?: number;
 }
 
 export interface HistoryVerdict {
@@ -137,10 +139,10 @@ function staleProductReads(id: string, p: ProductOps): Finding[] {
   for (const read of p.reads) {
     if (read.outcome === 200 && read.result) {
       const verdict = judgeObservation(p, read.start, read.result);
-      if (verdict) found.push({ kind: verdict.kind, productId: id, seq: read.seq, detail: `GET ${verdict.detail}`, ageMs: verdict.ageMs });
+      if (verdict) found.push({ kind: verdict.kind, productId: id, seq: read.seq, detail: `GET ${verdict.detail}`, ageMs: verdict.ageMs, readStart: read.start });
     } else if (read.outcome === 404) {
       const ageMs = missedExisting(p, read.start, read.end);
-      if (ageMs !== undefined) found.push({ kind: "stale", productId: id, seq: read.seq, detail: "GET 404 after a write was acknowledged", ageMs });
+      if (ageMs !== undefined) found.push({ kind: "stale", productId: id, seq: read.seq, detail: "GET 404 after a write was acknowledged", ageMs, readStart: read.start });
     }
   }
   return found;
@@ -155,7 +157,7 @@ function staleListReads(lists: readonly Op[], byProduct: ReadonlyMap<string, Pro
     const worst = new Map<"stale" | "deleted-served", Finding>();
     const note = (kind: "stale" | "deleted-served", productId: string, ageMs: number, detail: string) => {
       const current = worst.get(kind);
-      if (!current || (current.ageMs ?? 0) < ageMs) worst.set(kind, { kind, productId, seq: list.seq, detail: `list ${detail}`, ageMs });
+      if (!current || (current.ageMs ?? 0) < ageMs) worst.set(kind, { kind, productId, seq: list.seq, detail: `list ${detail}`, ageMs, readStart: list.start });
     };
     const listed = new Map<string, ListItem>(page.map((item) => [item.id, item]));
     for (const item of page) {
