@@ -109,9 +109,9 @@ export interface CacheService {
    * Applies the changes after a database commit, in one round trip. When Redis does not take
    * them, they are owed: kept (the newest per key) and retried in the background until Redis
    * takes them, and until then this instance reads those keys from the database.
-   * `mustLand` (CACHE_CONSISTENCY=strict): the call waits for one round of retries and
-   * rejects with WriteNotConfirmedError if Redis still has not taken them, so the write is
-   * not acknowledged while other instances may serve the previous value.
+   * `mustLand` (CACHE_CONSISTENCY=strict): the call waits up to 2 s of retries and rejects
+   * with WriteNotConfirmedError if Redis still has not taken them, so the write is not
+   * acknowledged while other instances may serve the previous value.
    */
   writeThrough(changes: CacheChange[], background: Background, options?: { mustLand?: boolean }): Promise<void>;
   /** Retries owed write-throughs now, if there are any (called after each request). */
