@@ -1,3 +1,4 @@
+import ipaddr from "ipaddr.js";
 import { z } from "zod";
 
 /**
@@ -70,6 +71,17 @@ const environmentSchema = z.object({
   TRUST_PROXY: booleanFlag,
   /** With TRUST_PROXY: how many proxies in front of the app append to X-Forwarded-For; the client is that many entries from the right. */
   TRUST_PROXY_HOPS: positiveInt(1),
+  /**
+   * With TRUST_PROXY: the proxies' addresses (comma-separated CIDRs or addresses). X-Forwarded-For
+   * is honoured only from a socket peer in them, and the client is the first entry from the
+   * right outside them (TRUST_PROXY_HOPS is then not used).
+   */
+  TRUST_PROXY_CIDRS: z
+    .string()
+    .optional()
+    .transform((value) => (value ?? "").split(",").map((entry) => entry.trim()).filter(Boolean))
+    .pipe(z.array(z.string().refine((entry) => ipaddr.isValidCIDR(entry) || ipaddr.isValid(entry), "must be CIDR ranges or addresses separated by commas")))
+    .transform((ranges) => (ranges.length === 0 ? undefined : ranges)),
   /**
    * Key of the session tokens' HMAC (at least 32 characters). Unset: a random key kept in
    * Redis, created by the first instance that needs it and shared by all of them.
@@ -175,6 +187,9 @@ export function parseConfig(raw: Record<string, unknown>): Config {
   const waitReplicas = REDIS_WAIT_REPLICAS ?? ("sentinels" in redis || "clusterNodes" in redis ? 1 : 0);
   if (waitReplicas > 0 && redis.adapter !== "ioredis") {
     throw new ConfigError("REDIS_WAIT_REPLICAS: only with REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS (Upstash replicates by itself; the embedded store has no replicas)");
+  }
+  if (rest.TRUST_PROXY_CIDRS && !rest.TRUST_PROXY) {
+    throw new ConfigError("TRUST_PROXY_CIDRS: set TRUST_PROXY=true too (the ranges say which socket peers X-Forwarded-For is taken from)");
   }
   if (rest.NODE_ENV === "production" && !rest.ADMIN_TOKEN && !(rest.ADMIN_EMAIL && rest.ADMIN_PASSWORD)) {
     throw new ConfigError("NODE_ENV=production needs an admin decision: set ADMIN_TOKEN, or ADMIN_EMAIL and ADMIN_PASSWORD (no development admin is made in production)");

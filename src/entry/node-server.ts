@@ -2,6 +2,7 @@ import { fileURLToPath } from "node:url";
 import { serve } from "@hono/node-server";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { createApp } from "../app";
+import { forwardedClient, parseRanges } from "../http/client-address";
 import { nodeDocsAssets } from "./docs-assets-node";
 import { Cron } from "croner";
 import { ConfigError, parseConfig, type Config } from "../config";
@@ -36,24 +37,32 @@ function redisTransport({ redis, REDIS_TIMEOUT_MS }: Config): RedisTransport {
 }
 
 /**
- * The socket's peer address; with TRUST_PROXY=true the X-Forwarded-For entry TRUST_PROXY_HOPS
- * from the right (the leftmost when there are fewer). Requests without a socket
- * (app.request in tests) have none.
+ * The socket's peer address. With TRUST_PROXY=true, the client X-Forwarded-For names: with
+ * TRUST_PROXY_CIDRS, only when the peer is one of those proxies, walking past every one of
+ * them from the right (src/http/client-address.ts); else the entry TRUST_PROXY_HOPS from the
+ * right (the leftmost when there are fewer). Requests without a socket (app.request in tests)
+ * have no peer.
  */
 function nodeClientAddress(config: Config): Services["clientAddress"] {
-  return (c) => {
-    if (config.TRUST_PROXY) {
-      // Each trusted proxy appends the address it was connected from; everything to the left
-      // of those entries came from the client, who can write anything there.
-      const entries = c.req.header("x-forwarded-for")?.split(",").map((entry) => entry.trim()) ?? [];
-      const forwarded = entries[Math.max(0, entries.length - config.TRUST_PROXY_HOPS)];
-      if (forwarded) return forwarded;
-    }
+  const trusted = config.TRUST_PROXY_CIDRS && parseRanges(config.TRUST_PROXY_CIDRS);
+  const peerOf = (c: Parameters<Services["clientAddress"]>[0]) => {
     try {
       return getConnInfo(c).remote.address;
     } catch {
       return undefined;
     }
+  };
+  return (c) => {
+    if (!config.TRUST_PROXY) return peerOf(c);
+    const forwardedFor = c.req.header("x-forwarded-for");
+    if (trusted) {
+      const peer = peerOf(c);
+      return peer === undefined ? undefined : forwardedClient(peer, forwardedFor, trusted);
+    }
+    // Each trusted proxy appends the address it was connected from; everything to the left
+    // of those entries came from the client, who can write anything there.
+    const entries = forwardedFor?.split(",").map((entry) => entry.trim()) ?? [];
+    return entries[Math.max(0, entries.length - config.TRUST_PROXY_HOPS)] || peerOf(c);
   };
 }
 

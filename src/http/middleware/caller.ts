@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { Principal } from "../../auth/principal";
+import { clientIdentityOf } from "../client-address";
 import { setSessionCookie } from "../cookie";
 import { readCredentials, type Credentials } from "../credentials";
 import type { AppEnv } from "../env";
@@ -17,8 +18,8 @@ export async function clientIdentity(c: Context<AppEnv>, credentials: Credential
   const { clientAddress, hashIdentity, sessions } = c.get("services");
   const userId = credentials ? await sessions.verifiedUserId(credentials.token) : undefined;
   if (userId) return `user:${userId}`;
-  // Hashed: no addresses (personal data) in Redis keys.
-  return `ip:${await hashIdentity(clientAddress(c) ?? "unknown")}`;
+  // One identity per address however written (an IPv6 client's /64); hashed: no addresses (personal data) in Redis keys.
+  return `ip:${await hashIdentity(clientIdentityOf(clientAddress(c)))}`;
 }
 
 /** The session behind the credentials, as a principal; undefined when Redis could not be asked. */
