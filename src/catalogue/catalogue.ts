@@ -96,6 +96,17 @@ export interface CachedList {
   page: ProductPage;
 }
 
+/**
+ * What a cached list page promises to be current (what the consistency run compares): every
+ * field but those a wishlist toggle moves — `wishlistCount`, and the `version` and
+ * `updatedAt` it bumps — which a page may show as of up to a list lifetime ago (a toggle
+ * does not move the list generation). A product read by id is always current.
+ */
+export const listedContent = (page: ProductPage) => ({
+  ...page,
+  products: page.products.map(({ wishlistCount: _count, version: _version, updatedAt: _updated, ...catalogued }) => catalogued),
+});
+
 /** One page of the list from the database. */
 export async function loadPage(products: ProductRepository, query: ProductListQuery): Promise<ProductPage> {
   const { products: page, total } = await products.list(query);
@@ -127,25 +138,29 @@ export function createCatalogue(deps: CatalogueDependencies) {
   /**
    * One product write (see above). `id`: the product when it exists already (its entry gets
    * a marker); `commit`: the database write, undefined when there is no such product;
-   * `toCache`: the write-through of what was committed. When Redis does not take step (1),
+   * `toCache`: the write-through of what was committed. `listed`: whether lists must show the
+   * change (not for a wishlist toggle, whose count and version lists may show up to a list
+   * lifetime old: a toggle must not make every list page a miss). When Redis does not take step (1),
    * strict mode refuses the write (nothing committed); available mode goes on, readers
    * elsewhere bypassing a Redis they cannot reach. The window opens before the first bump,
    * so no reader sees the new generation without it; it stays open while any write is in
    * flight, and for LIST_WRITE_WINDOW_MS at most after one whose step (3) never came.
    */
-  async function write<T>(id: string | undefined, commit: () => Promise<T | undefined>, toCache: (written: T, writer: string) => CacheChange, background: Background): Promise<T> {
+  async function write<T>(
+    id: string | undefined,
+    commit: () => Promise<T | undefined>,
+    toCache: (written: T, writer: string) => CacheChange,
+    background: Background,
+    listed = true,
+  ): Promise<T> {
     const writer = cache.newWriter();
     const productKey = id === undefined ? undefined : keys.product(id);
-    const leaveWindow: CacheChange = { key: keys.listWriters, op: ops.script(decrementToZero, [keys.listWriters], []) };
+    const leaveWindow: CacheChange[] = listed ? [{ key: keys.listWriters, op: ops.script(decrementToZero, [keys.listWriters], []) }] : [];
+    const enterWindow = listed ? [ops.incrby(keys.listWriters), ops.pexpire(keys.listWriters, LIST_WRITE_WINDOW_MS), ops.incrby(keys.listGeneration)] : [];
     // Off the marker (which gives back the entry it replaced) and out of the window, at once.
-    const withdraw = () => redis.pipeline([...(productKey ? [cache.abandonOp(productKey, policies.product, writer)] : []), leaveWindow.op]).catch(() => {});
+    const withdraw = () => redis.pipeline([...(productKey ? [cache.abandonOp(productKey, policies.product, writer)] : []), ...leaveWindow.map((change) => change.op)]).catch(() => {});
     try {
-      await cache.announce([
-        ...(productKey ? [cache.markWriteOp(productKey, writer)] : []),
-        ops.incrby(keys.listWriters),
-        ops.pexpire(keys.listWriters, LIST_WRITE_WINDOW_MS),
-        ops.incrby(keys.listGeneration),
-      ]);
+      await cache.announce([...(productKey ? [cache.markWriteOp(productKey, writer)] : []), ...enterWindow]);
     } catch (error) {
       metrics.count("errors");
       if (consistency === "strict") {
@@ -163,7 +178,7 @@ export function createCatalogue(deps: CatalogueDependencies) {
       if (written === undefined) await withdraw();
     }
     if (written === undefined) return productNotFound();
-    const changes = [toCache(written, writer), { key: keys.listGeneration, op: ops.incrby(keys.listGeneration) }, leaveWindow];
+    const changes = [toCache(written, writer), ...(listed ? [{ key: keys.listGeneration, op: ops.incrby(keys.listGeneration) }] : []), ...leaveWindow];
     try {
       await cache.writeThrough(changes, background, { mustLand: consistency === "strict" });
     } catch (error) {
@@ -254,7 +269,7 @@ export function createCatalogue(deps: CatalogueDependencies) {
     },
 
     async toggleWishlist(userId: string, productId: string, scope: ReadScope): Promise<WishlistToggle> {
-      const toggled = await write(productId, () => products.toggleWishlist(userId, productId), (result, writer) => putProduct(result.product, writer), scope.background);
+      const toggled = await write(productId, () => products.toggleWishlist(userId, productId), (result, writer) => putProduct(result.product, writer), scope.background, false);
       return { productId, wishlisted: toggled.wishlisted, wishlistCount: toggled.product.wishlistCount };
     },
 

@@ -1,4 +1,4 @@
-import { loadPage, type CachedList } from "./catalogue";
+import { listedContent, loadPage, type CachedList } from "./catalogue";
 import type { Product } from "./types";
 import type { ProductRepository } from "./repository";
 import { AppError } from "../errors";
@@ -186,7 +186,7 @@ export async function runConsistencyCheck(trigger: ConsistencyReport["trigger"],
         checked += 1;
         const cached = JSON.parse(entry.json) as CachedList;
         const fresh = await readPrimary(() => loadPage(products, cached.query));
-        if (JSON.stringify(fresh) === JSON.stringify(cached.page)) {
+        if (JSON.stringify(listedContent(fresh)) === JSON.stringify(listedContent(cached.page))) {
           tally("consistent");
         } else {
           tally("stale");

@@ -4,7 +4,7 @@ import type { ProductRepository } from "../../src/catalogue/repository";
 import { CACHE_SCHEMA } from "../../src/catalogue/types";
 import { ops } from "../../src/redis/commands";
 import type { RedisTransport } from "../../src/redis/port";
-import { data, json, sleep, type Harness, type Instance } from "./harness";
+import { data, json, sleep, uniqueEmail, type Harness, type Instance } from "./harness";
 
 const ADMIN_TOKEN = "cache-scenarios-admin-token";
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
@@ -345,6 +345,27 @@ export function cacheScenarios(harness: Harness) {
         expect(read).toMatchObject({ status: 200, cache: "MISS", body: product });
         expect((await get(product.id)).cache).toBe("HIT");
       }
+    });
+  });
+
+  describe("wishlist toggles and lists", () => {
+    it("a toggle does not invalidate list pages (they may show its count a list lifetime old); the product by id is current", async () => {
+      const category = `wish-${crypto.randomUUID().slice(0, 8)}`;
+      const product = await create(app.send, { category });
+      const path = `/api/products?category=${category}`;
+      expect((await app.send(path)).headers.get("x-cache")).toBe("MISS");
+      const { token } = await data<{ token: string }>(await app.send("/api/auth/register", json({ email: uniqueEmail("wish"), password: "wishlist password" })));
+      const toggled = await app.send(`/api/products/${product.id}/wishlist`, { method: "POST", headers: { authorization: `Bearer ${token}` } });
+      expect(await data(toggled)).toMatchObject({ wishlisted: true, wishlistCount: 1 });
+      const listed = await app.send(path);
+      expect(listed.headers.get("x-cache")).toBe("HIT");
+      expect((await data<{ products: Product[] }>(listed)).products[0]).toMatchObject({ id: product.id, wishlistCount: 0 });
+      expect((await get(product.id)).body).toMatchObject({ wishlistCount: 1, version: 2 });
+      // A catalogue change still reaches every list at once.
+      expect((await patch(product.id, { stock: 9 })).status).toBe(200);
+      const changed = await app.send(path);
+      expect(changed.headers.get("x-cache")).toBe("MISS");
+      expect((await data<{ products: Product[] }>(changed)).products[0]).toMatchObject({ stock: 9, wishlistCount: 1, version: 3 });
     });
   });
 

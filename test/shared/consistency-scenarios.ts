@@ -102,6 +102,17 @@ export function consistencyScenarios(harness: Harness) {
     }
   });
 
+  it("a list page showing a wishlist count a toggle moved since is consistent (lists promise every other field)", async () => {
+    const own = await harness.instance({ ADMIN_TOKEN, REDIS_PREFIX: `cons-wish-${crypto.randomUUID().slice(0, 8)}` });
+    const category = `cons-wish-${crypto.randomUUID().slice(0, 8)}`;
+    const product = await data<Product>(await own.send("/api/products", json({ ...sample("Wished Product"), category }, admin)));
+    expect((await own.send(`/api/products?category=${category}`)).headers.get("x-cache")).toBe("MISS");
+    const { token } = await data<{ token: string }>(await own.send("/api/auth/register", json({ email: uniqueEmail("cons-wish"), password: "wishlist password" })));
+    expect((await own.send(`/api/products/${product.id}/wishlist`, { method: "POST", headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    const report = await data<Report & { listsChecked: number }>(await own.send("/api/cache/consistency/run", { method: "POST", headers: admin }));
+    expect(report).toMatchObject({ listsChecked: 1, stale: 0, score: 100 });
+  });
+
   it("reads cached lists in round trips bounded by bytes, not a whole SCAN page at once", async () => {
     let largest = 0;
     const own = await harness.instance(

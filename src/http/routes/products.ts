@@ -37,7 +37,8 @@ const listProducts = apiRoute({
   description:
     "Cache-aside: a page is served from Redis when cached (X-Cache HIT or STALE) and filled from the database otherwise (MISS). " +
     "Without `isActive` both active and inactive products are listed. Unknown parameters are 400. " +
-    "The ETag names the list generation: send it back as If-None-Match for a 304.",
+    "The ETag names the list generation: send it back as If-None-Match for a 304. " +
+    "Every catalogue change reaches every page at once; a wishlist toggle does not move the generation, so a page may show a product's `wishlistCount` (and the `version` and `updatedAt` the toggle moved) as of up to the list cache lifetime ago — read the product by id for the current ones.",
   request: { query: ProductListQuerySchema, headers: ifNoneMatchHeader },
   responses: {
     200: apiJson(success(ProductPageSchema), "A page of products", cacheHeader),
