@@ -103,6 +103,8 @@ const environmentSchema = z.object({
   CACHE_CONSISTENCY: z.enum(["strict", "available"], { error: "must be strict or available" }).default("strict"),
   CACHE_TTL_PRODUCT_S: positiveInt(1800),
   CACHE_TTL_LIST_S: positiveInt(600),
+  /** Most list pages filled per list lifetime (2 × CACHE_TTL_LIST_S), across instances: every distinct query is a key a client chooses. */
+  CACHE_LIST_MAX_ENTRIES: positiveInt(1000),
   SESSION_TTL_S: positiveInt(86400),
   CONSISTENCY_CRON: z.string().trim().min(1).default("*/5 * * * *"),
   /**

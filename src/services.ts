@@ -18,7 +18,7 @@ import type { Runtime, Services } from "./http/env";
 import { createLogger } from "./logger";
 import { createRateLimiter } from "./ratelimit/rate-limiter";
 import { createPositionContext, type PositionContext } from "./client-position";
-import { createRedisKeys } from "./redis/keys";
+import { createRedisKeys, type RedisKeys } from "./redis/keys";
 import { createRedisPort, type RedisTransport } from "./redis/port";
 import { version } from "./version";
 
@@ -59,7 +59,7 @@ export function buildServices(options: {
   const keys = createRedisKeys(config.REDIS_PREFIX, { cluster: "clusterNodes" in config.redis });
   // Injected test failures (wrapProducts) pass through the same 503 mapping as real ones.
   const products = withDatabaseErrors(wrapProducts(createProductRepository(db)), logger);
-  const policies = cachePolicies(config);
+  const policies = cachePolicies(config, keys);
   const metrics = createMetrics({ redis, keys, flushEveryMs: config.METRICS_FLUSH_MS });
   // A WAIT holds the connection, and every request's commands behind it, until it returns (a
   // replica's acknowledgement takes a few ms): a short bound, a tenth of the Redis timeout at most.
@@ -124,11 +124,13 @@ export function buildServices(options: {
  * past it (stale-while-revalidate, and stale-if-error while the database is down). "Does not
  * exist" is remembered for a minute at most, so unknown ids do not all reach the database.
  */
-function cachePolicies(config: Config): CataloguePolicies {
+function cachePolicies(config: Config, keys: RedisKeys): CataloguePolicies {
   const policy = (freshSeconds: number, missingMs: number): CachePolicy => ({ freshMs: freshSeconds * 1000, graceMs: freshSeconds * 1000, missingMs, schema: CACHE_SCHEMA });
   return {
     product: policy(config.CACHE_TTL_PRODUCT_S, Math.min(60_000, config.CACHE_TTL_PRODUCT_S * 1000)),
-    list: policy(config.CACHE_TTL_LIST_S, 0),
+    // Each distinct query is a key a client chooses: at most CACHE_LIST_MAX_ENTRIES filled per
+    // list lifetime, so at most about twice that many are cached at once.
+    list: { ...policy(config.CACHE_TTL_LIST_S, 0), budget: { key: keys.listBudget, limit: config.CACHE_LIST_MAX_ENTRIES, windowMs: 2 * config.CACHE_TTL_LIST_S * 1000 } },
   };
 }
 

@@ -8,7 +8,7 @@ import { redisFailureLevel, type RedisPort } from "../redis/port";
 import { decodeEntry, encodeEntry, type CacheEntry, type NewEntry } from "./entry";
 import type { Metrics } from "./metrics";
 import { ownedLock, type OwnedLock } from "./lock";
-import { cacheEpoch, markWrite, versionedFill } from "./scripts";
+import { cacheEpoch, markWrite, takeBudget, versionedFill } from "./scripts";
 
 export type CacheStatus = "HIT" | "MISS" | "STALE" | "BYPASS";
 
@@ -21,6 +21,12 @@ export interface CachePolicy {
   missingMs: number;
   /** The payload's shape: entries of another schema (another deploy's) are misses. */
   schema: number;
+  /**
+   * Most entries filled per window, counted in Redis across instances (`key`): for values
+   * whose keys clients choose (every distinct list query is a key), so no client can make the
+   * cache grow without bound. Past it, loads are served without filling.
+   */
+  budget?: { key: string; limit: number; windowMs: number };
 }
 
 /** What a loader read from the database: the value (null: does not exist) and its version. */
@@ -275,7 +281,11 @@ export function createCacheService(options: {
       if (lock) await redis.run(lock.release).catch(() => {});
       throw error;
     }
-    const entry = entryFor(loaded, policy);
+    const { budget } = policy;
+    const admitted = (entry: NewEntry | undefined): Promise<boolean> =>
+      entry && budget ? redis.run(ops.script(takeBudget, [budget.key], [budget.limit, budget.windowMs], (reply) => reply === 1)).catch(() => false) : Promise.resolve(true);
+    const candidate = entryFor(loaded, policy);
+    const entry = (await admitted(candidate)) ? candidate : undefined;
     const writes = [...(entry ? [readerFillOp(key, entry, ttlFor(entry, policy), epoch)] : []), ...(lock ? [lock.release] : [])];
     await redis.pipeline(writes).catch((error: unknown) => {
       metrics.count("errors");

@@ -156,3 +156,14 @@ local length = redis.call('STRLEN', KEYS[1])
 if length == 0 then return false end
 return {redis.call('GETRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1), length}
 `);
+
+/**
+ * Counts one fill against the budget KEYS[1]: ARGV[1] fills per window of ARGV[2] ms (the
+ * window starts with its first fill). Returns 1 when this one is within it, else 0.
+ */
+export const takeBudget = new LuaScript(`
+local filled = redis.call('INCR', KEYS[1])
+if filled == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+if filled <= tonumber(ARGV[1]) then return 1 end
+return 0
+`);

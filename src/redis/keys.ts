@@ -13,6 +13,8 @@ import calculateSlot from "cluster-key-slot";
  *   {prefix}:cache:product:{id}         cached product or tombstone (src/cache/entry.ts format)
  *   {prefix}:cache:products:{hash}      cached list page; its version is the list generation;
  *                                       hash = SHA-256 of the normalised query (no user text in keys)
+ *   {prefix}:cache:lists-filled         list pages filled in the current window (INCR, PX the
+ *                                       list lifetime): fills past CACHE_LIST_MAX_ENTRIES skip
  *   {prefix}:cache:epoch                the cache epoch: a random id, made when missing (Redis
  *                                       lost its data); a fill is refused unless the epoch is the
  *                                       one read before its load. Redis Cluster: one per hash slot,
@@ -56,6 +58,8 @@ export interface RedisKeys {
   /** SCAN pattern over cached products. */
   readonly products: string;
   productList(queryHash: string): string;
+  /** Counts the list pages filled in the current window (src/cache/scripts.ts takeBudget). */
+  readonly listBudget: string;
   /** The cache epoch key guarding `key` (src/cache/scripts.ts cacheEpoch). */
   cacheEpoch(key: string): string;
   readonly listGeneration: string;
@@ -103,6 +107,7 @@ export function createRedisKeys(prefix: string, options: { cluster?: boolean } =
     product: (id) => `${prefix}:cache:product:${id}`,
     products: `${prefix}:cache:product:*`,
     productList: (queryHash) => `${prefix}:cache:products:${queryHash}`,
+    listBudget: `${prefix}:cache:lists-filled`,
     cacheEpoch: (key) => (options.cluster ? `${prefix}:cache:epoch:{${(tags ??= slotTags())[calculateSlot(key)]}}` : `${prefix}:cache:epoch`),
     listGeneration: `${prefix}:cache-gen:products`,
     listWriters: `${prefix}:cache-gen:products:writers`,

@@ -348,6 +348,23 @@ export function cacheScenarios(harness: Harness) {
     });
   });
 
+  describe("a bounded list cache", () => {
+    it("fills at most CACHE_LIST_MAX_ENTRIES distinct list pages per list lifetime, across instances; past it pages are served uncached", async () => {
+      const prefix = `budget-${crypto.randomUUID().slice(0, 8)}`;
+      const [one, other] = [await harness.app({ ADMIN_TOKEN, REDIS_PREFIX: prefix, CACHE_LIST_MAX_ENTRIES: "3" }), await harness.app({ ADMIN_TOKEN, REDIS_PREFIX: prefix, CACHE_LIST_MAX_ENTRIES: "3" })];
+      const category = `budget-${crypto.randomUUID().slice(0, 8)}`;
+      await create(one, { category });
+      const page = (n: number) => `/api/products?category=${category}&minPrice=${n / 100}`;
+      const cacheOf = async (send: typeof one, n: number) => (await send(page(n))).headers.get("x-cache");
+      // Three distinct queries (on two instances) fill; the next ones are served from the database and not kept.
+      expect([await cacheOf(one, 1), await cacheOf(other, 2), await cacheOf(one, 3), await cacheOf(other, 4), await cacheOf(one, 5)]).toEqual(["MISS", "MISS", "MISS", "MISS", "MISS"]);
+      expect([await cacheOf(other, 1), await cacheOf(one, 2), await cacheOf(other, 3)]).toEqual(["HIT", "HIT", "HIT"]);
+      expect([await cacheOf(one, 4), await cacheOf(other, 5)]).toEqual(["MISS", "MISS"]);
+      const body = await data<{ products: Product[] }>(await other(page(5)));
+      expect(body.products).toHaveLength(1);
+    });
+  });
+
   describe("wishlist toggles and lists", () => {
     it("a toggle does not invalidate list pages (they may show its count a list lifetime old); the product by id is current", async () => {
       const category = `wish-${crypto.randomUUID().slice(0, 8)}`;
