@@ -12,10 +12,15 @@ export function isSecure(c: Context<AppEnv>): boolean {
   return COOKIE_SECURE || (forwardedProto ?? new URL(c.req.url).protocol.replace(":", "")) === "https";
 }
 
-/** HttpOnly, SameSite=Lax, Path=/; Max-Age follows the sliding session lifetime. (The one cookie a response sets.) */
+/**
+ * HttpOnly, SameSite=Lax, Path=/, and no Max-Age or Expires: a browser-session cookie. The
+ * session's lifetime is kept by the server alone (SESSION_TTL_S after last use, sliding), so
+ * extending it never needs the cookie sent again: the cookie is set only by sign-in (register,
+ * login) and cleared by sign-out, on `no-store` responses, and never rides on a cached read.
+ * (The gathered headers hold one Set-Cookie: the session's.)
+ */
 export function setSessionCookie(c: Context<AppEnv>, token: string): void {
-  const attributes = { httpOnly: true, sameSite: "Lax", path: "/", secure: isSecure(c), maxAge: c.get("services").config.SESSION_TTL_S } as const;
-  setHeader(c, "Set-Cookie", generateCookie(SESSION_COOKIE, token, attributes));
+  setHeader(c, "Set-Cookie", generateCookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: "Lax", path: "/", secure: isSecure(c) }));
 }
 
 export function clearSessionCookie(c: Context<AppEnv>): void {

@@ -39,16 +39,48 @@ export function setHeader(c: Context<AppEnv>, name: string, value: string): void
   c.get("responseHeaders")[name] = value;
 }
 
+/**
+ * What a response that sets a cookie, or that answers for a particular caller, says to
+ * caches: keep no copy (API.md). Routes that act for a caller set it up front
+ * (src/http/routes/api-route.ts).
+ */
+export const NO_STORE = "no-store";
+const FORBIDS_STORING = /\bno-store\b/i;
+
+/**
+ * The last word on a response that sets a cookie: whatever Cache-Control it was given, a
+ * cookie never rides on a response a shared cache may store and hand to someone else, so it
+ * becomes `no-store` (no route is meant to reach this: the session cookie is only set on
+ * sign-in and sign-out, which are `no-store` already).
+ */
+function guardCookie(headers: ResponseHeaders): void {
+  if (headers["Set-Cookie"] !== undefined && !FORBIDS_STORING.test(headers["Cache-Control"] ?? "")) headers["Cache-Control"] = NO_STORE;
+}
+
 /** A JSON response from its text (null: 304, no body), with every header gathered so far. */
 export function respond(c: Context<AppEnv>, json: string | null, status: 200 | 201 | 304): Response {
   c.set("headersApplied", true);
   const headers = c.get("responseHeaders");
   if (json !== null) headers["Content-Type"] = "application/json";
+  guardCookie(headers);
   return new Response(json, { status, headers });
 }
 
 /** Copies the gathered headers onto a response that was not built by `respond` (every other route, errors, pages). */
 export function applyHeaders(c: Context<AppEnv>): void {
   if (c.get("headersApplied")) return;
-  for (const [name, value] of Object.entries(c.get("responseHeaders"))) c.res.headers.set(name, value);
+  const headers = c.get("responseHeaders");
+  guardCookie(headers);
+  for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value);
+}
+
+/**
+ * Adds a cookie to a response whose headers were gathered already (read-your-writes sets
+ * its own after the route answered), with the same last word on caching as guardCookie.
+ */
+export function appendCookie(c: Context<AppEnv>, cookie: string): void {
+  applyHeaders(c);
+  c.set("headersApplied", true);
+  c.res.headers.append("Set-Cookie", cookie);
+  if (!FORBIDS_STORING.test(c.res.headers.get("Cache-Control") ?? "")) c.res.headers.set("Cache-Control", NO_STORE);
 }

@@ -1,6 +1,12 @@
+import { Hono } from "hono";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { createMac } from "../../src/auth/mac";
 import { createSessionStore } from "../../src/auth/sessions";
+import { validateRead } from "../../src/http/conditional";
+import { setSessionCookie } from "../../src/http/cookie";
+import type { AppEnv } from "../../src/http/env";
+import { requestContext } from "../../src/http/middleware/request-context";
+import { appendCookie, respond } from "../../src/http/response-headers";
 import { ops, type RedisCommand } from "../../src/redis/commands";
 import { createIoRedisTransport } from "../../src/redis/adapters/ioredis";
 import { createRedisKeys } from "../../src/redis/keys";
@@ -13,6 +19,45 @@ afterAll(() => harness.closeAll());
 
 describe("accounts and sessions on Node (libSQL file + redis-server)", () => {
   authScenarios(harness);
+});
+
+describe("the last word on cookies and caches (src/http/response-headers.ts)", () => {
+  it("a response that sets a cookie is no-store even when its route made it public, however it is built", async () => {
+    const { services } = await harness.instance();
+    const app = new Hono<AppEnv>();
+    app.use(requestContext(services));
+    // A route that got it wrong: a public cached read that also sets the session cookie.
+    const publicRead = (c: Parameters<typeof validateRead>[0]) => {
+      validateRead(c, "1.1");
+      setSessionCookie(c, "token");
+    };
+    app.get("/respond", (c) => {
+      publicRead(c);
+      return respond(c, "{}", 200);
+    });
+    app.get("/json", (c) => {
+      publicRead(c);
+      return c.json({});
+    });
+    app.use("/late", async (c, next) => {
+      await next();
+      appendCookie(c, "late=1; Path=/");
+    });
+    app.get("/late", (c) => {
+      validateRead(c, "1.1");
+      return c.json({});
+    });
+    app.get("/plain", (c) => {
+      validateRead(c, "1.1");
+      return c.json({});
+    });
+    for (const path of ["/respond", "/json", "/late"]) {
+      const response = await app.request(path);
+      expect(response.headers.get("set-cookie")).not.toBeNull();
+      expect(`${path}: ${response.headers.get("cache-control")}`).toBe(`${path}: no-store`);
+    }
+    expect((await app.request("/plain")).headers.get("cache-control")).toBe("public, no-cache");
+  });
 });
 
 /** Records every command that reaches Redis, to prove what a store operation sends. */

@@ -259,6 +259,113 @@ export function authScenarios(harness: Harness) {
     });
   });
 
+  describe("session cookies and shared caches", () => {
+    const ADMIN_TOKEN = "auth-scenarios-admin-token";
+    const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
+    const product = { name: "Cache Probe", description: "A product read by a signed-in caller.", price: 5, stock: 1, category: `cache-${crypto.randomUUID().slice(0, 8)}` };
+    const cacheControl = (response: Response) => response.headers.get("cache-control") ?? "";
+    /** What a shared cache needs to know: a response with Set-Cookie, or one that depends on who asks, is never `public`. */
+    const storableBySharedCache = (response: Response) => /\bpublic\b/.test(cacheControl(response)) || !/\b(private|no-store)\b/.test(cacheControl(response));
+
+    it("a cookie session due for its sliding refresh reads cached products and lists with no Set-Cookie, public, and its expiry still slides", async () => {
+      // 2 s lifetime: a session is due for its refresh 0.5 s after its last one, so every read below is due.
+      const app = await harness.app({ ADMIN_TOKEN, SESSION_TTL_S: "2" });
+      const created = await app("/api/products", json(product, admin));
+      expect(created.status).toBe(201);
+      const { id } = ((await created.json()) as { data: { id: string } }).data;
+      const reads = [`/api/products/${id}`, `/api/products?category=${product.category}`];
+      // The anonymous reads fill the cache; what a signed-in caller gets must be the same shareable response.
+      const anonymous = await Promise.all(reads.map(async (path) => (await app(path)).text()));
+      const { token } = await register(app);
+      const first = (await (await me(app, token)).json()) as { data: { session: { expiresAt: string } } };
+
+      // Only cached product and list reads, every 0.7 s, for longer than the session's 2 s lifetime.
+      for (let round = 0; round < 5; round++) {
+        await sleep(700);
+        for (const [index, path] of reads.entries()) {
+          const response = await app(path, cookie(token, { "accept-encoding": "identity" }));
+          expect(response.status).toBe(200);
+          expect(response.headers.get("x-cache")).not.toBeNull();
+          expect(response.headers.get("set-cookie")).toBeNull();
+          expect(cacheControl(response)).toBe("public, no-cache");
+          expect(response.headers.get("vary") ?? "").not.toMatch(/cookie|authorization/i);
+          expect(await response.text()).toBe(anonymous[index]);
+          // A revalidation (304) is the same shared response: no cookie either.
+          const revalidated = await app(path, cookie(token, { "if-none-match": response.headers.get("etag") ?? "" }));
+          expect(revalidated.status).toBe(304);
+          expect(revalidated.headers.get("set-cookie")).toBeNull();
+          expect(cacheControl(revalidated)).toBe("public, no-cache");
+        }
+      }
+      // The reads alone kept the session alive past its lifetime, and moved its expiry.
+      const later = await me(app, token);
+      expect(later.status).toBe(200);
+      const slid = ((await later.json()) as { data: { session: { expiresAt: string } } }).data.session.expiresAt;
+      expect(Date.parse(slid)).toBeGreaterThan(Date.parse(first.data.session.expiresAt) + 2_000);
+    }, 20_000);
+
+    it("the sid cookie is a browser-session cookie: no Max-Age or Expires to refresh (the server keeps the sliding lifetime)", async () => {
+      const response = await send("/api/auth/register", json({ email: uniqueEmail(), password }));
+      expect(response.status).toBe(201);
+      // (A write may add the consistency cookie, which has its own 10-minute Max-Age.)
+      const sid = response.headers.getSetCookie().filter((value) => value.startsWith("sid="));
+      expect(sid).toHaveLength(1);
+      expect(sid[0]).not.toMatch(/Max-Age|Expires/i);
+    });
+
+    it("register, login, logout, logout-all and me answer Cache-Control: no-store, their errors too", async () => {
+      const email = uniqueEmail("nostore");
+      const registered = await send("/api/auth/register", json({ email, password }));
+      const { token } = ((await registered.json()) as AuthBody).data;
+      const login = await send("/api/auth/login", json({ email, password }));
+      const { token: second } = ((await login.json()) as AuthBody).data;
+      const responses = {
+        register: registered,
+        "register taken": await send("/api/auth/register", json({ email, password })),
+        login,
+        "login refused": await send("/api/auth/login", json({ email, password: "wrong password!" })),
+        me: await me(send, token),
+        "me by cookie": await send("/api/auth/me", cookie(token)),
+        "me signed out": await send("/api/auth/me"),
+        logout: await send("/api/auth/logout", { method: "POST", ...cookie(second) }),
+        "logout-all": await send("/api/auth/logout-all", { method: "POST", ...bearer(token) }),
+      };
+      for (const [label, response] of Object.entries(responses)) {
+        expect(`${label}: ${cacheControl(response)}`).toBe(`${label}: no-store`);
+      }
+      expect(responses.register.status).toBe(201);
+      expect(responses["register taken"].status).toBe(409);
+      expect(responses["login refused"].status).toBe(401);
+      expect(responses["me signed out"].status).toBe(401);
+    });
+
+    it("no response that carries Set-Cookie, or answers for a signed-in caller, can be stored by a shared cache", async () => {
+      const app = await harness.app({ ADMIN_TOKEN });
+      const email = uniqueEmail("sweep");
+      const registered = await app("/api/auth/register", json({ email, password }));
+      const { token } = ((await registered.json()) as AuthBody).data;
+      const created = await app("/api/products", json(product, { ...admin, origin: harness.origin }));
+      const { id } = ((await created.json()) as { data: { id: string } }).data;
+      const sent: [string, Response][] = [
+        ["register", registered],
+        ["login", await app("/api/auth/login", json({ email, password }))],
+        ["create product (admin)", created],
+        ["wishlist toggle (cookie)", await app(`/api/products/${id}/wishlist`, { method: "POST", ...cookie(token, { origin: harness.origin }) })],
+        ["wishlist (cookie)", await app("/api/wishlist", cookie(token))],
+        ["wishlist (bearer)", await app("/api/wishlist", bearer(token))],
+        ["me (cookie)", await app("/api/auth/me", cookie(token))],
+        ["cache metrics (admin)", await app("/api/cache/metrics", { headers: admin })],
+        ["logout", await app("/api/auth/logout", { method: "POST", ...cookie(token) })],
+      ];
+      let cookies = 0;
+      for (const [label, response] of sent) {
+        if (response.headers.get("set-cookie") !== null) cookies++;
+        expect({ label, cacheControl: cacheControl(response), storable: storableBySharedCache(response) }).toMatchObject({ label, storable: false });
+      }
+      expect(cookies).toBeGreaterThanOrEqual(3); // register, login, logout (and, where read-your-writes is on, the writes' consistency cookie)
+    });
+  });
+
   describe("admin bootstrap", () => {
     it("creates the ADMIN_EMAIL account with the admin role, and realigns its password", async () => {
       const email = uniqueEmail("admin");

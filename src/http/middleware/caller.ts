@@ -2,7 +2,6 @@ import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { Principal } from "../../auth/principal";
 import { clientIdentityOf } from "../client-address";
-import { setSessionCookie } from "../cookie";
 import { readCredentials, type Credentials } from "../credentials";
 import type { AppEnv } from "../env";
 import { applyRateLimit, rateLimitUnavailable } from "../rate-limit-headers";
@@ -43,8 +42,9 @@ async function lookUp(c: Context<AppEnv>, credentials: Credentials | null): Prom
  * registered before this middleware). Puts the `principal` (or null) on the context, or
  * `sessionsUnavailable` when Redis could not be asked, so guarded routes answer 503 while
  * public ones carry on; sets the rate-limit headers (429 when over the limit, fail mode when
- * Redis is down). A session that is due gets its sliding expiry extended in the background
- * (and its cookie re-issued).
+ * Redis is down). A session that is due gets its sliding expiry extended in the background,
+ * in Redis only: the cookie has no lifetime of its own to refresh (src/http/cookie.ts), so
+ * no response here sets one, and a public cached read stays shareable.
  * @example app.use("/api/*", caller()); // then requireRole(...) on guarded routes
  */
 export function caller() {
@@ -62,10 +62,7 @@ export function caller() {
     if (decision instanceof Error) rateLimitUnavailable(c, rateLimiter.policies.default, decision);
     else applyRateLimit(c, decision);
 
-    if (principal?.kind === "user" && sessions.isDueForTouch(principal.session)) {
-      c.get("background")("session touch", sessions.touch(principal.session));
-      if (principal.via === "cookie") setSessionCookie(c, principal.token);
-    }
+    if (principal?.kind === "user" && sessions.isDueForTouch(principal.session)) c.get("background")("session touch", sessions.touch(principal.session));
     await next();
   });
 }

@@ -1,6 +1,9 @@
 import { createRoute, type RouteConfig } from "@hono/zod-openapi";
+import { createMiddleware } from "hono/factory";
+import type { AppEnv } from "../env";
 import { requireRole } from "../middleware/require-role";
-import { consistencyHeader, errorResponse, sessionSecurity } from "./schemas";
+import { NO_STORE, setHeader } from "../response-headers";
+import { consistencyHeader, errorResponse, noStoreHeader, sessionSecurity } from "./schemas";
 
 /** Who may call an operation: anyone, a signed-in user, or an admin (session or ADMIN_TOKEN). */
 export type Access = "public" | "user" | "admin";
@@ -47,21 +50,44 @@ function withConsistencyHeader(method: string, responses: RouteConfig["responses
 
 const ROLE_GUARDS = { public: [], user: [requireRole("user")], admin: [requireRole("admin")] } satisfies Record<Access, unknown[]>;
 
+/** Set before the role guard, so the route's refusals (401, 403, 422...) are not stored either. */
+const noStore = createMiddleware<AppEnv>(async (c, next) => {
+  setHeader(c, "Cache-Control", NO_STORE);
+  await next();
+});
+
+/**
+ * The route's responses with `Cache-Control: no-store` documented, but for 429: the `default`
+ * rate limit in front refuses before the route's middleware runs.
+ */
+function withNoStoreHeader(responses: RouteConfig["responses"]): RouteConfig["responses"] {
+  return Object.fromEntries(
+    Object.entries(responses).map(([status, response]) =>
+      status !== "429" && !("$ref" in response) ? [status, { ...response, headers: { ...(response.headers as object | undefined), ...noStoreHeader } }] : [status, response],
+    ),
+  );
+}
+
 /**
  * createRoute for /api and /metrics operations: `access` sets the role guard and the security
  * requirement (unless the route states its own), and the front door's error responses are added to the route's own.
+ * Every response of an operation that answers for a particular caller (`access` user or admin,
+ * or `noStore: true`, e.g. sign-in and sign-out, which set the session cookie) carries
+ * `Cache-Control: no-store`: no cache, shared or private, keeps one caller's answer.
  * @example apiRoute({ access: "admin", method: "delete", path: "/api/cache", operationId: "flushCache", ... })
  */
-export function apiRoute<P extends string, R extends Omit<RouteConfig, "path"> & { path: P; access: Access }>(config: R) {
-  const { access, ...route } = config;
+export function apiRoute<P extends string, R extends Omit<RouteConfig, "path"> & { path: P; access: Access; noStore?: boolean }>(config: R) {
+  const { access, noStore: ownNoStore, ...route } = config;
+  const storeless = ownNoStore ?? access !== "public";
   const ownMiddleware = route.middleware === undefined ? [] : Array.isArray(route.middleware) ? route.middleware : [route.middleware];
-  const middleware = [...ROLE_GUARDS[access], ...ownMiddleware];
+  const middleware = [...(storeless ? [noStore] : []), ...ROLE_GUARDS[access], ...ownMiddleware];
+  const responses = { ...frontDoorResponses(route, access), ...withConsistencyHeader(route.method, route.responses) };
   return createRoute({
     ...route,
     security: route.security ?? (access === "public" ? [] : sessionSecurity),
     // Left out when empty: a route registered with registerPath would show the key in the document.
     ...(middleware.length > 0 && { middleware }),
     // Typed as the route's own responses: handlers return only those; the rest are thrown as AppError.
-    responses: { ...frontDoorResponses(route, access), ...withConsistencyHeader(route.method, route.responses) } as R["responses"],
+    responses: (storeless ? withNoStoreHeader(responses) : responses) as R["responses"],
   });
 }

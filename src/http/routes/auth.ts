@@ -31,11 +31,18 @@ const MeSchema = success(
 );
 
 const credentialsBody = { content: { "application/json": { schema: CredentialsSchema } }, required: true };
-const sessionCookie = { "Set-Cookie": { description: "sid=<token>; HttpOnly; SameSite=Lax; Path=/ (Secure on https)", schema: { type: "string" as const } } };
+const sessionCookie = {
+  "Set-Cookie": {
+    description:
+      "sid=<token>; Path=/; HttpOnly; SameSite=Lax (Secure on https). A browser-session cookie, with no Max-Age or Expires: the session's sliding lifetime is kept server-side, so the cookie is never re-issued to extend it",
+    schema: { type: "string" as const },
+  },
+};
 const clearedCookie = { "Set-Cookie": { description: "sid=; Max-Age=0 (cookie cleared)", schema: { type: "string" as const } } };
 
 const register = apiRoute({
   access: "public",
+  noStore: true,
   method: "post",
   path: "/api/auth/register",
   operationId: "register",
@@ -54,6 +61,7 @@ const register = apiRoute({
 
 const login = apiRoute({
   access: "public",
+  noStore: true,
   method: "post",
   path: "/api/auth/login",
   operationId: "login",
@@ -71,6 +79,7 @@ const login = apiRoute({
 
 const logout = apiRoute({
   access: "public",
+  noStore: true,
   method: "post",
   path: "/api/auth/logout",
   operationId: "logout",
@@ -100,7 +109,8 @@ const me = apiRoute({
   operationId: "getCurrentUser",
   tags: ["Auth"],
   summary: "The signed-in user and session",
-  description: "Reading it slides the session's expiry forward, as any authenticated request does.",
+  description:
+    "Reading it slides the session's expiry forward, as any authenticated request does (public cached reads included); the expiry is extended server-side, and no response re-issues the cookie for it.",
   responses: { 200: apiJson(MeSchema, "Current user") },
 });
 

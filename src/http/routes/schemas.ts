@@ -29,7 +29,14 @@ const apiHeaders = {
 export const cacheHeader = {
   "X-Cache": { description: "HIT, MISS, STALE or BYPASS", schema: { type: "string" as const, enum: ["HIT", "MISS", "STALE", "BYPASS"] } },
   ETag: header('"<version>.<schema>" (a list: "g<generation>.<schema>"); send it back as If-None-Match, or as If-Match on a write'),
-  "Cache-Control": header("public, no-cache: any cache may keep it, but must revalidate (If-None-Match) before use"),
+  "Cache-Control": header(
+    "public, no-cache: any cache may keep it, but must revalidate (If-None-Match) before use. The same for every caller, signed in or not: it never carries Set-Cookie (a session's sliding refresh happens server-side) and does not vary on Cookie or Authorization",
+  ),
+};
+
+/** On every response of an operation that answers for a particular caller or sets a cookie (src/http/routes/api-route.ts). */
+export const noStoreHeader = {
+  "Cache-Control": header("no-store: this answer is for this caller alone (it depends on the session, or sets or clears a cookie); no cache keeps it"),
 };
 
 /** On a write's success with the Upstash adapter (src/http/middleware/read-your-writes.ts); also set as the `consistency` cookie. */
