@@ -45,6 +45,14 @@ const environmentSchema = z.object({
     .string()
     .regex(/^rediss?:\/\//, "must start with redis:// or rediss://")
     .optional(),
+  /**
+   * A separate Redis for cache entries only (with `allkeys-lru` and a maxmemory), so the cache
+   * can never evict the sessions, rate-limit windows and reports kept on the other one.
+   */
+  REDIS_CACHE_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, "must start with redis:// or rediss://")
+    .optional(),
   UPSTASH_REDIS_REST_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
   UPSTASH_REDIS_REST_TOKEN: optionalText,
   REDIS_PREFIX: z
@@ -186,7 +194,11 @@ export function parseConfig(raw: Record<string, unknown>): Config {
   const redis = selectRedis(parsed.data);
   // Sentinel cannot fail over without a replica, so one is there to wait for; a Cluster adapter
   // waits only where the slot map lists a replica (src/redis/adapters/ioredis-cluster.ts).
-  const waitReplicas = REDIS_WAIT_REPLICAS ?? ("sentinels" in redis || "clusterNodes" in redis ? 1 : 0);
+  // Only cache writes wait: with REDIS_CACHE_URL they go to that Redis, not the Sentinel or Cluster one.
+  const waitReplicas = REDIS_WAIT_REPLICAS ?? (!rest.REDIS_CACHE_URL && ("sentinels" in redis || "clusterNodes" in redis) ? 1 : 0);
+  if (rest.REDIS_CACHE_URL && redis.adapter !== "ioredis") {
+    throw new ConfigError("REDIS_CACHE_URL: only with REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES (sessions and rate limits need a Redis of their own beside it)");
+  }
   if (waitReplicas > 0 && redis.adapter !== "ioredis") {
     throw new ConfigError("REDIS_WAIT_REPLICAS: only with REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS (Upstash replicates by itself; the embedded store has no replicas)");
   }

@@ -31,6 +31,8 @@ export function buildServices(options: {
   runtime: Runtime;
   db: AppDatabase;
   redisTransport: RedisTransport;
+  /** A Redis of its own for cache entries (REDIS_CACHE_URL); without it they share `redisTransport`'s. */
+  cacheRedisTransport?: RedisTransport;
   /** Read-your-writes positions, when the entry's database reads from replicas too (D1 sessions, over the same context). */
   positions?: PositionContext;
   /** How this runtime learns the client's address. */
@@ -48,15 +50,19 @@ export function buildServices(options: {
   // Upstash may answer reads from replicas (Global): requests carry the client's position.
   const positions = options.positions ?? (options.redisTransport.adapter === "upstash" ? createPositionContext() : undefined);
   // An outage is told once when it starts and once when it ends; per-request failures meanwhile are debug lines.
-  const redis = createRedisPort(wrapRedis(options.redisTransport), {
-    timeoutMs: config.REDIS_TIMEOUT_MS,
-    positions,
-    onCircuitChange: (state, cause) =>
-      state === "open"
-        ? logger.warn("Redis unreachable: circuit open, requests skip Redis until it answers again", { adapter: options.redisTransport.adapter, error: cause })
-        : logger.info("Redis answers again: circuit closed", { adapter: options.redisTransport.adapter }),
-  });
-  const keys = createRedisKeys(config.REDIS_PREFIX, { cluster: "clusterNodes" in config.redis });
+  const portOf = (transport: RedisTransport, role: string) =>
+    createRedisPort(wrapRedis(transport), {
+      timeoutMs: config.REDIS_TIMEOUT_MS,
+      positions,
+      onCircuitChange: (state, cause) =>
+        state === "open"
+          ? logger.warn("Redis unreachable: circuit open, requests skip Redis until it answers again", { adapter: transport.adapter, role, error: cause })
+          : logger.info("Redis answers again: circuit closed", { adapter: transport.adapter, role }),
+    });
+  const redis = portOf(options.redisTransport, "state");
+  const cacheRedis = options.cacheRedisTransport ? portOf(options.cacheRedisTransport, "cache") : redis;
+  // Cache keys live on a Cluster only when the cache does (REDIS_CACHE_URL is one server).
+  const keys = createRedisKeys(config.REDIS_PREFIX, { cluster: "clusterNodes" in config.redis && !options.cacheRedisTransport });
   // Injected test failures (wrapProducts) pass through the same 503 mapping as real ones.
   const products = withDatabaseErrors(wrapProducts(createProductRepository(db)), logger);
   const policies = cachePolicies(config, keys);
@@ -65,7 +71,7 @@ export function buildServices(options: {
   // replica's acknowledgement takes a few ms): a short bound, a tenth of the Redis timeout at most.
   const replicas = config.REDIS_WAIT_REPLICAS > 0 ? { count: config.REDIS_WAIT_REPLICAS, timeoutMs: Math.max(1, Math.min(20, Math.floor(config.REDIS_TIMEOUT_MS / 10))) } : undefined;
   // A Worker's background work ends soon after its request; elsewhere the process stays.
-  const cache = createCacheService({ redis, keys, metrics, logger, positions, replicas, owedRetryMs: runtime === "workerd" ? 2_000 : 60_000 });
+  const cache = createCacheService({ redis: cacheRedis, keys, metrics, logger, positions, replicas, owedRetryMs: runtime === "workerd" ? 2_000 : 60_000 });
   const readPrimary = <T>(read: () => Promise<T>) => (positions ? positions.outside(read) : read());
   const mac = createMac({ redis, keys, secret: config.SESSION_SECRET });
   return {
@@ -74,6 +80,7 @@ export function buildServices(options: {
     version,
     db,
     redis,
+    cacheRedis,
     keys,
     logger,
     users: withDatabaseErrors(createUserRepository(db), logger),
@@ -83,7 +90,7 @@ export function buildServices(options: {
     catalogue: createCatalogue({
       products,
       cache,
-      redis,
+      redis: cacheRedis,
       keys,
       metrics,
       logger,
@@ -94,6 +101,7 @@ export function buildServices(options: {
     runConsistency: (trigger) =>
       runConsistencyCheck(trigger, {
         redis,
+        cacheRedis,
         keys,
         products,
         productPolicy: policies.product,

@@ -36,7 +36,10 @@ export interface ConsistencyReport {
 }
 
 export interface ConsistencyOptions {
+  /** Where the run's lock, cursor and reports are kept. */
   redis: RedisPort;
+  /** Where the cache entries are (the same Redis unless REDIS_CACHE_URL). */
+  cacheRedis: RedisPort;
   keys: RedisKeys;
   products: ProductRepository;
   productPolicy: CachePolicy;
@@ -76,7 +79,7 @@ const idOf = (keys: RedisKeys, key: string) => key.slice(keys.product("").length
  * @throws AppError 409 when another run holds the lock.
  */
 export async function runConsistencyCheck(trigger: ConsistencyReport["trigger"], options: ConsistencyOptions): Promise<ConsistencyReport> {
-  const { redis, keys, products, productPolicy, logger, readPrimary } = options;
+  const { redis, cacheRedis, keys, products, productPolicy, logger, readPrimary } = options;
   const batchSize = options.batchSize ?? 500;
   const maxBatches = options.maxBatches ?? Number.POSITIVE_INFINITY;
   const started = Date.now();
@@ -92,7 +95,7 @@ export async function runConsistencyCheck(trigger: ConsistencyReport["trigger"],
   /** All of a batch's repairs in one round trip (on Workers every round trip is a subrequest). */
   const repairAll = async (repairs: ReturnType<typeof repairOp>[]) => {
     if (repairs.length === 0) return;
-    const results = await redis.pipeline(repairs).catch(() => {
+    const results = await cacheRedis.pipeline(repairs).catch(() => {
       counts.errors += 1;
       return [];
     });
@@ -130,7 +133,7 @@ export async function runConsistencyCheck(trigger: ConsistencyReport["trigger"],
   }
 
   async function checkProducts(keysBatch: string[]) {
-    const raws = await redis.run(ops.mget(keysBatch));
+    const raws = await cacheRedis.run(ops.mget(keysBatch));
     const rows = new Map((await readPrimary(() => products.findByIds(keysBatch.map((key) => idOf(keys, key))))).map((row) => [row.id, row]));
     const repairs: ReturnType<typeof repairOp>[] = [];
     for (const [index, key] of keysBatch.entries()) {
@@ -150,7 +153,7 @@ export async function runConsistencyCheck(trigger: ConsistencyReport["trigger"],
    */
   async function* currentLists(page: string[], generation: number): AsyncGenerator<{ key: string; raw: string }> {
     if (page.length === 0) return;
-    const heads = await redis.pipeline(page.map((key) => ops.script(headOf, [key], [LIST_HEAD_BYTES], (reply) => reply as [string, number] | null)));
+    const heads = await cacheRedis.pipeline(page.map((key) => ops.script(headOf, [key], [LIST_HEAD_BYTES], (reply) => reply as [string, number] | null)));
     const current = page.flatMap((key, index) => {
       const head = heads[index];
       const header = head ? /^E\|(\d+)\|/.exec(head[0]) : null;
@@ -161,7 +164,7 @@ export async function runConsistencyCheck(trigger: ConsistencyReport["trigger"],
       let end = start;
       while (end < current.length && (end === start || bytes + current[end]!.bytes <= LIST_BATCH_BYTES)) bytes += current[end++]!.bytes;
       const batch = current.slice(start, end);
-      const raws = await redis.run(ops.mget(batch.map((list) => list.key)));
+      const raws = await cacheRedis.run(ops.mget(batch.map((list) => list.key)));
       for (const [index, list] of batch.entries()) {
         const raw = raws[index];
         if (raw) yield { key: list.key, raw };
@@ -171,11 +174,11 @@ export async function runConsistencyCheck(trigger: ConsistencyReport["trigger"],
   }
 
   async function checkListSample(limit: number): Promise<number> {
-    const [generationRaw] = await redis.pipeline([ops.get(keys.listGeneration)]);
+    const [generationRaw] = await cacheRedis.pipeline([ops.get(keys.listGeneration)]);
     const generation = Number(generationRaw ?? 0);
     let checked = 0;
     let pages = 0;
-    for await (const page of scanPages(redis, keys.productLists, 1000)) {
+    for await (const page of scanPages(cacheRedis, keys.productLists, 1000)) {
       // Bounded in round trips too (the same page budget as the products'): most SCAN pages may
       // hold no list of the current generation.
       pages += 1;
@@ -202,7 +205,7 @@ export async function runConsistencyCheck(trigger: ConsistencyReport["trigger"],
   try {
     let cursor = (await redis.run(ops.get(keys.consistency.cursor))) ?? "0";
     let batches = 0;
-    for await (const page of scanPages(redis, keys.products, batchSize, cursor)) {
+    for await (const page of scanPages(cacheRedis, keys.products, batchSize, cursor)) {
       cursor = page.cursor;
       // Every page counts, empty ones too: each is a round trip (a subrequest on Workers), and
       // SCAN MATCH over a namespace of mostly other keys returns many empty pages.

@@ -9,6 +9,8 @@ import { ConfigError, parseConfig, type Config } from "../config";
 import { migrateDatabase, openNodeDatabase } from "../db/libsql-node";
 import { claimingSeed } from "../db/seed-claim";
 import { createEmbeddedTransport } from "../redis/adapters/embedded";
+import { ops } from "../redis/commands";
+import { evictsKeys } from "../redis/stats";
 import { createIoRedisTransport } from "../redis/adapters/ioredis";
 import { createIoRedisClusterTransport } from "../redis/adapters/ioredis-cluster";
 import { createUpstashTransport } from "../redis/adapters/upstash";
@@ -74,8 +76,18 @@ function nodeClientAddress(config: Config): Services["clientAddress"] {
  */
 export async function createNodeServices(config: Config, extras: Pick<Parameters<typeof buildServices>[0], "wrapProducts" | "wrapRedis"> = {}) {
   const { client, db, file, journalMode } = await openNodeDatabase(config);
-  const services = buildServices({ config, runtime: "node", db, redisTransport: redisTransport(config), clientAddress: nodeClientAddress(config), docsAssets: nodeDocsAssets(), ...extras });
+  const services = buildServices({
+    config,
+    runtime: "node",
+    db,
+    redisTransport: redisTransport(config),
+    ...(config.REDIS_CACHE_URL ? { cacheRedisTransport: createIoRedisTransport(config.REDIS_CACHE_URL) } : {}),
+    clientAddress: nodeClientAddress(config),
+    docsAssets: nodeDocsAssets(),
+    ...extras,
+  });
   const close = async () => {
+    if (services.cacheRedis !== services.redis) await services.cacheRedis.close().catch(() => {});
     await services.redis.close().catch(() => {});
     client.close();
   };
@@ -85,12 +97,23 @@ export async function createNodeServices(config: Config, extras: Pick<Parameters
   try {
     await migrateDatabase(db, MIGRATIONS_FOLDER);
     await prepareServices(services);
+    await warnIfStateEvicts(services);
   } catch (error) {
     await close();
     throw error;
   }
   const seedDemoCatalogue = () => seedIfEmpty(services.catalogue, backgroundRunner(services.logger), file ? claimingSeed(client) : undefined);
   return { services, close, seedDemoCatalogue };
+}
+
+/** Says once, at start-up, when the Redis holding sessions and rate limits may evict keys (also in /health). Redis down: nothing to say yet. */
+async function warnIfStateEvicts({ redis, logger }: Services): Promise<void> {
+  const memory = await redis.run(ops.info("memory")).catch((): Record<string, string> => ({}));
+  if (evictsKeys(memory)) {
+    logger.warn("the Redis holding sessions and rate limits may evict keys under memory pressure: set maxmemory-policy noeviction there, and put the cache on REDIS_CACHE_URL (allkeys-lru)", {
+      maxmemoryPolicy: memory.maxmemory_policy,
+    });
+  }
 }
 
 /** The development admin's email: made on a local first start when no admin is configured. */

@@ -26,7 +26,10 @@ export interface Services {
   readonly runtime: Runtime;
   readonly version: string;
   readonly db: AppDatabase;
+  /** Sessions, rate limits, metrics, reports: state that must not be evicted. */
   readonly redis: RedisPort;
+  /** Cache entries, markers and generations: `redis` itself, or REDIS_CACHE_URL's. */
+  readonly cacheRedis: RedisPort;
   readonly keys: RedisKeys;
   readonly logger: Logger;
   readonly users: UserRepository;

@@ -12,6 +12,18 @@ export interface RedisStats {
   maxMemoryBytes: number | null;
 }
 
+/**
+ * Whether the server may evict keys to make room (a maxmemory and a policy other than
+ * noeviction), from INFO memory; null where it does not say. The state Redis must not: an
+ * evicted session signs its user out, an evicted rate-limit window gives a fresh budget.
+ */
+export function evictsKeys(memory: Record<string, string>): boolean | null {
+  const policy = memory.maxmemory_policy;
+  const max = numberOrNull(memory.maxmemory);
+  if (policy === undefined || max === null) return null;
+  return max > 0 && policy !== "noeviction";
+}
+
 const numberOrNull = (value: string | undefined) => (value === undefined || value === "" || !Number.isFinite(Number(value)) ? null : Number(value));
 
 /** One round trip (PING, DBSIZE, INFO memory, coalesced by the port). @throws when Redis does not answer PING or DBSIZE. */

@@ -56,6 +56,8 @@ describe("configuration", () => {
     [{ TRUST_PROXY: "true", TRUST_PROXY_CIDRS: "10.0.0.0/8, proxy.example" }, /TRUST_PROXY_CIDRS/],
     [{ TRUST_PROXY: "true", TRUST_PROXY_CIDRS: "10.0.0.0/33" }, /TRUST_PROXY_CIDRS/],
     [{ TRUST_PROXY_CIDRS: "10.0.0.0/8" }, /TRUST_PROXY_CIDRS: set TRUST_PROXY=true/],
+    [{ REDIS_URL: "redis://a", REDIS_CACHE_URL: "http://cache" }, /REDIS_CACHE_URL/],
+    [{ REDIS_CACHE_URL: "redis://cache" }, /REDIS_CACHE_URL: only with/],
     [{ RATE_LIMIT_AUTH_FAIL_MODE: "sometimes" }, /RATE_LIMIT_AUTH_FAIL_MODE/],
     [{ SESSION_SECRET: "too short" }, /SESSION_SECRET/],
     [{ LOG_LEVEL: "loud" }, /LOG_LEVEL/],

@@ -254,8 +254,8 @@ export function cacheAdminRoutes() {
   });
 
   app.openapi(flushRoute, async (c) => {
-    const { redis, keys } = c.get("services");
-    return c.json({ status: "success" as const, data: { deleted: await flushCache(redis, keys).catch(redisUnavailable) } }, 200);
+    const { cacheRedis, keys } = c.get("services");
+    return c.json({ status: "success" as const, data: { deleted: await flushCache(cacheRedis, keys).catch(redisUnavailable) } }, 200);
   });
 
   return app;

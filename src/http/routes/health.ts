@@ -2,6 +2,7 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { pingDatabase } from "../../db/database";
 import type { AppEnv } from "../env";
 import { ops } from "../../redis/commands";
+import { evictsKeys } from "../../redis/stats";
 
 const dependencyStatus = z.enum(["up", "down"]);
 
@@ -18,6 +19,14 @@ const HealthSchema = z
           status: dependencyStatus,
           adapter: z.enum(["upstash", "ioredis", "embedded"]),
           latencyMs: z.number(),
+          evictsKeys: z
+            .boolean()
+            .nullable()
+            .openapi({ description: "The Redis holding sessions and rate limits may evict keys (a maxmemory with a policy other than noeviction): set noeviction there, and put the cache on REDIS_CACHE_URL. Null where the server does not say" }),
+          cache: z
+            .object({ status: dependencyStatus, latencyMs: z.number() })
+            .optional()
+            .openapi({ description: "The separate cache Redis (REDIS_CACHE_URL), when there is one" }),
         }),
       }),
     }),
@@ -71,18 +80,22 @@ export function healthRoutes() {
   const app = new OpenAPIHono<AppEnv>();
   app.openapi(indexRoute, (c) => c.json({ status: "success" as const, data: { name: "JollyJet Edge API", version: c.get("services").version, links: LINKS } }, 200));
   return app.openapi(route, async (c) => {
-    const { db, redis, runtime, version } = c.get("services");
-    const [database, redisStatus] = await Promise.all([
+    const { db, redis, cacheRedis, runtime, version } = c.get("services");
+    // INFO goes in PING's round trip (the port sends a tick's commands together).
+    const memory = redis.run(ops.info("memory")).catch((): Record<string, string> => ({}));
+    const [database, redisStatus, cacheStatus] = await Promise.all([
       probe(() => pingDatabase(db)),
       probe(() => redis.run(ops.ping())),
+      cacheRedis === redis ? undefined : probe(() => cacheRedis.run(ops.ping())),
     ]);
+    const up = redisStatus.status === "up" && cacheStatus?.status !== "down";
     const body = {
       status: "success" as const,
       data: {
-        status: redisStatus.status === "up" ? ("ok" as const) : ("degraded" as const),
+        status: up ? ("ok" as const) : ("degraded" as const),
         runtime,
         version,
-        services: { database, redis: { ...redisStatus, adapter: redis.adapter } },
+        services: { database, redis: { ...redisStatus, adapter: redis.adapter, evictsKeys: evictsKeys(await memory), ...(cacheStatus ? { cache: cacheStatus } : {}) } },
       },
     };
     return database.status === "up" ? c.json(body, 200) : c.json(body, 503);
