@@ -2,7 +2,7 @@ import { ops } from "../redis/commands";
 import { LuaScript } from "../redis/script";
 import type { RedisKeys } from "../redis/keys";
 import type { RedisPort } from "../redis/port";
-import { randomBytes, toBase64Url } from "../encoding";
+import { constantTimeEqual, randomBytes, toBase64Url } from "../encoding";
 
 /** HMAC-SHA-256 of `body`, truncated to 128 bits. */
 export type Mac = (body: string) => Promise<Uint8Array>;
@@ -39,4 +39,17 @@ export function createMac(options: { redis: RedisPort; keys: RedisKeys; secret: 
         throw error;
       }));
   return async (body) => new Uint8Array(await crypto.subtle.sign("HMAC", await sharedKey(), new TextEncoder().encode(body))).slice(0, MAC_BYTES);
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Whether `tag` is the MAC of `body` exactly as we issue it: the canonical base64url text,
+ * compared as text (in constant time). A tag decoded first would also match in a form we
+ * never issued: the last character of a 16-byte MAC carries 4 unused bits that decoders drop,
+ * so up to 16 spellings name the same bytes. Rejects when the key cannot be had (as `mac`).
+ * @example if (await verifyMac(mac, body, tag)) { ... }
+ */
+export async function verifyMac(mac: Mac, body: string, tag: string): Promise<boolean> {
+  return constantTimeEqual(encoder.encode(tag), encoder.encode(toBase64Url(await mac(body))));
 }

@@ -4,8 +4,8 @@ import { ops } from "../redis/commands";
 import type { RedisKeys } from "../redis/keys";
 import type { RedisPort } from "../redis/port";
 import { LuaScript } from "../redis/script";
-import { constantTimeEqual, fromBase64Url, randomBytes, sha256, toBase64Url } from "../encoding";
-import type { Mac } from "./mac";
+import { randomBytes, sha256, toBase64Url } from "../encoding";
+import { verifyMac, type Mac } from "./mac";
 import { memoize } from "../memo";
 
 /**
@@ -97,7 +97,7 @@ export function createSessionStore(options: { redis: RedisPort; keys: RedisKeys;
   // (src/memo.ts). A MAC that cannot be checked yet (no key: Redis down) is not remembered.
   const macMatches = memoize(RECENT_TOKENS, async (token) => {
     const parts = TOKEN_PATTERN.exec(token)!;
-    return constantTimeEqual(fromBase64Url(parts[3]!), await macOf(parts[1]!));
+    return verifyMac(macOf, parts[1]!, parts[3]!);
   });
   const sessionId = memoize(RECENT_TOKENS, async (token) => toBase64Url(await sha256(token)));
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CONSISTENCY_HEADER } from "../../src/http/middleware/read-your-writes";
+import { nonCanonicalLast } from "../shared/base64url";
 import { json, uniqueEmail } from "../shared/harness";
 import { startRedisServer, type RedisServerHandle } from "../support/redis-server";
 import { startReplicationLink, untilReplicaInSync, type ReplicationLink } from "../support/replication-link";
@@ -80,6 +81,24 @@ describe("read-your-writes on a lagging replica (Upstash Global stand-in)", () =
       // With it (header, or the cookie a browser sends back) the read waits for, or skips, the replica.
       expect((await send("/api/auth/me", { headers: { ...bearer, [CONSISTENCY_HEADER]: consistency! } })).status).toBe(200);
       expect((await send("/api/auth/me", { headers: { ...bearer, cookie: `consistency=${consistency}` } })).status).toBe(200);
+    });
+  });
+
+  it("a consistency token whose MAC ends in a non-canonical character (same bytes) is not ours: ignored", async () => {
+    const credentials = { email: uniqueEmail("ryw-mac"), password: "correct horse battery" };
+    expect((await send("/api/auth/register", json(credentials))).status).toBe(201);
+    await replicaInSync();
+    await whileReplicaLags(async () => {
+      const login = await send("/api/auth/login", json(credentials));
+      expect(login.status).toBe(200);
+      const consistency = login.headers.get(CONSISTENCY_HEADER)!;
+      const bearer = { authorization: `Bearer ${((await login.json()) as { data: { token: string } }).data.token}` };
+      const altered = nonCanonicalLast(consistency);
+      expect(altered).not.toBe(consistency);
+      // Ignored, so the lagging replica answers and does not know the session yet.
+      expect((await send("/api/auth/me", { headers: { ...bearer, [CONSISTENCY_HEADER]: altered } })).status).toBe(401);
+      expect((await send("/api/auth/me", { headers: { ...bearer, cookie: `consistency=${altered}` } })).status).toBe(401);
+      expect((await send("/api/auth/me", { headers: { ...bearer, [CONSISTENCY_HEADER]: consistency } })).status).toBe(200);
     });
   });
 

@@ -2,12 +2,12 @@ import type { Context } from "hono";
 import { generateCookie, getCookie } from "hono/cookie";
 import { createMiddleware } from "hono/factory";
 import { z } from "zod";
-import type { Mac } from "../../auth/mac";
-import { constantTimeEqual, fromBase64Url, toBase64Url } from "../../encoding";
+import { verifyMac, type Mac } from "../../auth/mac";
+import { fromBase64Url, toBase64Url } from "../../encoding";
 import { startingPosition, type ClientPosition, type PositionContext } from "../../client-position";
 import { isSecure } from "../cookie";
 import type { AppEnv } from "../env";
-import { appendCookie } from "../response-headers";
+import { applyHeaders } from "../response-headers";
 
 export const CONSISTENCY_HEADER = "X-Consistency-Token";
 export const CONSISTENCY_COOKIE = "consistency";
@@ -50,10 +50,8 @@ async function presentedPosition(c: Context<AppEnv>, mac: Mac): Promise<Presente
   const parts = presented === undefined ? null : TOKEN_PATTERN.exec(presented);
   if (!parts || Number(parts[2]) * 1000 < Date.now()) return {};
   const [, payload = "", expires = "", tag = ""] = parts;
-  const valid = await mac(signed(payload, expires)).then(
-    (expected) => constantTimeEqual(fromBase64Url(tag), expected),
-    () => false, // no key (Redis down, no SESSION_SECRET): read as if no token came
-  );
+  // Only the canonical spelling of the MAC (src/auth/mac.ts). No key (Redis down, no SESSION_SECRET): read as if no token came.
+  const valid = await verifyMac(mac, signed(payload, expires), tag).catch(() => false);
   return valid ? decodePosition(payload) : {};
 }
 
@@ -80,8 +78,8 @@ function movedPosition(position: ClientPosition): Presented | undefined {
  * query of the request is made at the position the client presented (X-Consistency-Token, or
  * the `consistency` cookie). A response to a request that may change state (not
  * GET/HEAD/OPTIONS) that moved it carries the new position in both: browsers keep the
- * cookie, other clients send the header back; such a response is `Cache-Control: no-store`
- * (appendCookie). Reads never set it, so cached reads stay cookie-free and shareable.
+ * cookie, other clients send the header back. Reads never set it, so cached reads stay
+ * cookie-free.
  */
 export function readYourWrites(positions: PositionContext, mac: Mac) {
   return createMiddleware<AppEnv>(async (c, next) => {
@@ -92,7 +90,12 @@ export function readYourWrites(positions: PositionContext, mac: Mac) {
     const token = await issue(moved, mac).catch(() => undefined);
     if (token === undefined) return;
     // Now rather than through the gathered headers: those hold one Set-Cookie (the session's).
-    appendCookie(c, generateCookie(CONSISTENCY_COOKIE, token, { httpOnly: true, sameSite: "Lax", path: "/", secure: isSecure(c), maxAge: TOKEN_LIFETIME_S }));
+    applyHeaders(c);
+    c.set("headersApplied", true);
     c.res.headers.set(CONSISTENCY_HEADER, token);
+    c.res.headers.append(
+      "Set-Cookie",
+      generateCookie(CONSISTENCY_COOKIE, token, { httpOnly: true, sameSite: "Lax", path: "/", secure: isSecure(c), maxAge: TOKEN_LIFETIME_S }),
+    );
   });
 }
