@@ -58,6 +58,27 @@ describe("the last word on cookies and caches (src/http/response-headers.ts)", (
     }
     expect((await app.request("/plain")).headers.get("cache-control")).toBe("public, no-cache");
   });
+
+  it("the OpenAPI document says which responses are no-store, and that the session cookie has no Max-Age", async () => {
+    type Responses = Record<string, { headers?: Record<string, { description: string }> }>;
+    const spec = (await (await harness.app())("/openapi.json").then((response) => response.json())) as { paths: Record<string, Record<string, { responses: Responses }>> };
+    const cacheControl = (path: string, method: string, status: string) => spec.paths[path]?.[method]?.responses[status]?.headers?.["Cache-Control"]?.description ?? "";
+    for (const [path, method, status] of [
+      ["/api/auth/register", "post", "201"],
+      ["/api/auth/login", "post", "200"],
+      ["/api/auth/login", "post", "401"],
+      ["/api/auth/logout", "post", "204"],
+      ["/api/auth/logout-all", "post", "204"],
+      ["/api/auth/me", "get", "200"],
+      ["/api/auth/me", "get", "401"],
+      ["/api/wishlist", "get", "200"],
+      ["/api/cache/metrics", "get", "200"],
+    ] as const) {
+      expect(`${method} ${path} ${status}: ${cacheControl(path, method, status)}`).toMatch(/: no-store/);
+    }
+    for (const path of ["/api/products", "/api/products/{id}"]) expect(cacheControl(path, "get", "200")).toMatch(/^public, no-cache.*never carries Set-Cookie/);
+    expect(spec.paths["/api/auth/login"]?.post?.responses["200"]?.headers?.["Set-Cookie"]?.description).toMatch(/no Max-Age/);
+  });
 });
 
 /** Records every command that reaches Redis, to prove what a store operation sends. */
