@@ -7,7 +7,7 @@ import { fromBase64Url, toBase64Url } from "../../encoding";
 import { startingPosition, type ClientPosition, type PositionContext } from "../../client-position";
 import { isSecure } from "../cookie";
 import type { AppEnv } from "../env";
-import { applyHeaders } from "../response-headers";
+import { appendCookie } from "../response-headers";
 
 export const CONSISTENCY_HEADER = "X-Consistency-Token";
 export const CONSISTENCY_COOKIE = "consistency";
@@ -78,8 +78,8 @@ function movedPosition(position: ClientPosition): Presented | undefined {
  * query of the request is made at the position the client presented (X-Consistency-Token, or
  * the `consistency` cookie). A response to a request that may change state (not
  * GET/HEAD/OPTIONS) that moved it carries the new position in both: browsers keep the
- * cookie, other clients send the header back. Reads never set it, so cached reads stay
- * cookie-free.
+ * cookie, other clients send the header back; such a response is `Cache-Control: no-store`
+ * (appendCookie). Reads never set it, so cached reads stay cookie-free and shareable.
  */
 export function readYourWrites(positions: PositionContext, mac: Mac) {
   return createMiddleware<AppEnv>(async (c, next) => {
@@ -90,12 +90,7 @@ export function readYourWrites(positions: PositionContext, mac: Mac) {
     const token = await issue(moved, mac).catch(() => undefined);
     if (token === undefined) return;
     // Now rather than through the gathered headers: those hold one Set-Cookie (the session's).
-    applyHeaders(c);
-    c.set("headersApplied", true);
+    appendCookie(c, generateCookie(CONSISTENCY_COOKIE, token, { httpOnly: true, sameSite: "Lax", path: "/", secure: isSecure(c), maxAge: TOKEN_LIFETIME_S }));
     c.res.headers.set(CONSISTENCY_HEADER, token);
-    c.res.headers.append(
-      "Set-Cookie",
-      generateCookie(CONSISTENCY_COOKIE, token, { httpOnly: true, sameSite: "Lax", path: "/", secure: isSecure(c), maxAge: TOKEN_LIFETIME_S }),
-    );
   });
 }
