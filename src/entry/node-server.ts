@@ -159,6 +159,25 @@ function scheduleConsistency(services: Services): Cron {
  */
 const DEVELOPMENT_ENVIRONMENT = { RATE_LIMIT_AUTH_MAX: "20", RATE_LIMIT_AUTH_WINDOW_S: "60" };
 
+/**
+ * Limits on slow and idle clients, at values public HTTP servers use (nginx's and Node's own
+ * defaults are looser; a body here is at most 64 KiB). headersTimeout: a request's headers
+ * must arrive within 10 s (slowloris: 408 and the socket closes); requestTimeout: a whole
+ * request within 30 s; keepAliveTimeout: an idle keep-alive socket closes after 65 s, longer
+ * than the 60 s idle timeout of common load balancers (AWS ALB's default), so the server never
+ * closes a socket the balancer is about to reuse; the timeouts are checked every second.
+ * maxConnections: past 1,000 open sockets a new one is closed at once (another instance, or
+ * the balancer's retry, takes it) rather than slowing every client of the process.
+ * Constants for now; NODE_MAX_CONNECTIONS and friends would make them configurable.
+ */
+export const NODE_SERVER_LIMITS = {
+  headersTimeout: 10_000,
+  requestTimeout: 30_000,
+  keepAliveTimeout: 65_000,
+  connectionsCheckingInterval: 1_000,
+  maxConnections: 1_000,
+} as const;
+
 /** Starts the API on Node; resolves once listening. Exported so tests and benchmarks can start real servers. */
 export async function startNodeServer(environment: Record<string, unknown>, options: { developmentDefaults?: boolean } = {}) {
   const config = parseConfig(options.developmentDefaults && environment.NODE_ENV !== "production" ? { ...DEVELOPMENT_ENVIRONMENT, ...environment } : environment);
@@ -175,7 +194,9 @@ export async function startNodeServer(environment: Record<string, unknown>, opti
   let server: ReturnType<typeof serve>;
   try {
     server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-      const started = serve({ fetch: app.fetch, port: config.PORT }, () => resolve(started));
+      const { maxConnections, ...serverOptions } = NODE_SERVER_LIMITS;
+      const started = serve({ fetch: app.fetch, port: config.PORT, serverOptions }, () => resolve(started));
+      started.maxConnections = maxConnections;
       started.once("error", (error: NodeJS.ErrnoException) =>
         reject(error.code === "EADDRINUSE" ? new ConfigError(`PORT ${config.PORT} is already in use: stop whatever listens there, or set PORT to another port`) : error),
       );

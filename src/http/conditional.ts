@@ -31,16 +31,34 @@ export function validateRead(c: Context<AppEnv>, tag: string): boolean {
   });
 }
 
+/** An If-Match field value: "*" or a comma-separated list of entity tags (RFC 9110 §8.8.3, empty list elements allowed). */
+const ENTITY_TAG = /(?:W\/)?"[\x21\x23-\x7E\x80-\xFF]*"/g;
+const TAG_LIST = /^[\s,]*(?:W\/)?"[\x21\x23-\x7E\x80-\xFF]*"(?:[ \t]*,[\s,]*(?:W\/)?"[\x21\x23-\x7E\x80-\xFF]*")*[\s,]*$/;
+
 /**
  * The version a write's If-Match names: undefined without the header, "*" for any existing
  * state. One of our tags is expected (compression may have weakened it: W/ is accepted); a
- * tag that is not ours can never match, so 412 at once.
+ * tag that is not ours can never match. A list matches when any of its tags does (RFC 9110
+ * §13.1.1): with several of our versions listed, the product's current one is looked up and
+ * passed on when listed, so the write's own check (one statement with it) decides. Nothing
+ * of ours listed: 412 at once.
+ * @example await ifMatchVersion(c, id) // If-Match: "9.1", "1.1" on a product at version 1 → 1
  */
-export function ifMatchVersion(c: Context<AppEnv>): number | "*" | undefined {
+export async function ifMatchVersion(c: Context<AppEnv>, id: string): Promise<number | "*" | undefined> {
   const header = c.req.header("if-match")?.trim();
   if (header === undefined) return undefined;
   if (header === "*") return "*";
-  const version = OUR_TAG.exec(header)?.[1];
-  if (version === undefined) throw new AppError(412, "PRECONDITION_FAILED", "If-Match names no version of this product; read it again");
-  return Number(version);
+  const versions = TAG_LIST.test(header) ? [...new Set((header.match(ENTITY_TAG) ?? []).flatMap((tag) => OUR_TAG.exec(tag)?.[1] ?? []).map(Number))] : [];
+  const [first] = versions;
+  if (first === undefined) throw new AppError(412, "PRECONDITION_FAILED", "If-Match names no version of this product; read it again");
+  if (versions.length === 1) return first;
+  // Not found is the write's own answer (404), as with one tag.
+  const current = await c.get("services").catalogue.get(id, { background: c.get("background") }).then(
+    (read) => Number(OUR_TAG.exec(`"${read.tag}"`)?.[1]),
+    (error: unknown) => {
+      if (error instanceof AppError && error.status === 404) return first;
+      throw error;
+    },
+  );
+  return versions.includes(current) ? current : first;
 }

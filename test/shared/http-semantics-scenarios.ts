@@ -75,6 +75,28 @@ export function httpSemanticsScenarios(harness: Harness) {
     });
   });
 
+  describe("If-Match lists (RFC 9110 §13.1.1: a list matches when any of its tags does)", () => {
+    it('If-Match: "9.1", "1.1" on a product at version 1 writes; a list naming only other versions is 412 and changes nothing', async () => {
+      const product = await create();
+      const current = (await send(`/api/products/${product.id}`)).headers.get("etag")!; // "1.<schema>"
+      const schema = current.slice(3, -1);
+      const future = `"9.${schema}"`;
+      const listed = await patch(product.id, { stock: 11 }, { "if-match": `${future}, ${current}` });
+      expect(listed.status).toBe(200);
+      expect(await data<Product>(listed)).toMatchObject({ version: 2, stock: 11 });
+      // Now at version 2: a list of older and foreign tags does not match.
+      const stale = await patch(product.id, { stock: 12 }, { "if-match": `${current}, "not-ours", W/${future}` });
+      expect(stale.status).toBe(412);
+      // Order, weak forms, spaces and empty list elements do not matter; DELETE takes a list too.
+      const v2 = listed.headers.get("etag")!;
+      expect((await patch(product.id, { stock: 13 }, { "if-match": ` , "x", W/${v2} ,${future}` })).status).toBe(200);
+      const v3 = `"3.${schema}"`;
+      expect((await send(`/api/products/${product.id}`, { method: "DELETE", headers: { ...admin, "if-match": `${current}, ${v3}` } })).status).toBe(204);
+      // A missing product is 404 with a list as with one tag.
+      expect((await patch(product.id, { stock: 14 }, { "if-match": `${current}, ${v3}` })).status).toBe(404);
+    });
+  });
+
   describe("the index", () => {
     it("GET / links to the docs, the OpenAPI document, the dashboard and health, each of which answers", async () => {
       const index = await send("/");

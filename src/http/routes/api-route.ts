@@ -16,7 +16,8 @@ const UNSAFE_METHODS = new Set(["post", "put", "patch", "delete"]);
  * The error responses an operation can give before its handler runs, from the middleware in
  * front of it (src/app.ts): the rate limit and session lookup (429, 503) on /api and
  * /metrics, the body limit and cross-site check on unsafe methods (413, 403), validation of
- * what the request carries (400, 415, 422) and the role guard (401, 403). Derived from the
+ * what the request carries (400, 415, 422), the role guard (401, 403) and, on a user's
+ * endpoint, the operator token that has no account (403). Derived from the
  * route so the document cannot forget one; a route's own entries say more and win.
  */
 function frontDoorResponses(route: Pick<RouteConfig, "method" | "path" | "request">, access: Access): Record<string, ResponseConfig> {
@@ -31,6 +32,14 @@ function frontDoorResponses(route: Pick<RouteConfig, "method" | "path" | "reques
   if (UNSAFE_METHODS.has(route.method)) {
     responses[403] = errorResponse("A cookie-authenticated request from another site");
     responses[413] = errorResponse("Body over 64 KiB");
+  }
+  // A user's endpoint acts for an account; the ADMIN_TOKEN has none (src/auth/principal.ts).
+  if (access === "user") {
+    responses[403] = errorResponse(
+      UNSAFE_METHODS.has(route.method)
+        ? "A cookie-authenticated request from another site, or the ADMIN_TOKEN (an operator has no account to act as)"
+        : "The ADMIN_TOKEN: an operator has no account to act as",
+    );
   }
   if (access === "admin") responses[403] = errorResponse("Not an admin, or a cookie-authenticated request from another site");
   responses[429] = errorResponse("Rate limited");

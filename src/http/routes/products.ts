@@ -180,8 +180,8 @@ export function productReadAhead() {
  * A write under If-Match: its version goes to the catalogue (412 when the product moved on);
  * "If-Match: *" asks only that the product exist, so a missing one is 412 rather than 404.
  */
-async function underIfMatch<T>(c: Context<AppEnv>, write: (ifVersion: number | undefined) => Promise<T>): Promise<T> {
-  const ifMatch = ifMatchVersion(c);
+async function underIfMatch<T>(c: Context<AppEnv>, id: string, write: (ifVersion: number | undefined) => Promise<T>): Promise<T> {
+  const ifMatch = await ifMatchVersion(c, id);
   if (ifMatch !== "*") return write(ifMatch);
   return write(undefined).catch((error: unknown) => {
     if (error instanceof AppError && error.code === "PRODUCT_NOT_FOUND") throw new AppError(412, "PRECONDITION_FAILED", "No such product (If-Match: *)");
@@ -226,19 +226,19 @@ export function productRoutes() {
 
   app.openapi(patchProduct, async (c) => {
     const { id } = c.req.valid("param");
-    const product = await underIfMatch(c, (ifVersion) => c.get("services").catalogue.update(id, c.req.valid("json"), scope(c), ifVersion));
+    const product = await underIfMatch(c, id, (ifVersion) => c.get("services").catalogue.update(id, c.req.valid("json"), scope(c), ifVersion));
     return written(c, product);
   });
 
   app.openapi(replaceProduct, async (c) => {
     const { id } = c.req.valid("param");
-    const product = await underIfMatch(c, (ifVersion) => c.get("services").catalogue.update(id, c.req.valid("json"), scope(c), ifVersion));
+    const product = await underIfMatch(c, id, (ifVersion) => c.get("services").catalogue.update(id, c.req.valid("json"), scope(c), ifVersion));
     return written(c, product);
   });
 
   app.openapi(deleteProduct, async (c) => {
     const { id } = c.req.valid("param");
-    await underIfMatch(c, (ifVersion) => c.get("services").catalogue.remove(id, scope(c), ifVersion));
+    await underIfMatch(c, id, (ifVersion) => c.get("services").catalogue.remove(id, scope(c), ifVersion));
     return c.body(null, 204);
   });
   app.openapi(toggleWishlist, async (c) => {
