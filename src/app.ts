@@ -13,7 +13,8 @@ import { readYourWrites } from "./http/middleware/read-your-writes";
 import { authRoutes } from "./http/routes/auth";
 import { cacheAdminRoutes } from "./http/routes/cache-admin";
 import { dashboardRoutes } from "./http/routes/dashboard";
-import { docsRoutes } from "./http/routes/docs";
+import { docsRoutes, encodesItself } from "./http/routes/docs";
+import { rateLimit } from "./http/middleware/rate-limit";
 import { healthRoutes } from "./http/routes/health";
 import { productReadAhead, productRoutes } from "./http/routes/products";
 import { validationHook } from "./http/validation";
@@ -28,7 +29,7 @@ const MAX_BODY_BYTES = 64 * 1024;
 export function createApp(services: Services) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.use(requestContext(services));
-  if (services.runtime === "node") app.use(compression());
+  if (services.runtime === "node") app.use(compression({ encodesItself }));
   app.onError(handleError);
   // Only requests that may carry a body: reading a GET's (absent) body costs every request.
   app.on(
@@ -51,6 +52,10 @@ export function createApp(services: Services) {
   app.use("/api/products/:id", productReadAhead());
   app.use("/api/*", caller());
   app.use("/metrics", caller());
+  // The documentation and the dashboard page cost more than a cached read: the caller's
+  // `default` budget, the one its API requests spend (/docs/* is /docs too). /health stays
+  // unlimited, for load balancers.
+  for (const path of ["/docs/*", "/openapi.json", "/dashboard"]) app.use(path, rateLimit("default"));
 
   app.route("/", healthRoutes());
   app.route("/", authRoutes());
@@ -58,7 +63,7 @@ export function createApp(services: Services) {
   app.route("/", cacheAdminRoutes());
   app.route("/", dashboardRoutes());
 
-  app.doc31("/openapi.json", {
+  const openApiConfig = {
     openapi: "3.1.0",
     info: {
       title: "JollyJet Edge API",
@@ -78,10 +83,11 @@ export function createApp(services: Services) {
       { name: "Wishlist", description: "The signed-in user's saved products" },
       { name: "Cache operations", description: "Metrics, consistency runs, cache flush and the dashboard (admin)" },
     ],
-  });
+  };
   app.openAPIRegistry.registerComponent("securitySchemes", "cookieAuth", { type: "apiKey", in: "cookie", name: "sid" });
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer" });
-  app.route("/", docsRoutes(services.docsAssets));
+  // GET /openapi.json among them: the document is generated at its first request (every route is registered by then) and kept for the app's life.
+  app.route("/", docsRoutes(services.docsAssets, () => app.getOpenAPI31Document(openApiConfig)));
   app.notFound(notFoundHandler(app.routes));
   return app;
 }

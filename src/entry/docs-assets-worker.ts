@@ -6,8 +6,12 @@ import type { DocsAssetFile, DocsAssets } from "../http/docs-assets";
 
 const FILES: Record<DocsAssetFile, string> = { "swagger-ui.css": css, "swagger-ui-bundle.js": bundle };
 
-/** Swagger UI's files as the Worker bundle carries them. */
+/**
+ * Swagger UI's files as the Worker bundle carries them. No compressor: Cloudflare's edge
+ * compresses responses for clients that ask (outside the Worker's CPU time), so the app
+ * serves the identity bytes, made once per isolate, with their ETag.
+ */
 export const workerDocsAssets: DocsAssets = {
   version: swaggerUiPackage.version,
-  read: async (file) => FILES[file],
+  read: async (file) => new TextEncoder().encode(FILES[file]),
 };

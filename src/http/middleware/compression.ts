@@ -9,14 +9,18 @@ const ACCEPTS_COMPRESSION = /\b(gzip|deflate)\b/i;
  * Node only (Cloudflare compresses at its edge): gzip or deflate for clients that ask, with
  * hono's compress(). Requests that do not ask skip it altogether — it reads the finished
  * response's headers, which costs every request (BENCHMARKS.md) — and every response says
- * it varies by Accept-Encoding.
- * @example if (runtime === "node") app.use(compression());
+ * it varies by Accept-Encoding. Paths `encodesItself` names are left alone: their routes
+ * serve bodies compressed once (src/http/static-body.ts), and compressing those again for
+ * every request (1.7 MB of Swagger UI for a client that asks only for deflate) is the cost
+ * they avoid.
+ * @example if (runtime === "node") app.use(compression({ encodesItself }));
  */
-export function compression() {
+export function compression(options: { encodesItself?: (path: string) => boolean } = {}) {
   const compressing = compress();
+  const { encodesItself = () => false } = options;
   return createMiddleware<AppEnv>(async (c, next) => {
     setHeader(c, "Vary", "Accept-Encoding");
-    if (ACCEPTS_COMPRESSION.test(c.req.header("accept-encoding") ?? "")) return compressing(c, next);
+    if (ACCEPTS_COMPRESSION.test(c.req.header("accept-encoding") ?? "") && !encodesItself(c.req.path)) return compressing(c, next);
     await next();
   });
 }
