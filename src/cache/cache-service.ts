@@ -72,11 +72,12 @@ export interface CacheReadOptions {
   background: Background;
   /**
    * How to read the key, when not a plain GET: e.g. a value already fetched in a pipeline
-   * with other commands, or an MGET with the list generation. `minVersion`: entries older
-   * than this are outdated (lists: the current generation). `fillPolicy`: what a fill by
+   * with other commands, or an MGET with the list generation. `version`: only entries of
+   * exactly this version are current (lists: the generation read with them; one above it was
+   * filled under a generation Redis has since lost). `fillPolicy`: what a fill by
    * this read uses instead of the policy (e.g. a short life while a write is in progress).
    */
-  read?: () => Promise<{ raw: string | null; minVersion?: number; fillPolicy?: CachePolicy }>;
+  read?: () => Promise<{ raw: string | null; version?: number; fillPolicy?: CachePolicy }>;
   /** Another key whose owed write-through makes this entry untrustworthy too (lists: the generation). */
   dependsOn?: string;
 }
@@ -242,11 +243,11 @@ export function createCacheService(options: {
   /** The cache epoch guarding `key`, made when missing: read before a load whose result may fill. */
   const epochOp = (key: string) => ops.script(cacheEpoch, [keys.cacheEpoch(key)], [toBase64Url(randomBytes(12))], String);
   /** A servable entry or tombstone (not a marker or a floor), current enough. */
-  const usable = (entry: CacheEntry | undefined, minVersion: number): entry is Servable =>
-    (entry?.kind === "entry" || entry?.kind === "tombstone") && entry.version >= minVersion;
+  const usable = (entry: CacheEntry | undefined, version: number | undefined): entry is Servable =>
+    (entry?.kind === "entry" || entry?.kind === "tombstone") && (version === undefined || entry.version === version);
   /** A usable entry still within its fresh time. */
-  const fresh = (entry: CacheEntry | undefined, minVersion: number): entry is Servable =>
-    usable(entry, minVersion) && Date.now() < entry.freshUntil;
+  const fresh = (entry: CacheEntry | undefined, version: number | undefined): entry is Servable =>
+    usable(entry, version) && Date.now() < entry.freshUntil;
   const served = <T>(entry: Servable, status: CacheStatus): CacheResult<T> => ({
     found: entry.kind === "entry" ? Found.ofJson<T>(entry.json) : null,
     version: entry.version,
@@ -270,7 +271,7 @@ export function createCacheService(options: {
    * that need a newer version (a list generation read after a write), or that read at a
    * client's own last write, do not wait for one that may have read the database before it.
    */
-  const loaderLock = (key: string, minVersion: number, at = "") => ownedLock(keys.lock(`${key}@${minVersion}${at && ` ${at}`}`), LOCK_MS);
+  const loaderLock = (key: string, version: number | undefined, at = "") => ownedLock(keys.lock(`${key}@${version ?? 0}${at && ` ${at}`}`), LOCK_MS);
 
   /** Loads under the lock it holds, then fills (if the cache epoch is still `epoch`) and releases in one round trip. */
   async function loadAndFill<T>(key: string, policy: CachePolicy, load: () => Promise<Loaded<T>>, lock: OwnedLock | undefined, epoch: string): Promise<Loaded<T>> {
@@ -294,19 +295,19 @@ export function createCacheService(options: {
     return loaded;
   }
 
-  async function waitForOtherLoader<T>(key: string, schema: number, minVersion: number): Promise<CacheResult<T> | undefined> {
+  async function waitForOtherLoader<T>(key: string, schema: number, version: number | undefined): Promise<CacheResult<T> | undefined> {
     const deadline = Date.now() + WAIT_MS;
     while (Date.now() < deadline) {
       await sleep(between(POLL_MIN_MS, POLL_MAX_MS));
       const entry = decodeEntry((await redis.run(ops.get(key))) ?? "", schema);
       if (entry?.kind === "pending") return undefined; // a write is in progress: no fill will come
-      if (fresh(entry, minVersion)) return served(entry, "HIT");
+      if (fresh(entry, version)) return served(entry, "HIT");
     }
     return undefined;
   }
 
-  async function missThroughLock<T>(key: string, policy: CachePolicy, load: () => Promise<Loaded<T>>, minVersion: number, at: string): Promise<CacheResult<T>> {
-    const lock = loaderLock(key, minVersion, at);
+  async function missThroughLock<T>(key: string, policy: CachePolicy, load: () => Promise<Loaded<T>>, version: number | undefined, at: string): Promise<CacheResult<T>> {
+    const lock = loaderLock(key, version, at);
     let acquired: boolean;
     let current: string | null;
     let epoch: string;
@@ -319,7 +320,7 @@ export function createCacheService(options: {
       return bypass(load, error);
     }
     const meanwhile = decodeEntry(current ?? "", policy.schema);
-    if (fresh(meanwhile, minVersion)) {
+    if (fresh(meanwhile, version)) {
       if (acquired) await redis.run(lock.release).catch(() => {});
       metrics.count("coalesced");
       return served(meanwhile, "HIT");
@@ -329,7 +330,7 @@ export function createCacheService(options: {
       return loadedResult(await loadAndFill(key, policy, load, lock, epoch), "MISS");
     }
     // Another instance is loading: wait (bounded) for its fill, else read the database directly.
-    const filled = await waitForOtherLoader<T>(key, policy.schema, minVersion).catch(() => undefined);
+    const filled = await waitForOtherLoader<T>(key, policy.schema, version).catch(() => undefined);
     if (filled) {
       metrics.count("coalesced");
       return filled;
@@ -344,16 +345,16 @@ export function createCacheService(options: {
     return loadedResult(await load(), "BYPASS");
   }
 
-  function refreshInBackground<T>(key: string, policy: CachePolicy, load: () => Promise<Loaded<T>>, minVersion: number, background: Background) {
+  function refreshInBackground<T>(key: string, policy: CachePolicy, load: () => Promise<Loaded<T>>, version: number | undefined, background: Background) {
     if (refreshes.has(key)) return;
     refreshes.add(key);
-    const lock = loaderLock(key, minVersion);
+    const lock = loaderLock(key, version);
     const refresh = (async () => {
       // One refresh across all instances: whoever holds the lock does it, the others skip;
       // and the holder skips too if another refresh finished since this request read the entry.
       if (!(await redis.run(lock.acquire))) return;
       const [current, epoch] = await redis.pipeline([ops.get(key), epochOp(key)]);
-      if (fresh(decodeEntry(current ?? "", policy.schema), minVersion)) {
+      if (fresh(decodeEntry(current ?? "", policy.schema), version)) {
         await redis.run(lock.release);
         return;
       }
@@ -365,10 +366,10 @@ export function createCacheService(options: {
   return {
     async get<T>(key: string, policy: CachePolicy, load: () => Promise<Loaded<T>>, options: CacheReadOptions): Promise<CacheResult<T>> {
       let raw: string | null;
-      let minVersion: number;
+      let version: number | undefined;
       let fillPolicy: CachePolicy;
       try {
-        ({ raw, minVersion = 0, fillPolicy = policy } = options.read ? await options.read() : { raw: await redis.run(ops.get(key)) });
+        ({ raw, version, fillPolicy = policy } = options.read ? await options.read() : { raw: await redis.run(ops.get(key)) });
       } catch (error) {
         return bypass(load, error);
       }
@@ -382,13 +383,13 @@ export function createCacheService(options: {
         metrics.count("misses");
         return loadedResult(await load(), "MISS");
       }
-      if (fresh(entry, minVersion)) {
+      if (fresh(entry, version)) {
         metrics.count("hits");
         return served(entry, "HIT");
       }
-      if (usable(entry, minVersion)) {
+      if (usable(entry, version)) {
         metrics.count("stale");
-        refreshInBackground(key, fillPolicy, load, minVersion, options.background);
+        refreshInBackground(key, fillPolicy, load, version, options.background);
         return served(entry, "STALE");
       }
       // Miss (absent, outdated or corrupt): one load per key, needed version and read
@@ -396,14 +397,14 @@ export function createCacheService(options: {
       // generation read after a write) must not share a load that may have read the
       // database before that write.
       const at = readingAt();
-      const flightKey = `${minVersion}:${at}:${key}`;
+      const flightKey = `${version ?? 0}:${at}:${key}`;
       const inFlight = flights.get(flightKey) as Promise<CacheResult<T>> | undefined;
       if (inFlight) {
         const shared = await inFlight;
         metrics.count("coalesced");
         return shared.status === "BYPASS" ? shared : { ...shared, status: "HIT" };
       }
-      const flight = missThroughLock(key, fillPolicy, load, minVersion, at).finally(() => flights.delete(flightKey));
+      const flight = missThroughLock(key, fillPolicy, load, version, at).finally(() => flights.delete(flightKey));
       flights.set(flightKey, flight);
       return flight;
     },

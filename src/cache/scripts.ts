@@ -167,3 +167,15 @@ if filled == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 if filled <= tonumber(ARGV[1]) then return 1 end
 return 0
 `);
+
+/**
+ * Moves the generation KEYS[1] on by one. A generation that is missing (Redis lost it: a
+ * restart, an eviction) starts again at ARGV[1], the time in microseconds — above every
+ * generation before the loss (unless over a million bumps a second) — so no list filled under
+ * an old generation can ever be current again (lists are current at exactly the generation).
+ */
+export const bumpGeneration = new LuaScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('SET', KEYS[1], ARGV[1]) end
+redis.call('INCR', KEYS[1])
+return 1
+`);

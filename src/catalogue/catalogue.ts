@@ -1,6 +1,6 @@
 import { sha256, toBase64Url } from "../encoding";
 import { WriteNotConfirmedError, type CacheChange, type CachePolicy, type CacheService, type CacheStatus, type Found, type Loaded } from "../cache/cache-service";
-import { decrementToZero } from "../cache/scripts";
+import { bumpGeneration, decrementToZero } from "../cache/scripts";
 import type { Metrics } from "../cache/metrics";
 import type { ProductRepository } from "../catalogue/repository";
 import type { Background } from "../background";
@@ -128,6 +128,7 @@ export async function loadPage(products: ProductRepository, query: ProductListQu
  */
 export function createCatalogue(deps: CatalogueDependencies) {
   const { products, cache, redis, keys, policies, metrics, logger, readPrimary, consistency } = deps;
+  const bumpGenerationOp = () => ops.script(bumpGeneration, [keys.listGeneration], [Date.now() * 1000]);
   const writeWindowListPolicy: CachePolicy = { ...policies.list, freshMs: Math.min(policies.list.freshMs, LIST_FILL_IN_WINDOW_MS), graceMs: 0 };
 
   const loadProduct = async (id: string): Promise<Loaded<Product>> => {
@@ -156,7 +157,7 @@ export function createCatalogue(deps: CatalogueDependencies) {
     const writer = cache.newWriter();
     const productKey = id === undefined ? undefined : keys.product(id);
     const leaveWindow: CacheChange[] = listed ? [{ key: keys.listWriters, op: ops.script(decrementToZero, [keys.listWriters], []) }] : [];
-    const enterWindow = listed ? [ops.incrby(keys.listWriters), ops.pexpire(keys.listWriters, LIST_WRITE_WINDOW_MS), ops.incrby(keys.listGeneration)] : [];
+    const enterWindow = listed ? [ops.incrby(keys.listWriters), ops.pexpire(keys.listWriters, LIST_WRITE_WINDOW_MS), bumpGenerationOp()] : [];
     // Off the marker (which gives back the entry it replaced) and out of the window, at once.
     const withdraw = () => redis.pipeline([...(productKey ? [cache.abandonOp(productKey, policies.product, writer)] : []), ...leaveWindow.map((change) => change.op)]).catch(() => {});
     try {
@@ -178,7 +179,7 @@ export function createCatalogue(deps: CatalogueDependencies) {
       if (written === undefined) await withdraw();
     }
     if (written === undefined) return productNotFound();
-    const changes = [toCache(written, writer), ...(listed ? [{ key: keys.listGeneration, op: ops.incrby(keys.listGeneration) }] : []), ...leaveWindow];
+    const changes = [toCache(written, writer), ...(listed ? [{ key: keys.listGeneration, op: bumpGenerationOp() }] : []), ...leaveWindow];
     try {
       await cache.writeThrough(changes, background, { mustLand: consistency === "strict" });
     } catch (error) {
@@ -244,7 +245,7 @@ export function createCatalogue(deps: CatalogueDependencies) {
           read: async () => {
             const [current, raw, writers] = await redis.run(ops.mget([keys.listGeneration, key, keys.listWriters]));
             generation = Number(current ?? 0);
-            return { raw: raw ?? null, minVersion: generation, ...(Number(writers ?? 0) > 0 ? { fillPolicy: writeWindowListPolicy } : {}) };
+            return { raw: raw ?? null, version: generation, ...(Number(writers ?? 0) > 0 ? { fillPolicy: writeWindowListPolicy } : {}) };
           },
         },
       );

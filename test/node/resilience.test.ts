@@ -69,7 +69,9 @@ describe("database failures", () => {
 });
 
 /** The batch after a commit: it bumps the list generation (as the one before the commit does) but opens no write window. */
-const isWriteThrough = (commands: readonly RedisCommand[]) => commands.some((command) => command.name === "incrby") && !commands.some((command) => command.name === "pexpire");
+const isWriteThrough = (commands: readonly RedisCommand[]) =>
+  commands.some((command) => (command.name === "eval" || command.name === "evalsha") && command.keys.some((key) => key.endsWith(":cache-gen:products"))) &&
+  !commands.some((command) => command.name === "pexpire");
 
 /** Failure injection: while `on`, Redis answers everything but the write-through after a commit (fill + generation bump). */
 function writeThroughFailure() {

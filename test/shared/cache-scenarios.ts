@@ -348,6 +348,23 @@ export function cacheScenarios(harness: Harness) {
     });
   });
 
+  describe("a lost list generation", () => {
+    it("a list page filled under a generation Redis has since lost is never current again", async () => {
+      const category = `lostgen-${crypto.randomUUID().slice(0, 8)}`;
+      await create(app.send, { category });
+      const path = `/api/products?category=${category}`;
+      for (let i = 0; i < 3; i++) await create(app.send, { category: `${category}-other` }); // move the generation on
+      expect((await app.send(path)).headers.get("x-cache")).toBe("MISS");
+      expect((await app.send(path)).headers.get("x-cache")).toBe("HIT");
+      // The generation alone is lost (evicted from a cache Redis, or its Cluster master lost its data).
+      await app.services.cacheRedis.run(ops.del(app.services.keys.listGeneration));
+      await create(app.send, { category });
+      const after = await app.send(path);
+      expect(after.headers.get("x-cache")).toBe("MISS");
+      expect((await data<{ total: number }>(after)).total).toBe(2);
+    });
+  });
+
   describe("a bounded list cache", () => {
     it("fills at most CACHE_LIST_MAX_ENTRIES distinct list pages per list lifetime, across instances; past it pages are served uncached", async () => {
       const prefix = `budget-${crypto.randomUUID().slice(0, 8)}`;
