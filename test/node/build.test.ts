@@ -521,8 +521,8 @@ describe("compose.yaml", () => {
       }),
   );
 
-  it("has the API, Redis and a libSQL server, and its first lines give the one command that starts them", () => {
-    expect(services).toEqual(["api", "redis", "libsql"]);
+  it("has the API, a state Redis, a cache Redis and a libSQL server, and its first lines give the one command that starts them", () => {
+    expect(services).toEqual(["api", "redis", "redis-cache", "libsql"]);
     const header = lines.slice(0, lines.findIndex((line) => !line.startsWith("#")));
     expect(header.join("\n")).toMatch(/^# +ADMIN_TOKEN=.+ SESSION_SECRET=.+ docker compose up --build -d$/m);
   });
@@ -531,7 +531,7 @@ describe("compose.yaml", () => {
     const known = [...readFileSync(join(ROOT, "src/config.ts"), "utf8").matchAll(/^ {2}([A-Z][A-Z0-9_]*):/gm)].map((match) => match[1]!);
     expect(known).toContain("DATABASE_URL");
     expect(Object.keys(environment).filter((name) => !known.includes(name))).toEqual([]);
-    expect(environment).toMatchObject({ NODE_ENV: "production", REDIS_URL: "redis://redis:6379", DATABASE_URL: "http://libsql:8080" });
+    expect(environment).toMatchObject({ NODE_ENV: "production", REDIS_URL: "redis://redis:6379", REDIS_CACHE_URL: "redis://redis-cache:6379", DATABASE_URL: "http://libsql:8080" });
     expect(environment.ADMIN_TOKEN).toMatch(/^\$\{ADMIN_TOKEN:\?[^}]+\}$/);
     expect(environment.SESSION_SECRET).toMatch(/^\$\{SESSION_SECRET:\?[^}]+\}$/);
     // The published port is the one the server listens on, and the one the image EXPOSEs.
@@ -539,15 +539,17 @@ describe("compose.yaml", () => {
     expect(readFileSync(join(ROOT, "Dockerfile"), "utf8")).toMatch(new RegExp(`^EXPOSE ${environment.PORT}$`, "m"));
   });
 
-  it("pins every image, health-checks Redis and libSQL, and starts the API after both are healthy", () => {
+  it("pins every image, health-checks both Redis and libSQL, and starts the API after all are healthy", () => {
     const images = [...compose.matchAll(/^\s+image:\s*(\S+)\s*$/gm)].map((match) => match[1]!);
-    expect(images).toHaveLength(2);
+    expect(images).toHaveLength(3);
     for (const image of images) expect(image).toMatch(/^[^:]+(?::\d+)?\/?[^:]*:(?!latest$)[\w.-]*\d[\w.-]*$/);
-    for (const service of ["redis", "libsql"]) {
+    for (const service of ["redis", "redis-cache", "libsql"]) {
       expect(serviceBlock(compose, service), service).toMatch(/^ {4}healthcheck:\n {6}test: /m);
       expect(block(block(api, "depends_on", 4), service, 6).join("\n"), service).toContain("condition: service_healthy");
     }
-    expect(serviceBlock(compose, "redis")).toMatch(/"--maxmemory-policy", "volatile-lru"/);
+    // State never evicted, the cache evicted least recently used first.
+    expect(serviceBlock(compose, "redis")).toMatch(/"--maxmemory-policy", "noeviction"/);
     expect(serviceBlock(compose, "redis")).toMatch(/"--appendonly", "yes"/);
+    expect(serviceBlock(compose, "redis-cache")).toMatch(/"--maxmemory", "\d+mb", "--maxmemory-policy", "allkeys-lru"/);
   });
 });
