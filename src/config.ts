@@ -73,6 +73,12 @@ const environmentSchema = z.object({
   RATE_LIMIT_WINDOW_S: positiveInt(60),
   RATE_LIMIT_AUTH_MAX: positiveInt(5),
   RATE_LIMIT_AUTH_WINDOW_S: positiveInt(900),
+  /**
+   * Sign-in attempts on one account per RATE_LIMIT_AUTH_WINDOW_S from addresses it has not
+   * signed in from before, all of them together: slows guessing spread over many addresses
+   * without letting anyone lock the owner out (their own address is exempt).
+   */
+  RATE_LIMIT_AUTH_EMAIL_MAX: positiveInt(50),
   RATE_LIMIT_FAIL_MODE: z.enum(["open", "closed"]).default("open"),
   /** The auth policy guards password guessing: it fails closed unless told otherwise, whatever RATE_LIMIT_FAIL_MODE says. */
   RATE_LIMIT_AUTH_FAIL_MODE: z.enum(["open", "closed"]).default("closed"),

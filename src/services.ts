@@ -119,6 +119,7 @@ export function buildServices(options: {
       policies: {
         default: { name: "default", limit: config.RATE_LIMIT_MAX, windowSeconds: config.RATE_LIMIT_WINDOW_S, failMode: config.RATE_LIMIT_FAIL_MODE },
         auth: { name: "auth", limit: config.RATE_LIMIT_AUTH_MAX, windowSeconds: config.RATE_LIMIT_AUTH_WINDOW_S, failMode: config.RATE_LIMIT_AUTH_FAIL_MODE },
+        "auth-email": { name: "auth-email", limit: config.RATE_LIMIT_AUTH_EMAIL_MAX, windowSeconds: config.RATE_LIMIT_AUTH_WINDOW_S, failMode: config.RATE_LIMIT_AUTH_FAIL_MODE },
       },
     }),
     clientAddress,

@@ -4,7 +4,7 @@ import type { RedisKeys } from "../redis/keys";
 import type { RedisPort } from "../redis/port";
 import { createRatelimitClient } from "./ratelimit-client";
 
-export type PolicyName = "default" | "auth";
+export type PolicyName = "default" | "auth" | "auth-email";
 
 export interface RateLimitPolicy {
   name: PolicyName;
@@ -46,7 +46,7 @@ export function createRateLimiter(options: { redis: RedisPort; policies: Record<
       analytics: false,
       timeout: 0,
     });
-  const limiters = { default: limiterFor(options.policies.default), auth: limiterFor(options.policies.auth) };
+  const limiters = Object.fromEntries(Object.values(options.policies).map((policy) => [policy.name, limiterFor(policy)])) as Record<PolicyName, Ratelimit>;
   return {
     policies: options.policies,
     async check(name, identity, background) {

@@ -33,6 +33,8 @@ import calculateSlot from "cluster-key-slot";
  *   {prefix}:consistency:history        LIST of reports, newest first, capped at 100
  *   {prefix}:consistency:cursor         SCAN cursor where an unfinished run stopped
  *   {prefix}:lock:consistency           held by the running consistency run
+ *   {prefix}:auth-known:{hash}          an (email, address) pair that signed in (PX 30 days): that
+ *                                       address skips the auth-email limit; hash of both, hashed
  *   {prefix}:ratelimit:{policy}:{id}:{window}  @upstash/ratelimit sliding-window buckets;
  *                                       id = user:{userId}, ip:{hash} or email:{hash}
  *
@@ -70,6 +72,8 @@ export interface RedisKeys {
   readonly consistency: { latest: string; history: string; cursor: string; lock: string };
   /** SCAN pattern over cached lists. */
   readonly productLists: string;
+  /** Marks that the account `pairHash` names signed in from its address (src/http/auth-rate-limit.ts). */
+  knownSignIn(pairHash: string): string;
   /** Key prefix @upstash/ratelimit builds its bucket keys under, per policy. */
   rateLimit(policy: string): string;
 }
@@ -121,6 +125,7 @@ export function createRedisKeys(prefix: string, options: { cluster?: boolean } =
       lock: `${prefix}:lock:consistency`,
     },
     productLists: `${prefix}:cache:products:*`,
+    knownSignIn: (pairHash) => `${prefix}:auth-known:${pairHash}`,
     rateLimit: (policy) => `${prefix}:ratelimit:${policy}`,
   };
 }

@@ -126,16 +126,22 @@ export function rateLimitScenarios(harness: Harness) {
       expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
     });
 
-    it("limits attempts on one email across different addresses", async () => {
+    it("limits attempts on one account across addresses (auth-email), but strangers' failures never lock the owner out of their own address", async () => {
       const window = stableWindowSeconds();
-      const send = await harness.app({ ...harness.clientAddressing, ...authLimits(window), REDIS_PREFIX: prefix() });
+      const send = await harness.app({ ...harness.clientAddressing, ...authLimits(window), RATE_LIMIT_AUTH_EMAIL_MAX: "5", REDIS_PREFIX: prefix() });
       const email = uniqueEmail("target");
+      const owner = harness.from(address());
+      expect((await send("/api/auth/register", json({ email, password: "the owner's password" }, owner))).status).toBe(201);
       const statuses = [];
       for (let i = 0; i < 6; i++) statuses.push((await send("/api/auth/login", json({ email, password: "guess number " + i }, harness.from(address())))).status);
       expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
       const blocked = await send("/api/auth/login", json({ email: email.toUpperCase(), password: "again and again" }, harness.from(address())));
       expect(blocked.status).toBe(429);
-      expect(blocked.headers.get("ratelimit-policy")).toContain(`"auth";q=5;w=${window}`);
+      expect(blocked.headers.get("ratelimit-policy")).toContain(`"auth-email";q=5;w=${window}`);
+      // The owner, from the address they registered (signed in) from, is not refused.
+      const own = await send("/api/auth/login", json({ email, password: "the owner's password" }, owner));
+      expect(own.status).toBe(200);
+      expect(own.headers.get("ratelimit-policy")).not.toContain("auth-email");
     });
   });
 

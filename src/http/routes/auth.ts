@@ -5,7 +5,7 @@ import { userPrincipal } from "../../auth/principal";
 import type { SessionUser } from "../../auth/sessions";
 import type { AppEnv } from "../env";
 import { AppError } from "../../errors";
-import { enforceAuthLimit } from "../auth-rate-limit";
+import { enforceAuthLimit, rememberSignIn } from "../auth-rate-limit";
 import { jsonBody } from "../middleware/json-body";
 import { apiRoute } from "./api-route";
 import { apiEmpty, apiJson, errorResponse, sessionSecurity, success } from "./schemas";
@@ -141,6 +141,7 @@ export function authRoutes() {
       return sessionsUnavailable(error);
     });
     setSessionCookie(c, created.token);
+    await rememberSignIn(c, email);
     return c.json({ status: "success" as const, data: { user: publicUser(user), token: created.token } }, 201);
   });
 
@@ -159,6 +160,7 @@ export function authRoutes() {
       await sessions.revoke(previous.session).catch((error: unknown) => c.get("logger").warn("could not end the previous session", { error }));
     }
     setSessionCookie(c, created.token);
+    await rememberSignIn(c, email);
     return c.json({ status: "success" as const, data: { user: publicUser(user), token: created.token } }, 200);
   });
 

@@ -24,7 +24,7 @@ const MetricsSchema = z
       blocked: z.number().int(),
       policies: z.array(
         z.object({
-          name: z.enum(["default", "auth"]),
+          name: z.enum(["default", "auth", "auth-email"]),
           limit: z.number().int(),
           windowSeconds: z.number().int(),
           failMode: z.enum(["open", "closed"]).openapi({ description: "What the policy does while Redis is down: admit (open) or 503 (closed)" }),
@@ -144,6 +144,7 @@ async function metricsSnapshot(c: Context<AppEnv>): Promise<MetricsSnapshot> {
       policies: [
         { name: "default", limit: config.RATE_LIMIT_MAX, windowSeconds: config.RATE_LIMIT_WINDOW_S, failMode: config.RATE_LIMIT_FAIL_MODE },
         { name: "auth", limit: config.RATE_LIMIT_AUTH_MAX, windowSeconds: config.RATE_LIMIT_AUTH_WINDOW_S, failMode: config.RATE_LIMIT_AUTH_FAIL_MODE },
+        { name: "auth-email", limit: config.RATE_LIMIT_AUTH_EMAIL_MAX, windowSeconds: config.RATE_LIMIT_AUTH_WINDOW_S, failMode: config.RATE_LIMIT_AUTH_FAIL_MODE },
       ],
     },
     consistency: { lastRunAt: latest?.finishedAt ?? null, lastScore: latest?.score ?? null },
