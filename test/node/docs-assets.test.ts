@@ -1,4 +1,3 @@
-import { request } from "node:http";
 import { brotliDecompressSync, gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createApp } from "../../src/app";
@@ -6,19 +5,8 @@ import { parseConfig } from "../../src/config";
 import { createNodeServices, startNodeServer } from "../../src/entry/node-server";
 import type { Compressor } from "../../src/http/docs-assets";
 import { testEnvironment } from "../support/node-app";
+import { rawGet } from "../support/raw-http";
 
-/** A raw request, so the test sees the bytes on the wire (fetch would decode them). */
-function get(port: number, path: string, headers: Record<string, string>) {
-  return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }>((resolve, reject) => {
-    request({ host: "127.0.0.1", port, path, headers }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on("data", (chunk: Buffer) => chunks.push(chunk));
-      response.on("end", () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }));
-    })
-      .on("error", reject)
-      .end();
-  });
-}
 
 const ENCODINGS = ["br", "gzip", "gzip, deflate, br", "deflate", ""];
 
@@ -94,13 +82,13 @@ describe("documentation bodies on the wire (Node server)", () => {
   it("sends the stored brotli and gzip bytes with their Content-Encoding and length, and 304 on If-None-Match", async () => {
     const server = await startNodeServer({ ...testEnvironment(), PORT: "0" });
     try {
-      const html = (await get(server.port, "/docs", {})).body.toString();
+      const html = (await rawGet(server.port, "/docs", {})).body.toString();
       const bundle = /src="(\/docs\/assets\/[^"]+\.js)"/.exec(html)![1]!;
-      const plain = await get(server.port, bundle, {});
+      const plain = await rawGet(server.port, bundle, {});
       expect(plain.headers["content-encoding"]).toBeUndefined();
       expect(plain.body.toString()).toContain("SwaggerUIBundle");
       for (const coding of ["br", "gzip"] as const) {
-        const encoded = await get(server.port, bundle, { "accept-encoding": coding });
+        const encoded = await rawGet(server.port, bundle, { "accept-encoding": coding });
         expect(encoded.status).toBe(200);
         expect(encoded.headers["content-encoding"]).toBe(coding);
         expect(encoded.headers["vary"]).toMatch(/Accept-Encoding/);
@@ -109,7 +97,7 @@ describe("documentation bodies on the wire (Node server)", () => {
         const decoded = coding === "br" ? brotliDecompressSync(encoded.body) : gunzipSync(encoded.body);
         expect(decoded.equals(plain.body)).toBe(true);
         const etag = encoded.headers["etag"] as string;
-        const again = await get(server.port, bundle, { "accept-encoding": coding, "if-none-match": etag });
+        const again = await rawGet(server.port, bundle, { "accept-encoding": coding, "if-none-match": etag });
         expect(again.status).toBe(304);
         expect(again.body.length).toBe(0);
         expect(again.headers["etag"]).toBe(etag);

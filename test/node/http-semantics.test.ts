@@ -1,5 +1,4 @@
 import { gunzipSync } from "node:zlib";
-import { request } from "node:http";
 import { connect, type Socket } from "node:net";
 import { afterAll, describe, expect, it } from "vitest";
 import { NODE_SERVER_LIMITS, startNodeServer } from "../../src/entry/node-server";
@@ -7,6 +6,7 @@ import { docsScenarios } from "../shared/docs-scenarios";
 import { httpSemanticsScenarios } from "../shared/http-semantics-scenarios";
 import { createNodeHarness } from "../support/node-harness";
 import { testEnvironment } from "../support/node-app";
+import { rawGet } from "../support/raw-http";
 
 const harness = createNodeHarness();
 afterAll(() => harness.closeAll());
@@ -16,18 +16,6 @@ describe("HTTP semantics on Node (libSQL file + redis-server)", () => {
   docsScenarios(harness);
 });
 
-/** A raw request, so the test sees the bytes on the wire (fetch would decompress them). */
-function get(port: number, path: string, headers: Record<string, string>) {
-  return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }>((resolve, reject) => {
-    request({ host: "127.0.0.1", port, path, headers }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on("data", (chunk: Buffer) => chunks.push(chunk));
-      response.on("end", () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }));
-    })
-      .on("error", reject)
-      .end();
-  });
-}
 
 describe("starting on Node", () => {
   it("a port already in use is one clear configuration error, not a stack trace", async () => {
@@ -45,11 +33,11 @@ describe("compression on Node", () => {
     const server = await startNodeServer({ ...testEnvironment(), PORT: "0" });
     try {
       const path = "/api/products?limit=50";
-      const zipped = await get(server.port, path, { "accept-encoding": "gzip" });
+      const zipped = await rawGet(server.port, path, { "accept-encoding": "gzip" });
       expect(zipped.status).toBe(200);
       expect(zipped.headers["content-encoding"]).toBe("gzip");
       expect(zipped.headers["vary"]).toContain("Accept-Encoding");
-      const plain = await get(server.port, path, {});
+      const plain = await rawGet(server.port, path, {});
       expect(plain.headers["content-encoding"]).toBeUndefined();
       expect(plain.headers["vary"]).toContain("Accept-Encoding");
       expect(JSON.parse(gunzipSync(zipped.body).toString())).toEqual(JSON.parse(plain.body.toString()));
@@ -90,7 +78,7 @@ describe("slow and numerous clients on Node (issue 23, point 7)", () => {
       expect(closed!.text).toMatch(/^HTTP\/1\.1 408/);
       expect(closed!.afterMs).toBeLessThan(NODE_SERVER_LIMITS.headersTimeout + 2 * NODE_SERVER_LIMITS.connectionsCheckingInterval + 500);
       // A normal client meanwhile is served, and told how long its idle connection is kept.
-      const health = await get(server.port, "/health", { connection: "keep-alive" });
+      const health = await rawGet(server.port, "/health", { connection: "keep-alive" });
       expect(health.status).toBe(200);
       expect(health.headers["keep-alive"]).toBe(`timeout=${NODE_SERVER_LIMITS.keepAliveTimeout / 1000}`);
     } finally {
@@ -111,7 +99,7 @@ describe("slow and numerous clients on Node (issue 23, point 7)", () => {
       expect(refused!.text).toBe("");
       for (const socket of held.splice(0, 10)) socket.destroy();
       await new Promise((resolve) => setTimeout(resolve, 200));
-      expect((await get(server.port, "/health", {})).status).toBe(200);
+      expect((await rawGet(server.port, "/health", {})).status).toBe(200);
     } finally {
       for (const socket of held) socket.destroy();
       await server.close();
