@@ -3,7 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { AppError, type FieldError } from "../errors";
 import type { AppEnv } from "./env";
-import { setHeader } from "./response-headers";
+import { NO_STORE, setHeader } from "./response-headers";
 import { redisFailureLevel } from "../redis/port";
 
 const codeForStatus: Partial<Record<number, string>> = {
@@ -20,8 +20,12 @@ const codeForStatus: Partial<Record<number, string>> = {
   503: "SERVICE_UNAVAILABLE",
 };
 
-/** The error envelope of API.md. */
+/**
+ * The error envelope of API.md. Never stored by any cache: an error answers this request
+ * (its credentials, its body, the limit it hit), not a state of the resource.
+ */
 export function errorResponse(c: Context<AppEnv>, status: ContentfulStatusCode, code: string, message: string, errors?: FieldError[]) {
+  setHeader(c, "Cache-Control", NO_STORE);
   return c.json({ status: "error" as const, code, message, requestId: c.get("requestId"), ...(errors ? { errors } : {}) }, status);
 }
 

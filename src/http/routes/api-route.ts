@@ -65,14 +65,11 @@ const noStore = createMiddleware<AppEnv>(async (c, next) => {
   await next();
 });
 
-/**
- * The route's responses with `Cache-Control: no-store` documented, but for 429: the `default`
- * rate limit in front refuses before the route's middleware runs.
- */
+/** The route's responses with `Cache-Control: no-store` documented (every error envelope carries it too: src/http/errors.ts). */
 function withNoStoreHeader(responses: RouteConfig["responses"]): RouteConfig["responses"] {
   return Object.fromEntries(
     Object.entries(responses).map(([status, response]) =>
-      status !== "429" && !("$ref" in response) ? [status, { ...response, headers: { ...(response.headers as object | undefined), ...noStoreHeader } }] : [status, response],
+      !("$ref" in response) ? [status, { ...response, headers: { ...(response.headers as object | undefined), ...noStoreHeader } }] : [status, response],
     ),
   );
 }
