@@ -159,6 +159,9 @@ function scheduleConsistency(services: Services): Cron {
  */
 const DEVELOPMENT_ENVIRONMENT = { RATE_LIMIT_AUTH_MAX: "20", RATE_LIMIT_AUTH_WINDOW_S: "60" };
 
+/** How often a closing server drops the keep-alive sockets that went idle since. */
+const CLOSE_POLL_MS = 50;
+
 /**
  * Limits on slow and idle clients, at values public HTTP servers use (nginx's and Node's own
  * defaults are looser; a body here is at most 64 KiB). headersTimeout: a request's headers
@@ -223,10 +226,14 @@ export async function startNodeServer(environment: Record<string, unknown>, opti
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
-      // Stop accepting, let in-flight requests finish, drop idle keep-alive sockets.
+      // Stop accepting, let in-flight requests finish, drop idle keep-alive sockets — also those
+      // that finish their response later (else each would keep the server open for
+      // keepAliveTimeout, 65 s).
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-      if ("closeIdleConnections" in server) server.closeIdleConnections();
-      await stopped;
+      const dropIdle = () => "closeIdleConnections" in server && server.closeIdleConnections();
+      dropIdle();
+      const dropping = setInterval(dropIdle, CLOSE_POLL_MS);
+      await stopped.finally(() => clearInterval(dropping));
       consistencyJob.stop();
       await closeServices();
     })());

@@ -69,7 +69,11 @@ describe("TRUST_PROXY_CIDRS: X-Forwarded-For only from the listed proxies (a rea
       testEnvironment({ PORT: "0", TRUST_PROXY: "true", TRUST_PROXY_CIDRS: cidrs, RATE_LIMIT_MAX: "3", RATE_LIMIT_WINDOW_S: String(stableWindowSeconds()), REDIS_PREFIX: `cidr-${crypto.randomUUID().slice(0, 8)}` }),
     );
     closers.push(started.close);
-    return async (forwardedFor: string) => (await fetch(`http://127.0.0.1:${started.port}/api/products?limit=1`, { headers: { "x-forwarded-for": forwardedFor } })).status;
+    return async (forwardedFor: string) => {
+      const response = await fetch(`http://127.0.0.1:${started.port}/api/products?limit=1`, { headers: { "x-forwarded-for": forwardedFor } });
+      await response.arrayBuffer();
+      return response.status;
+    };
   }
 
   it("from a trusted peer, the client is the first entry from the right outside the ranges", async () => {
