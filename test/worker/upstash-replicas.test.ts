@@ -38,29 +38,28 @@ describe("read-your-writes on a lagging Upstash replica, in workerd", () => {
   });
   const send = (path: string, init?: RequestInit) => app.send(path, init);
 
-  it("a session signed in while the replica lags is found with the consistency token, not without", async () => {
-    const credentials = { email: uniqueEmail("edge-ryw"), password: "correct horse battery" };
+  /** Registers, lets the replica catch up, then signs in while it lags: the sign-in's session token (bearer) and consistency token. */
+  async function signInWhileReplicaLags(label: string, check: (signedIn: { bearer: Record<string, string>; token: string }) => Promise<void>) {
+    const credentials = { email: uniqueEmail(label), password: "correct horse battery" };
     expect((await send("/api/auth/register", json(credentials))).status).toBe(201);
     await control("release"); // in sync before the next write
     await whileReplicaLags(async () => {
       const login = await send("/api/auth/login", json(credentials));
       expect(login.status).toBe(200);
       const token = login.headers.get(CONSISTENCY_HEADER)!;
-      const bearer = { authorization: `Bearer ${(await data<{ token: string }>(login)).token}` };
+      await check({ bearer: { authorization: `Bearer ${(await data<{ token: string }>(login)).token}` }, token });
+    });
+  }
+
+  it("a session signed in while the replica lags is found with the consistency token, not without", async () => {
+    await signInWhileReplicaLags("edge-ryw", async ({ bearer, token }) => {
       expect((await send("/api/auth/me", { headers: bearer })).status).toBe(401);
       expect((await send("/api/auth/me", { headers: { ...bearer, [CONSISTENCY_HEADER]: token } })).status).toBe(200);
     });
   });
 
   it("a consistency token whose MAC ends in a non-canonical character (same bytes) is not ours: ignored", async () => {
-    const credentials = { email: uniqueEmail("edge-ryw-mac"), password: "correct horse battery" };
-    expect((await send("/api/auth/register", json(credentials))).status).toBe(201);
-    await control("release"); // in sync before the next write
-    await whileReplicaLags(async () => {
-      const login = await send("/api/auth/login", json(credentials));
-      expect(login.status).toBe(200);
-      const token = login.headers.get(CONSISTENCY_HEADER)!;
-      const bearer = { authorization: `Bearer ${(await data<{ token: string }>(login)).token}` };
+    await signInWhileReplicaLags("edge-ryw-mac", async ({ bearer, token }) => {
       const altered = nonCanonicalLast(token);
       expect(altered).not.toBe(token);
       expect((await send("/api/auth/me", { headers: { ...bearer, [CONSISTENCY_HEADER]: altered } })).status).toBe(401);
