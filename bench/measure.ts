@@ -110,5 +110,6 @@ export function machine(root: string, redisVersion: string) {
     os: `${/^PRETTY_NAME="?([^"\n]*)"?/m.exec(readText("/etc/os-release"))?.[1] ?? osType()} (${osType()} ${release()}, ${arch()})`,
     redis: redisVersion,
     packages: PACKAGES.map((pkg) => `${pkg} ${version(pkg)}`).join(", "),
+    runtimes: `Node ${process.version}, Bun ${version("bun")} and Deno ${version("deno")} (the npm packages' binaries)`,
   };
 }

@@ -3,15 +3,19 @@ import { median } from "./measure";
 import type { ProfileSummary } from "./profile";
 import type { ConsistencyResult } from "./server";
 
-export type ScenarioKey = "full" | "hono" | "node" | "express" | "flexible";
+export type ScenarioKey = "full" | "full-bun" | "full-deno" | "hono" | "node" | "express" | "flexible";
 
 const LABELS: Record<ScenarioKey, string> = {
   full: "**full stack**: the app's cached `GET /api/products/:id`",
+  "full-bun": "**full stack served by Bun** (`Bun.serve`)",
+  "full-deno": "**full stack served by Deno** (`Deno.serve`)",
   hono: "bare Hono + one Redis GET",
   node: "bare node:http + one Redis GET",
   express: "Express + express-rate-limit (Redis store) + GET",
   flexible: "node:http + rate-limiter-flexible (Redis) + GET",
 };
+/** The real app, by the runtime's own server it is behind. */
+const FULL_STACKS: Partial<Record<ScenarioKey, string>> = { full: "Node (@hono/node-server)", "full-bun": "Bun (`Bun.serve`)", "full-deno": "Deno (`Deno.serve`)" };
 /** The peers that do the app's job: a Redis-backed per-client limit plus a cached read. */
 const LIMITER_PEERS: ScenarioKey[] = ["express", "flexible"];
 
@@ -26,6 +30,8 @@ export interface Run {
   bytesPerResponse: number;
   /** Per request served: */
   serverCpuUs: number;
+  /** The server process's resident memory after the run. */
+  rssMiB: number;
   redisCpuUs: number;
   roundTrips: number;
   commands: number;
@@ -39,7 +45,7 @@ export interface ReportData {
   command: string;
   changed: string[];
   wallSeconds: number;
-  machine: { cpu: string; cores: number; ramGiB: number; node: string; os: string; redis: string; packages: string };
+  machine: { cpu: string; cores: number; ramGiB: number; node: string; os: string; redis: string; packages: string; runtimes: string };
   load: [number[], number[]];
   settings: Record<string, number>;
   responses: Record<string, { status: number; headers: string[]; sameData: boolean }>;
@@ -127,11 +133,33 @@ export function renderReport(d: ReportData): string {
     "",
     `Redis per cached read (full stack, counted at the app's transport, background metrics flushes included): **${n(med("full", (r) => r.roundTrips), 3)} round trips**, **${n(med("full", (r) => r.commands), 3)} top-level commands**, ${n(med("full", (r) => r.loads), 3)} database loads${med("full", (r) => r.roundTrips) < 1 ? " (fewer round trips than reads: several requests' commands share one \`send()\`)" : ""}.`,
     "",
+    "## Runtimes: the same app behind Node's, Bun's and Deno's own servers",
+    "",
+    "Same Redis, same database file and data, same load, interleaved with every other scenario (medians over the rounds):",
+    "",
+    table(
+      ["server", "req/s", "÷ Node", "p50 ms", "p99 ms", "CPU µs / req", "÷ Node", "RSS MiB after the run", "Redis round trips / req"],
+      "lrrrrrrrr",
+      keys.filter((key) => key in FULL_STACKS).map((key) => [
+        FULL_STACKS[key]!,
+        n(rps(key)),
+        n(rps(key) / rps("full"), 2),
+        n(med(key, (r) => r.p50), 2),
+        n(med(key, (r) => r.p99), 2),
+        n(med(key, (r) => r.serverCpuUs)),
+        n(med(key, (r) => r.serverCpuUs) / med("full", (r) => r.serverCpuUs), 2),
+        n(med(key, (r) => r.rssMiB)),
+        n(med(key, (r) => r.roundTrips), 3),
+      ]),
+    ),
+    "",
+    `Software: ${d.machine.runtimes}.`,
+    "",
     "## Results: `GET /api/products/:id`, every scenario side by side",
     "",
     table(
-      ["scenario", "req/s (median)", "full stack ÷ this", "p50 ms", "p99 ms", "failures", "server CPU µs / req", "full stack's CPU ÷ this", "redis-server CPU µs / req", "Redis commands executed / req", "bytes / response", "headers"],
-      "lrrrrrrrrrrr",
+      ["scenario", "req/s (median)", "full stack ÷ this", "p50 ms", "p99 ms", "failures", "server CPU µs / req", "full stack's CPU ÷ this", "server RSS MiB", "redis-server CPU µs / req", "Redis commands executed / req", "bytes / response", "headers"],
+      "lrrrrrrrrrrrr",
       keys.map((key) => [
         LABELS[key],
         n(rps(key)),
@@ -141,6 +169,7 @@ export function renderReport(d: ReportData): string {
         n(of(key).reduce((t, r) => t + r.failures, 0)),
         n(med(key, (r) => r.serverCpuUs)),
         n(med("full", (r) => r.serverCpuUs) / med(key, (r) => r.serverCpuUs), 2),
+        n(med(key, (r) => r.rssMiB)),
         n(med(key, (r) => r.redisCpuUs), 1),
         n(calls(key).reduce((t, [, v]) => t + v, 0), 3),
         n(med(key, (r) => r.bytesPerResponse)),
@@ -157,20 +186,20 @@ export function renderReport(d: ReportData): string {
     "### Every measured run",
     "",
     table(
-      ["scenario", "round", "req/s", "p50 ms", "p99 ms", "responses", "failures", "server CPU µs / req", "Redis round trips / req", "other processes (cores)"],
-      "lrrrrrrrrr",
-      d.runs.map((r) => [r.key, r.round, n(r.reqPerSec), n(r.p50, 2), n(r.p99, 2), n(r.responses), n(r.failures), n(r.serverCpuUs), r.key === "full" ? n(r.roundTrips, 3) : "–", n(r.otherCores, 2)]),
+      ["scenario", "round", "req/s", "p50 ms", "p99 ms", "responses", "failures", "server CPU µs / req", "server RSS MiB", "Redis round trips / req", "other processes (cores)"],
+      "lrrrrrrrrrr",
+      d.runs.map((r) => [r.key, r.round, n(r.reqPerSec), n(r.p50, 2), n(r.p99, 2), n(r.responses), n(r.failures), n(r.serverCpuUs), n(r.rssMiB), r.key in FULL_STACKS ? n(r.roundTrips, 3) : "–", n(r.otherCores, 2)]),
     ),
     "",
     "## How it is measured",
     "",
-    "- **Processes.** bench/run.ts starts a dedicated redis-server (test/support/redis-server.ts: free loopback port, no persistence) and runs autocannon in its own process; **every server is a child process** (bench/server.ts, forked with `--import tsx`) listening on 127.0.0.1 only, so autocannon's CPU is not charged to it. All processes share the machine's cores.",
+    "- **Processes.** bench/run.ts starts a dedicated redis-server (test/support/redis-server.ts: free loopback port, no persistence) and runs autocannon in its own process; **every server is a child process** (bench/server.ts: on Node forked with `--import tsx`, on Bun and Deno run by the binaries the npm packages ship, `bun` and `deno run -A`), so autocannon's CPU is not charged to it. All processes share the machine's cores.",
     `- **Load.** autocannon, ${s.BENCH_CONNECTIONS} connections, no pipelining, ${s.BENCH_WARMUP_S} s warm-up per scenario, then ${s.BENCH_ROUNDS} round${s.BENCH_ROUNDS === 1 ? "" : "s"} of ${s.BENCH_DURATION_S} s per scenario, interleaved (round 1 of every scenario, then round 2, …; the order rotated each round) so a change in machine load hits every scenario alike. Each request asks for the next of the ${s.products} demo products (round-robin). Latencies per response from autocannon's \`response\` event (sub-millisecond).`,
     "- **Figures.** req/s, p50 and p99 are medians over the rounds (each separately); failures (non-2xx, errors, timeouts) are summed. Per-request figures divide a run's deltas by the requests the server received. Ratios are ratios of the medians; “per round” pairs the full stack with the peer in the same round.",
     "- **Data.** A libSQL file in a fresh temp dir, migrated, with the demo catalogue created through the catalogue (seedIfEmpty), which writes every product through to the app's cache. The same products' JSON, as `GET /api/products` returns it, is SET under the keys the peers read. Random key prefix per run; each limiter has its own keys.",
-    `- **Full stack.** The real app: \`createNodeServices(parseConfig(env), { wrapRedis, wrapProducts })\` → \`createApp(services)\` → @hono/node-server, as \`startNodeServer\` wires it but bound to 127.0.0.1 and without the consistency cron. \`RATE_LIMIT_MAX=${n(s.rateLimit!)}\` (no 429s), \`LOG_LEVEL=error\`, \`REDIS_URL\` = the dedicated redis-server (ioredis adapter), everything else default. \`wrapRedis\` counts round trips (one per transport \`send()\`, which may carry several requests' commands) and top-level commands (EVALSHA counts as one); \`wrapProducts\` counts database loads.`,
+    `- **Full stack.** The real app: \`createSelfHostedServices(parseConfig(env), server, { wrapRedis, wrapProducts })\` → \`createApp(services)\` → \`server.listen\`, where \`server\` is the entry's adapter (\`nodeServer\`: @hono/node-server with NODE_SERVER_LIMITS; \`bunServer\`: \`Bun.serve\`; \`denoServer\`: \`Deno.serve\`), as \`npm start\`, \`start:bun\` and \`start:deno\` wire it but without the consistency cron; the three rows share one database file and one Redis namespace. \`RATE_LIMIT_MAX=${n(s.rateLimit!)}\` (no 429s), \`LOG_LEVEL=error\`, \`REDIS_URL\` = the dedicated redis-server (ioredis adapter), everything else default. \`wrapRedis\` counts round trips (one per transport \`send()\`, which may carry several requests' commands) and top-level commands (EVALSHA counts as one); \`wrapProducts\` counts database loads.`,
     `- **Peers** (bench/peers.ts; ioredis, RESP2, no auto-pipelining): each does one Redis GET of the product's JSON string, \`JSON.parse\` and sends \`{"status":"success","data":<product>}\` serialised again (Hono: \`c.json\`; Express: \`res.json\`; node:http: \`JSON.stringify\` + \`res.end\`), the same parse-and-serialise the app's \`c.json\` does. The limiter peers first check a per-client-IP limit in Redis (${n(s.rateLimit!)} per 60 s, never reached): express-rate-limit with rate-limit-redis's \`RedisStore\` over ioredis \`call\` (its defaults otherwise: RateLimit headers, Express's ETag), and rate-limiter-flexible's \`RateLimiterRedis\` (\`consume(ip)\`, then X-RateLimit-* headers). Limit, then read: two round trips.`,
-    "- **CPU.** Server: the child's `process.cpuUsage()` delta (all its threads) per request; redis-server: `INFO cpu` delta per request. A Node server runs its JavaScript on one thread, so its ceiling is about 1,000,000 / (server CPU µs per request) req/s, less what the other processes take from the cores.",
+    "- **CPU and memory.** Server: the child's `process.cpuUsage()` delta (all its threads; the same figure as /proc on all three runtimes) per request, and `process.memoryUsage().rss` after each run; redis-server: `INFO cpu` delta per request. Each server runs its JavaScript on one thread, so its ceiling is about 1,000,000 / (server CPU µs per request) req/s, less what the other processes take from the cores.",
     "",
   );
 

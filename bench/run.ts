@@ -28,7 +28,7 @@ import { cannon, machine, machineBusyUs, percentile, readRedis, redisDelta } fro
 import type { PeerName } from "./peers";
 import { summariseProfile, type CpuProfile } from "./profile";
 import { renderReport, type ClusterResult, type ReplicaWaitRun, type Run, type ScenarioKey } from "./report";
-import type { ConsistencyResult, FromChild, Request, Spec, Stats } from "./server";
+import type { ConsistencyResult, FromChild, Request, ServerRuntime, Spec, Stats } from "./server";
 
 const KNOBS = { BENCH_DURATION_S: 10, BENCH_ROUNDS: 3, BENCH_WARMUP_S: 3, BENCH_CONNECTIONS: 50, BENCH_PROFILE_S: 5, BENCH_STAMPEDE_TRIALS: 3, BENCH_CONSISTENCY_PRODUCTS: 2000, BENCH_CLUSTER: 1, BENCH_WAIT: 1 };
 const knob = (name: keyof typeof KNOBS) => {
@@ -97,8 +97,16 @@ process.on("exit", () => {
 });
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(130));
 
+/** How a child runs bench/server.ts: Node through tsx, Bun and Deno (from npm) as they are. */
+const LAUNCH: Record<ServerRuntime, { execPath: string; execArgv: string[] }> = {
+  node: { execPath: process.execPath, execArgv: ["--import", "tsx"] },
+  bun: { execPath: join(ROOT, "node_modules/.bin/bun"), execArgv: [] },
+  deno: { execPath: join(ROOT, "node_modules/.bin/deno"), execArgv: ["run", "-A"] },
+};
+
 function startChild(name: string, spec: Spec): Promise<Child> {
-  const proc = fork(fileURLToPath(new URL("./server.ts", import.meta.url)), [], { cwd: ROOT, execArgv: ["--import", "tsx"], env: { ...process.env, BENCH_SPEC: JSON.stringify(spec) }, stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const launch = LAUNCH[spec.kind === "app" ? spec.runtime : "node"];
+  const proc = fork(fileURLToPath(new URL("./server.ts", import.meta.url)), [], { cwd: ROOT, ...launch, env: { ...process.env, BENCH_SPEC: JSON.stringify(spec) }, stdio: ["ignore", "inherit", "inherit", "ipc"] });
   children.add(proc);
   const pending = new Map<number, { resolve: (stats?: Stats) => void; reject: (error: Error) => void }>();
   let calls = 0;
@@ -170,7 +178,7 @@ async function main() {
     log(`seeded ${ids.length} demo products`);
 
     const peer = (name: PeerName): Spec => ({ kind: "peer", peer: name, options: { redisUrl: redisServer.url, productPrefix: peerPrefix, limiterPrefix: `${prefix}-${name}:`, limit: RATE_LIMIT } });
-    const specs: [ScenarioKey, Spec][] = [["full", { kind: "app", env: appEnv(prefix), dbLatencyMs: 0 }], ...(["hono", "node", "express", "flexible"] as const).map((name) => [name, peer(name)] as [ScenarioKey, Spec])];
+    const specs: [ScenarioKey, Spec][] = [["full", { kind: "app", runtime: "node", env: appEnv(prefix), dbLatencyMs: 0 }], ...(["bun", "deno"] as const).map((runtime) => [`full-${runtime}`, { kind: "app", runtime, env: appEnv(prefix), dbLatencyMs: 0 }] as [ScenarioKey, Spec]), ...(["hono", "node", "express", "flexible"] as const).map((name) => [name, peer(name)] as [ScenarioKey, Spec])];
     const scenarios = await Promise.all(specs.map(async ([key, spec]) => ({ key, child: await startChild(key, spec) })));
 
     // One response of each: the same envelope and product as the app's?
@@ -207,13 +215,13 @@ async function main() {
         const run: Run = {
           key, round, responses: result.responses, failures: result.failures,
           reqPerSec: result.responses / result.seconds, p50: percentile(result.latencies, 50), p99: percentile(result.latencies, 99),
-          bytesPerResponse: result.bytes / Math.max(1, result.responses), serverCpuUs: serverCpu / served, redisCpuUs: redis.cpuUs / served,
+          bytesPerResponse: result.bytes / Math.max(1, result.responses), serverCpuUs: serverCpu / served, rssMiB: after.rssBytes / 2 ** 20, redisCpuUs: redis.cpuUs / served,
           roundTrips: (after.roundTrips - before.roundTrips) / served, commands: (after.commands - before.commands) / served, loads: (after.loads - before.loads) / served,
           redisCalls: Object.fromEntries(Object.entries(redis.calls).map(([name, calls]) => [name, calls / served])),
           otherCores: Math.max(0, busy - serverCpu - redis.cpuUs - cannonCpu.user - cannonCpu.system) / wallUs,
         };
         runs.push(run);
-        log(`round ${round} ${key.padEnd(8)} ${run.reqPerSec.toFixed(0).padStart(6)} req/s  p50 ${run.p50.toFixed(2)} ms  p99 ${run.p99.toFixed(2)} ms  failures ${run.failures}  server ${run.serverCpuUs.toFixed(0)} µs/req  redis ${run.redisCpuUs.toFixed(1)} µs/req  rt ${run.roundTrips.toFixed(3)}  cmd ${run.commands.toFixed(3)}  other ${run.otherCores.toFixed(2)} cores`);
+        log(`round ${round} ${key.padEnd(8)} ${run.reqPerSec.toFixed(0).padStart(6)} req/s  p50 ${run.p50.toFixed(2)} ms  p99 ${run.p99.toFixed(2)} ms  failures ${run.failures}  server ${run.serverCpuUs.toFixed(0)} µs/req ${run.rssMiB.toFixed(0)} MiB  redis ${run.redisCpuUs.toFixed(1)} µs/req  rt ${run.roundTrips.toFixed(3)}  cmd ${run.commands.toFixed(3)}  other ${run.otherCores.toFixed(2)} cores`);
       }
     }
 
@@ -235,7 +243,7 @@ async function main() {
     // Stampede: each trial, one never-read product requested by 500 connections at once.
     const stampede: { responses: number; failures: number; loads: number; p50: number; p99: number }[] = [];
     if (settings.BENCH_STAMPEDE_TRIALS > 0) {
-      const child = await startChild("stampede", { kind: "app", env: appEnv(`${prefix}-s`), dbLatencyMs: STAMPEDE.dbLatencyMs });
+      const child = await startChild("stampede", { kind: "app", runtime: "node", env: appEnv(`${prefix}-s`), dbLatencyMs: STAMPEDE.dbLatencyMs });
       const others = ids.slice(settings.BENCH_STAMPEDE_TRIALS);
       await cannon({ port: child.port, connections: settings.BENCH_CONNECTIONS, duration: 2, path: () => `/api/products/${others[next++ % others.length]!}` });
       for (const id of ids.slice(0, settings.BENCH_STAMPEDE_TRIALS)) {
@@ -256,7 +264,7 @@ async function main() {
       try {
         const { REDIS_URL: _single, ...base } = appEnv(`${prefix}-k`);
         const env = { ...base, REDIS_CLUSTER_NODES: redisCluster.nodes.join(",") };
-        const child = await startChild("cluster", { kind: "app", env, dbLatencyMs: 0 });
+        const child = await startChild("cluster", { kind: "app", runtime: "node", env, dbLatencyMs: 0 });
         await load(child.port, settings.BENCH_WARMUP_S); // fills the cluster's cache
         const before = await child.stats();
         const result = await load(child.port, settings.BENCH_DURATION_S);
@@ -291,7 +299,7 @@ async function main() {
         for (const [run, waitReplicas] of [0, 1, 1, 0].entries()) {
           const adminToken = crypto.randomUUID();
           const env = { ...appEnv(`${prefix}-w${run}`), ADMIN_TOKEN: adminToken, REDIS_WAIT_REPLICAS: String(waitReplicas) };
-          const child = await startChild(`wait-${waitReplicas}`, { kind: "app", env, dbLatencyMs: 0 });
+          const child = await startChild(`wait-${waitReplicas}`, { kind: "app", runtime: "node", env, dbLatencyMs: 0 });
           await load(child.port, settings.BENCH_WARMUP_S); // fills this namespace's cache
           let stock = 0;
           const writes = { method: "PATCH" as const, headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" }, body: () => JSON.stringify({ stock: ++stock }) };

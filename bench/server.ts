@@ -1,21 +1,28 @@
 /**
- * One benchmark child process (forked by bench/run.ts with `--import tsx`), so the load
- * generator's CPU is not charged to the server under test: the real app, a peer, or the
- * consistency job. The spec arrives in BENCH_SPEC (JSON); the orchestrator's requests over IPC.
+ * One benchmark child process (forked by bench/run.ts: on Node with `--import tsx`, or run by
+ * Bun or Deno), so the load generator's CPU is not charged to the server under test: the real
+ * app behind its runtime's own server, a peer, or the consistency job. The spec arrives in
+ * BENCH_SPEC (JSON); the orchestrator's requests over IPC.
  */
 import { writeFileSync } from "node:fs";
-import type { Server } from "node:http";
-import { Session } from "node:inspector/promises";
+import type { Session } from "node:inspector/promises";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
-import { createAdaptorServer } from "@hono/node-server";
 import { createApp } from "../src/app";
 import { parseConfig } from "../src/config";
-import { createNodeServices } from "../src/entry/node-server";
+import { bunServer } from "../src/entry/bun-server";
+import { denoServer } from "../src/entry/deno-server";
+import { nodeServer } from "../src/entry/node-server";
+import { createSelfHostedServices } from "../src/entry/self-hosted-services";
+import type { ServerAdapter } from "../src/entry/self-hosted-server";
 import { createPeer, type PeerName, type PeerOptions } from "./peers";
 
+/** The self-hosted servers, by the runtime a child runs on. */
+export const SERVERS = { node: nodeServer, bun: bunServer, deno: denoServer } satisfies Record<string, ServerAdapter>;
+export type ServerRuntime = keyof typeof SERVERS;
+
 export type Spec =
-  | { kind: "app"; env: Record<string, string>; dbLatencyMs: number }
+  | { kind: "app"; runtime: ServerRuntime; env: Record<string, string>; dbLatencyMs: number }
   | { kind: "peer"; peer: PeerName; options: PeerOptions }
   | { kind: "consistency"; env: Record<string, string>; products: number };
 
@@ -24,6 +31,8 @@ export interface Stats {
   served: number;
   /** process.cpuUsage(), user + system, µs. */
   cpuUs: number;
+  /** process.memoryUsage().rss, bytes. */
+  rssBytes: number;
   /** The app's transport: send() calls (round trips) and the commands in them. */
   roundTrips: number;
   commands: number;
@@ -42,7 +51,7 @@ export type Request = { type: "stats" | "profile-start" | "exit" } | { type: "pr
 export type ToChild = Request & { id: number };
 export type FromChild = { type: "ready"; port: number; result?: ConsistencyResult } | { type: "failed"; error: string } | { type: "reply"; id: number; stats?: Stats; error?: string };
 
-type Extras = NonNullable<Parameters<typeof createNodeServices>[1]>;
+type Extras = NonNullable<Parameters<typeof createSelfHostedServices>[2]>;
 type Transport = Parameters<NonNullable<Extras["wrapRedis"]>>[0];
 type Repository = Parameters<NonNullable<Extras["wrapProducts"]>>[0];
 const LOADS: (keyof Repository)[] = ["findById", "findByIds"];
@@ -75,7 +84,8 @@ const countLoads = (latencyMs: number) => (repository: Repository) =>
     },
   });
 
-const appServices = (env: Record<string, string>, latencyMs = 0) => createNodeServices(parseConfig(env), { wrapRedis: countRedis, wrapProducts: countLoads(latencyMs) });
+const appServices = (env: Record<string, string>, latencyMs = 0, server: ServerAdapter = nodeServer) =>
+  createSelfHostedServices(parseConfig(env), server, { wrapRedis: countRedis, wrapProducts: countLoads(latencyMs) });
 
 /** Creates `products` products through the app's own POST, then times one consistency run. */
 async function consistency(spec: Extract<Spec, { kind: "consistency" }>): Promise<void> {
@@ -102,27 +112,57 @@ async function consistency(spec: Extract<Spec, { kind: "consistency" }>): Promis
   send({ type: "ready", port: 0, result: { products: spec.products, createSeconds, runSeconds, report: { scanned, consistent, stale, orphaned, corrupt, repaired, errors, complete } } });
 }
 
-async function start(spec: Exclude<Spec, { kind: "consistency" }>): Promise<{ server: Server; close: () => Promise<unknown> }> {
-  if (spec.kind === "peer") {
-    const { server, redis } = createPeer(spec.peer, spec.options);
-    return { server, close: () => redis.quit() };
-  }
-  // The real app, wired as startNodeServer wires it (createNodeServices → createApp → @hono/node-server), minus the cron.
-  const { services, close } = await appServices(spec.env, spec.dbLatencyMs);
-  return { server: createAdaptorServer({ fetch: createApp(services).fetch }) as Server, close };
+/** A listening server: its port, and how to stop it and what it holds. */
+interface Running {
+  port: number;
+  close(): Promise<unknown>;
 }
 
-let running: { server: Server; close: () => Promise<unknown> } | undefined;
+async function start(spec: Exclude<Spec, { kind: "consistency" }>): Promise<Running> {
+  if (spec.kind === "peer") {
+    const { server, redis } = createPeer(spec.peer, spec.options);
+    server.on("request", () => (counts.served += 1));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    return {
+      port: (server.address() as AddressInfo).port,
+      async close() {
+        const closed = new Promise((resolve) => server.close(resolve));
+        server.closeAllConnections();
+        await closed;
+        await redis.quit();
+      },
+    };
+  }
+  // The real app, wired as the runtime's entry wires it (self-hosted services → createApp → its
+  // server adapter, the same limits), minus the cron.
+  const server = SERVERS[spec.runtime];
+  const { services, close } = await appServices(spec.env, spec.dbLatencyMs, server);
+  const app = createApp(services);
+  const listening = await server.listen((request, env) => {
+    counts.served += 1;
+    return app.fetch(request, env);
+  }, 0);
+  return {
+    port: listening.port,
+    async close() {
+      await listening.close();
+      await close();
+    },
+  };
+}
+
+let running: Running | undefined;
 let profiler: Session | undefined;
 
 async function handle(message: ToChild): Promise<Stats | undefined> {
   switch (message.type) {
     case "stats": {
       const cpu = process.cpuUsage();
-      return { ...counts, cpuUs: cpu.user + cpu.system };
+      return { ...counts, cpuUs: cpu.user + cpu.system, rssBytes: process.memoryUsage().rss };
     }
     case "profile-start":
-      profiler = new Session();
+      // Loaded here: only Node children are profiled (Bun has no node:inspector).
+      profiler = new (await import("node:inspector/promises")).Session();
       profiler.connect();
       await profiler.post("Profiler.enable");
       await profiler.post("Profiler.setSamplingInterval", { interval: 250 });
@@ -135,12 +175,7 @@ async function handle(message: ToChild): Promise<Stats | undefined> {
       return undefined;
     }
     case "exit":
-      if (running) {
-        const closed = new Promise((resolve) => running!.server.close(resolve));
-        running.server.closeAllConnections();
-        await closed;
-        await running.close();
-      }
+      await running?.close();
       setImmediate(() => process.exit(0));
       return undefined;
   }
@@ -158,10 +193,8 @@ try {
   if (!spec) throw new Error("bench/server.ts is started by bench/run.ts (BENCH_SPEC is missing)");
   if (spec.kind === "consistency") await consistency(spec);
   else {
-    const r = (running = await start(spec));
-    r.server.on("request", () => (counts.served += 1));
-    await new Promise<void>((resolve) => r.server.listen(0, "127.0.0.1", resolve));
-    send({ type: "ready", port: (r.server.address() as AddressInfo).port });
+    running = await start(spec);
+    send({ type: "ready", port: running.port });
   }
 } catch (error) {
   send({ type: "failed", error: String((error as Error)?.stack ?? error) });

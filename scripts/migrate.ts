@@ -8,7 +8,7 @@
  */
 import { parseConfig } from "../src/config";
 import { migrateDatabase, openNodeDatabase } from "../src/db/libsql-node";
-import { MIGRATIONS_FOLDER } from "../src/entry/node-server";
+import { MIGRATIONS_FOLDER } from "../src/entry/self-hosted-services";
 
 const config = parseConfig(process.env);
 const { client, db } = await openNodeDatabase(config);

@@ -29,7 +29,8 @@ const MAX_BODY_BYTES = 64 * 1024;
 export function createApp(services: Services) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.use(requestContext(services));
-  if (services.runtime === "node") app.use(compression({ encodesItself }));
+  // Cloudflare compresses at its edge; every self-hosted server is compressed here.
+  if (services.runtime !== "workerd") app.use(compression({ encodesItself }));
   app.onError(handleError);
   // Only requests that may carry a body: reading a GET's (absent) body costs every request.
   app.on(

@@ -18,7 +18,9 @@ import type { RedisKeys } from "../redis/keys";
 import type { RedisPort } from "../redis/port";
 import type { PositionContext } from "../client-position";
 
-export type Runtime = "node" | "workerd";
+/** Where the app runs: Cloudflare Workers (workerd), or a self-hosted server on Node, Bun or Deno. */
+export const RUNTIMES = ["node", "workerd", "bun", "deno"] as const;
+export type Runtime = (typeof RUNTIMES)[number];
 
 /** Everything a request handler may use, built once per process/isolate by an entry. */
 export interface Services {

@@ -12,7 +12,7 @@ import { createIoRedisTransport } from "../../src/redis/adapters/ioredis";
 import { createRedisKeys } from "../../src/redis/keys";
 import { createRedisPort, type RedisTransport } from "../../src/redis/port";
 import { authScenarios } from "../shared/auth-scenarios";
-import { createNodeHarness } from "../support/node-harness";
+import { createNodeHarness } from "../support/self-hosted-harness";
 
 const harness = createNodeHarness();
 afterAll(() => harness.closeAll());

@@ -1,6 +1,6 @@
 import { afterAll, describe } from "vitest";
 import { catalogueScenarios } from "../shared/catalogue-scenarios";
-import { createNodeHarness } from "../support/node-harness";
+import { createNodeHarness } from "../support/self-hosted-harness";
 
 const harness = createNodeHarness();
 afterAll(() => harness.closeAll());

@@ -13,7 +13,7 @@ import { data, json } from "../shared/harness";
 import { rateLimitScenarios } from "../shared/rate-limit-scenarios";
 import { startRedisCluster, type RedisClusterHandle } from "../support/redis-cluster";
 import { clientsBlockedInWait } from "../support/replication-link";
-import { createNodeHarness } from "../support/node-harness";
+import { createNodeHarness } from "../support/self-hosted-harness";
 
 // A real three-master Redis Cluster of this file's own; every app below uses it through
 // REDIS_CLUSTER_NODES, so each multi-key step must keep its keys in one slot (hash tags).

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { json, uniqueEmail } from "../shared/harness";
 import { csrfScenarios } from "../shared/csrf-scenarios";
-import { createNodeHarness } from "../support/node-harness";
+import { createNodeHarness } from "../support/self-hosted-harness";
 
 const harness = createNodeHarness();
 afterAll(() => harness.closeAll());

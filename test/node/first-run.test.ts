@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { json } from "../shared/harness";
-
+import { spawnServer } from "../support/spawned-server";
 
 const NODE_ENTRY = fileURLToPath(new URL("../../src/entry/node.ts", import.meta.url));
 const TSX = fileURLToPath(new URL("../../node_modules/.bin/tsx", import.meta.url));
@@ -13,22 +13,7 @@ const folders: string[] = [];
 afterAll(() => Promise.all(folders.map((folder) => rm(folder, { recursive: true, force: true }))));
 
 /** `npm start` as a new user runs it, in a folder of their own: resolves once it says where it listens. */
-async function start(cwd: string, environment: Record<string, string> = {}) {
-  const child = spawn(TSX, [NODE_ENTRY], { cwd, env: { PATH: process.env.PATH ?? "", ...environment }, stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const listening = await new Promise<{ url: string; docs: string; dashboard: string; redis: string; admin: string }>((resolve, reject) => {
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-      const line = stdout.split("\n").find((text) => text.includes('"message":"listening"'));
-      if (line) resolve(JSON.parse(line));
-    });
-    child.once("exit", (code) => reject(new Error(`exited with ${code}: ${stderr}`)));
-  });
-  const stop = () => new Promise<void>((resolve) => (child.once("exit", () => resolve()), child.kill("SIGTERM")));
-  return { listening, stdout: () => stdout, stderr: () => stderr, stop };
-}
+const start = (cwd: string, environment: Record<string, string> = {}) => spawnServer(TSX, [NODE_ENTRY], cwd, environment);
 
 describe("a first start with embedded defaults", () => {
   it("reads .env, says where everything is, and makes a development admin whose password it shows once", async () => {

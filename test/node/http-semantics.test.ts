@@ -1,10 +1,10 @@
-import { gunzipSync } from "node:zlib";
 import { connect, type Socket } from "node:net";
 import { afterAll, describe, expect, it } from "vitest";
-import { NODE_SERVER_LIMITS, startNodeServer } from "../../src/entry/node-server";
+import { NODE_SERVER_LIMITS, nodeServer, startNodeServer } from "../../src/entry/node-server";
 import { docsScenarios } from "../shared/docs-scenarios";
 import { httpSemanticsScenarios } from "../shared/http-semantics-scenarios";
-import { createNodeHarness } from "../support/node-harness";
+import { serverScenarios } from "../shared/server-scenarios";
+import { createNodeHarness } from "../support/self-hosted-harness";
 import { testEnvironment } from "../support/node-app";
 import { rawGet } from "../support/raw-http";
 
@@ -16,44 +16,7 @@ describe("HTTP semantics on Node (libSQL file + redis-server)", () => {
   docsScenarios(harness);
 });
 
-
-describe("starting on Node", () => {
-  it("a port already in use is one clear configuration error, not a stack trace", async () => {
-    const first = await startNodeServer({ ...testEnvironment(), PORT: "0" });
-    try {
-      await expect(startNodeServer({ ...testEnvironment(), PORT: String(first.port) })).rejects.toThrow(new RegExp(`PORT ${first.port} is already in use`));
-    } finally {
-      await first.close();
-    }
-  });
-
-  // Fails by its own timeout when close() waits out keep-alive sockets that go idle after it began (65 s each).
-  it("closing does not wait out keep-alive sockets whose clients have not read their responses", async () => {
-    const server = await startNodeServer({ ...testEnvironment(), PORT: "0" });
-    const responses = await Promise.all(Array.from({ length: 20 }, () => fetch(`http://127.0.0.1:${server.port}/api/products?limit=100`)));
-    await server.close();
-    expect(responses.every((response) => response.status === 200)).toBe(true);
-  }, 20_000);
-});
-
-describe("compression on Node", () => {
-  it("gzips for clients that ask, sends plain JSON to the rest, and says it varies", async () => {
-    const server = await startNodeServer({ ...testEnvironment(), PORT: "0" });
-    try {
-      const path = "/api/products?limit=50";
-      const zipped = await rawGet(server.port, path, { "accept-encoding": "gzip" });
-      expect(zipped.status).toBe(200);
-      expect(zipped.headers["content-encoding"]).toBe("gzip");
-      expect(zipped.headers["vary"]).toContain("Accept-Encoding");
-      const plain = await rawGet(server.port, path, {});
-      expect(plain.headers["content-encoding"]).toBeUndefined();
-      expect(plain.headers["vary"]).toContain("Accept-Encoding");
-      expect(JSON.parse(gunzipSync(zipped.body).toString())).toEqual(JSON.parse(plain.body.toString()));
-    } finally {
-      await server.close();
-    }
-  });
-});
+serverScenarios(nodeServer);
 
 /** Connects a raw socket; resolves once connected. */
 const open = (port: number) =>

@@ -2,7 +2,7 @@ import { createClient } from "@libsql/client";
 import { drizzle } from "drizzle-orm/libsql";
 import { migrate } from "drizzle-orm/libsql/migrator";
 import { describe, expect, inject, it } from "vitest";
-import { MIGRATIONS_FOLDER } from "../../src/entry/node-server";
+import { MIGRATIONS_FOLDER } from "../../src/entry/self-hosted-services";
 import { appSchema, SCHEMA_QUERY, type SchemaObject } from "../shared/schema";
 import { testEnvironment } from "../support/node-app";
 

@@ -96,12 +96,12 @@ export function docsScenarios(harness: Harness) {
       expect(JSON.parse(await spec.text())).toMatchObject({ openapi: "3.1.0" });
     });
 
-    it(harness.runtime === "node" ? "Node: brotli or gzip as the client prefers, each its own representation, the same bytes every time" : "workerd: the identity bytes (Cloudflare's edge compresses)", async () => {
+    it(harness.runtime !== "workerd" ? `${harness.runtime}: brotli or gzip as the client prefers, each its own representation, the same bytes every time` : "workerd: the identity bytes (Cloudflare's edge compresses)", async () => {
       for (const path of [...(await assetPaths()), "/openapi.json"]) {
         const plain = await send(path);
         const identity = await bytesOf(plain);
         expect(plain.headers.get("content-encoding"), path).toBeNull();
-        if (harness.runtime !== "node") {
+        if (harness.runtime === "workerd") {
           const asked = await send(path, { headers: { "accept-encoding": "gzip, br" } });
           expect(asked.headers.get("content-encoding")).toBeNull();
           expect(sameBytes(await bytesOf(asked), identity)).toBe(true);

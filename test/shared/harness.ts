@@ -1,5 +1,5 @@
 import type { ProductRepository } from "../../src/catalogue/repository";
-import type { Services } from "../../src/http/env";
+import type { Runtime, Services } from "../../src/http/env";
 import type { RedisTransport } from "../../src/redis/port";
 
 /** What a scenario needs from a runtime: an app to send requests to, built with extra environment. */
@@ -12,7 +12,7 @@ export interface Instance {
 }
 
 export interface Harness {
-  runtime: "node" | "workerd";
+  runtime: Runtime;
   /** Scheme and host relative paths are sent to (what a same-origin browser sends as Origin). */
   origin: string;
   /**
@@ -43,6 +43,9 @@ export const json = (body: unknown, headers: Record<string, string> = {}): Reque
 export const data = async <T>(response: Response) => ((await response.json()) as { data: T }).data;
 
 export const uniqueEmail = (label = "user") => `${label}-${crypto.randomUUID()}@Example.com`;
+
+/** An X-Forwarded-For entry a client made up (not an address: what a spoofer may write). */
+export const spoofed = () => `198.18.${Math.floor(Math.random() * 256)}.${crypto.randomUUID().slice(0, 4)}`;
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

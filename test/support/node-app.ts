@@ -3,7 +3,8 @@ import { join } from "node:path";
 import { inject } from "vitest";
 import { createApp } from "../../src/app";
 import { parseConfig } from "../../src/config";
-import { createNodeServices } from "../../src/entry/node-server";
+import { nodeServer } from "../../src/entry/node-server";
+import { createSelfHostedServices, type ServerIdentity } from "../../src/entry/self-hosted-services";
 
 /**
  * Environment for one test app: its own libSQL file, its own key prefix on the shared
@@ -24,9 +25,16 @@ export function testEnvironment(overrides: Record<string, string | undefined> = 
   return Object.fromEntries(Object.entries(environment).filter((entry): entry is [string, string] => entry[1] !== undefined));
 }
 
-/** A fully wired app on Node services (libSQL file + real Redis unless overridden), driven through `app.request`. */
-export async function createTestApp(overrides: Record<string, string | undefined> = {}, extras: Parameters<typeof createNodeServices>[1] = {}) {
+/**
+ * A fully wired app on the self-hosted services (libSQL file + real Redis unless overridden),
+ * knowing its client as `server` does (Node's socket by default; none through `app.request`).
+ */
+export async function createTestApp(
+  overrides: Record<string, string | undefined> = {},
+  extras: Parameters<typeof createSelfHostedServices>[2] = {},
+  server: ServerIdentity = nodeServer,
+) {
   const config = parseConfig(testEnvironment(overrides));
-  const { services, close } = await createNodeServices(config, extras);
+  const { services, close } = await createSelfHostedServices(config, server, extras);
   return { app: createApp(services), services, config, close };
 }

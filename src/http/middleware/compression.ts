@@ -6,14 +6,14 @@ import { setHeader } from "../response-headers";
 const ACCEPTS_COMPRESSION = /\b(gzip|deflate)\b/i;
 
 /**
- * Node only (Cloudflare compresses at its edge): gzip or deflate for clients that ask, with
+ * Self-hosted servers only (Cloudflare compresses at its edge): gzip or deflate for clients that ask, with
  * hono's compress(). Requests that do not ask skip it altogether — it reads the finished
  * response's headers, which costs every request (BENCHMARKS.md) — and every response says
  * it varies by Accept-Encoding. Paths `encodesItself` names are left alone: their routes
  * serve bodies compressed once (src/http/static-body.ts), and compressing those again for
  * every request (1.7 MB of Swagger UI for a client that asks only for deflate) is the cost
  * they avoid.
- * @example if (runtime === "node") app.use(compression({ encodesItself }));
+ * @example if (runtime !== "workerd") app.use(compression({ encodesItself }));
  */
 export function compression(options: { encodesItself?: (path: string) => boolean } = {}) {
   const compressing = compress();

@@ -1,6 +1,6 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { pingDatabase } from "../../db/database";
-import type { AppEnv } from "../env";
+import { RUNTIMES, type AppEnv } from "../env";
 import { ops } from "../../redis/commands";
 import { evictsKeys } from "../../redis/stats";
 
@@ -11,7 +11,7 @@ const HealthSchema = z
     status: z.literal("success"),
     data: z.object({
       status: z.enum(["ok", "degraded"]),
-      runtime: z.enum(["node", "workerd"]),
+      runtime: z.enum(RUNTIMES),
       version: z.string(),
       services: z.object({
         database: z.object({ status: dependencyStatus, latencyMs: z.number() }),
