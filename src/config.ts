@@ -2,8 +2,8 @@ import ipaddr from "ipaddr.js";
 import { z } from "zod";
 
 /**
- * The one configuration schema for both runtimes. Entries feed it the raw environment
- * (process.env on Node, the Worker's string bindings) once per process/isolate;
+ * The one configuration schema for every runtime. Entries feed it the raw environment
+ * (process.env on Node, Bun and Deno, the Worker's string bindings) once per process/isolate;
  * nothing else reads the environment.
  */
 const positiveInt = (fallback: number) =>
@@ -123,7 +123,7 @@ const environmentSchema = z.object({
   CONSISTENCY_CRON: z.string().trim().min(1).default("*/5 * * * *"),
   /**
    * Most batches of 500 cached products one consistency run examines before it stops and
-   * leaves the rest to the next run. Unset: unbounded on Node, 200 on Workers (a batch costs
+   * leaves the rest to the next run. Unset: unbounded on the self-hosted servers, 200 on Workers (a batch costs
    * about four subrequests; see the README on plan limits).
    */
   /** Most cached lists one consistency run compares with a fresh query (each is a database query). */

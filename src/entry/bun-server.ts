@@ -3,9 +3,7 @@
  * The API on Bun's own HTTP server (`Bun.serve`); everything else is the shared self-hosted
  * start-up.
  */
-import type { Context } from "hono";
-import type { AppEnv } from "../http/env";
-import { portInUse, startSelfHosted, type ServerAdapter } from "./self-hosted-server";
+import { portInUse, type ServerAdapter } from "./self-hosted-server";
 
 /**
  * The part of Bun's API used here, declared by hand: @types/bun's globals (URL, fetch, …)
@@ -41,7 +39,7 @@ const IDLE_TIMEOUT_S = 65;
 /** Bun's HTTP server, on every interface (IPv4 and IPv6, as Node's); the peer is `server.requestIP`. */
 export const bunServer: ServerAdapter = {
   runtime: "bun",
-  peerAddress: (c: Context<AppEnv>) => (c.env as Partial<BunBindings> | undefined)?.remoteAddress,
+  peerAddress: (c) => (c.env as Partial<BunBindings> | undefined)?.remoteAddress,
   async listen(fetch, port) {
     let server: BunServer;
     try {
@@ -57,6 +55,3 @@ export const bunServer: ServerAdapter = {
     return { port: server.port, close: () => server.stop() };
   },
 };
-
-/** Starts the API on Bun; resolves once listening (startSelfHosted). */
-export const startBunServer = (environment: Record<string, unknown>, options: { developmentDefaults?: boolean } = {}) => startSelfHosted(bunServer, environment, options);

@@ -5,9 +5,7 @@
  * modules cannot load (Deno Deploy), a remote database through `@libsql/client/web` would be
  * the way, which this entry does not wire.
  */
-import type { Context } from "hono";
-import type { AppEnv } from "../http/env";
-import { portInUse, startSelfHosted, type ServerAdapter } from "./self-hosted-server";
+import { portInUse, type ServerAdapter } from "./self-hosted-server";
 
 /** What this server hands `app.fetch`: the request's socket peer, from the handler's info. */
 interface DenoBindings {
@@ -21,7 +19,7 @@ interface DenoBindings {
  */
 export const denoServer: ServerAdapter = {
   runtime: "deno",
-  peerAddress: (c: Context<AppEnv>) => (c.env as Partial<DenoBindings> | undefined)?.remoteAddress,
+  peerAddress: (c) => (c.env as Partial<DenoBindings> | undefined)?.remoteAddress,
   async listen(fetch, port) {
     let server: Deno.HttpServer<Deno.NetAddr>;
     try {
@@ -35,6 +33,3 @@ export const denoServer: ServerAdapter = {
     return { port: server.addr.port, close: () => server.shutdown() };
   },
 };
-
-/** Starts the API on Deno; resolves once listening (startSelfHosted). */
-export const startDenoServer = (environment: Record<string, unknown>, options: { developmentDefaults?: boolean } = {}) => startSelfHosted(denoServer, environment, options);

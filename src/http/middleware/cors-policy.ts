@@ -51,7 +51,7 @@ export function corsPolicy(allowedOrigins: readonly string[]) {
  * `Vary: Origin` on every answer to a request with an Origin, so that no cache hands one
  * origin's answer (with or without its grant) to another. hono's cors() appends it to the
  * response, but a response not built by `respond` takes the gathered headers afterwards
- * (requestContext()), whose Vary (Accept-Encoding, on Node) would replace it: so it goes
+ * (requestContext()), whose Vary (Accept-Encoding, on the self-hosted servers) would replace it: so it goes
  * into the gathered headers too, unless they were applied already.
  */
 function varyOnOrigin(c: Context<AppEnv>): void {

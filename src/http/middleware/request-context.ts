@@ -8,7 +8,7 @@ import { applyHeaders, startHeaders } from "../response-headers";
  * Puts the services, the request id (a sane incoming X-Request-Id, else a new one), the
  * response headers gathered so far (src/http/response-headers.ts), a request-scoped logger
  * (every line carries the request id) and a `background` runner on the context. Background
- * work goes to `waitUntil` on Workers; on Node it runs un-awaited, and on both its failure
+ * work goes to `waitUntil` on Workers; on a self-hosted server (Node, Bun, Deno) it runs un-awaited, and on both its failure
  * is logged, never unhandled.
  * @example app.use(requestContext(services)); // then c.get("background")("metrics", promise)
  */
@@ -19,7 +19,7 @@ export function requestContext(services: Services) {
     c.set("responseHeaders", headers);
     c.set("headersApplied", false);
     const logger = services.logger.child({ requestId });
-    // Workers hand every request an execution context; on Node there is none (asking for it
+    // Workers hand every request an execution context; on a self-hosted server there is none (asking for it
     // throws, which costs) and the process outlives the response anyway.
     const executionCtx = services.runtime === "workerd" ? c.executionCtx : undefined;
     const background = backgroundRunner(logger, executionCtx && ((work) => executionCtx.waitUntil(work)), redisFailureLevel);

@@ -34,7 +34,7 @@ export const encodesItself = (path: string): boolean => path === "/openapi.json"
  *
  * The document (`openApiDocument`, asked once) and the files are made once per app, the
  * first time they are wanted (a failure is tried again): their bytes, those bytes in every
- * coding the runtime's compressor makes (brotli and gzip on Node), and an ETag for each
+ * coding the runtime's compressor makes (brotli and gzip on the self-hosted servers), and an ETag for each
  * (src/http/static-body.ts). A request picks one by Accept-Encoding and gets it as it is, or
  * 304. /docs starts making the files, so they are ready when the page asks for them.
  */
