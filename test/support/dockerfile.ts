@@ -5,7 +5,7 @@
  * test/support/dockerfile-replay.ts, refuses what it cannot honour).
  */
 
-export interface Instruction {
+interface Instruction {
   keyword: string;
   /** The arguments, continuation lines joined. */
   text: string;
