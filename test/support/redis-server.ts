@@ -8,16 +8,7 @@ import { mkdtempSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import IORedis, { type Redis } from "ioredis";
-
-/**
- * ioredis is CommonJS. Inside a vitest-pool-workers globalSetup the default
- * import is the module namespace-ish object whose `.Redis` is the class, while
- * under plain Node ESM the default import is the class itself (which also has
- * a `.Redis` property). Take `.Redis` when present.
- */
-type RedisClass = typeof Redis;
-const RedisCtor: RedisClass = (IORedis as unknown as { Redis?: RedisClass }).Redis ?? (IORedis as unknown as RedisClass);
+import { RedisClient } from "./ioredis-class";
 
 const REDIS_BINARY = "redis-server";
 const READY_TIMEOUT_MS = 10_000;
@@ -80,7 +71,7 @@ export async function findFreePort(): Promise<number> {
 
 /** One PING with a short timeout; never hangs, always disconnects. */
 async function pingOnce(port: number): Promise<boolean> {
-  const client = new RedisCtor({
+  const client = new RedisClient({
     host: "127.0.0.1",
     port,
     protocol: 2,
