@@ -121,13 +121,13 @@ const environmentSchema = z.object({
   CACHE_LIST_MAX_ENTRIES: positiveInt(1000),
   SESSION_TTL_S: positiveInt(86400),
   CONSISTENCY_CRON: z.string().trim().min(1).default("*/5 * * * *"),
-  /**
-   * Most batches of 500 cached products one consistency run examines before it stops and
-   * leaves the rest to the next run. Unset: unbounded on the self-hosted servers, 200 on Workers (a batch costs
-   * about four subrequests; see the README on plan limits).
-   */
   /** Most cached lists one consistency run compares with a fresh query (each is a database query). */
   CONSISTENCY_LIST_SAMPLE: positiveInt(20),
+  /**
+   * Most batches of 500 cached products one consistency run examines before it stops and
+   * leaves the rest to the next run. Unset: unbounded on the self-hosted servers, 200 on
+   * Workers (a batch costs about four subrequests; see the README on plan limits).
+   */
   CONSISTENCY_MAX_BATCHES: z.coerce.number({ error: "must be a positive integer" }).int("must be a positive integer").positive("must be a positive integer").optional(),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   /** How often an instance adds its counted metrics to Redis (0: after every request). */
