@@ -9,7 +9,7 @@
 # staying on one minor line and one Debian release; pin a digest (@sha256:...) for byte-for-byte rebuilds.
 ARG NODE_IMAGE=node:20.20-bookworm-slim
 
-# ---- build: every dependency (esbuild is a devDependency), then the bundle in dist/ ----
+# ---- build: every dependency (esbuild is a devDependency), then the bundle and the dashboard's files in dist/ ----
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -30,7 +30,7 @@ COPY package.json package-lock.json ./
 # optional dependency (@libsql/linux-x64-gnu and friends).
 RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 # dist/entry/node.js finds ../../migrations and node_modules/swagger-ui-dist from its own URL:
-# both must sit in /app, two levels above it.
+# both must sit in /app, two levels above it (the dashboard's files come with dist/, in dist/http/dashboard/).
 COPY migrations ./migrations
 COPY --from=build /app/dist ./dist
 # Files stay root-owned and read-only to the server. DATABASE_URL should name a libSQL server

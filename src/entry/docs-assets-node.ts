@@ -21,11 +21,25 @@ export const nodeCompressor: Compressor = async (body, coding) =>
         params: { [constants.BROTLI_PARAM_QUALITY]: 9, [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT, [constants.BROTLI_PARAM_SIZE_HINT]: body.length },
       });
 
-/** Swagger UI's files from the installed swagger-ui-dist (read when the app first wants them), compressed with node:zlib (Node, Bun, Deno). */
+/**
+ * The dashboard's files: src/http/dashboard/ next to src/entry/ when run from source, and
+ * dist/http/dashboard/ next to the bundle (dist/entry/node.js), where `npm run build` copies them.
+ */
+const DASHBOARD_FOLDER = new URL("../http/dashboard/", import.meta.url);
+
+/**
+ * Swagger UI's files from the installed swagger-ui-dist and the dashboard's from
+ * DASHBOARD_FOLDER (read when the app first wants them), compressed with node:zlib (Node, Bun, Deno).
+ */
 export function nodeDocsAssets(): DocsAssets {
   const require = createRequire(import.meta.url);
   const packageJson = require.resolve("swagger-ui-dist/package.json");
   const { version } = require(packageJson) as { version: string };
   const directory = dirname(packageJson);
-  return { version, read: (file) => readFile(join(directory, file)), compress: nodeCompressor };
+  return {
+    version,
+    read: (file) => readFile(join(directory, file)),
+    readDashboard: (file) => readFile(new URL(file, DASHBOARD_FOLDER)),
+    compress: nodeCompressor,
+  };
 }

@@ -12,9 +12,9 @@ interface Representation {
 
 /**
  * A body that does not change for the life of an app (Swagger UI's files, the OpenAPI
- * document), made once: its identity bytes and each coding the runtime compresses to, every
- * representation with its own ETag (a hash of its bytes, so every instance of a deployment
- * agrees on it).
+ * document, the dashboard's files), made once: its identity bytes and each coding the runtime
+ * compresses to, every representation with its own ETag (a hash of its bytes, so every
+ * instance of a deployment agrees on it).
  */
 export interface StaticBody {
   readonly contentType: string;
@@ -24,10 +24,13 @@ export interface StaticBody {
   readonly encoded: readonly Representation[];
 }
 
-async function etagOf(bytes: Uint8Array): Promise<string> {
+/** A name for these bytes, the same wherever they are hashed (a SHA-256 prefix, base64url): for ETags and content-addressed URLs. */
+export async function contentHash(bytes: Uint8Array): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
-  return `"${toBase64Url(digest.subarray(0, 18))}"`;
+  return toBase64Url(digest.subarray(0, 18));
 }
+
+const etagOf = async (bytes: Uint8Array): Promise<string> => `"${await contentHash(bytes)}"`;
 
 /**
  * Encodes `body` in every coding `compress` makes (none without it) and tags each result.

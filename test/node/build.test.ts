@@ -131,6 +131,18 @@ describe("Dockerfile, replayed without Docker", () => {
     }
   });
 
+  it("serves /dashboard and the stylesheet and script it links, from the files the build put in dist/", async () => {
+    const page = await fetch(`${server!.url}/dashboard`);
+    expect(page.status, server!.output()).toBe(200);
+    const linked = [...(await page.text()).matchAll(/(?:src|href)="(\/dashboard\/assets\/[^"]+)"/g)].map((match) => match[1]!);
+    expect(linked).toHaveLength(2);
+    for (const path of linked) {
+      const response = await fetch(`${server!.url}${path}`);
+      expect(response.status, path).toBe(200);
+      expect(response.headers.get("cache-control"), path).toBe("public, max-age=31536000, immutable");
+    }
+  });
+
   it("migrated the database and takes ADMIN_TOKEN for the admin endpoints", async () => {
     expect((await fetch(`${server!.url}/api/cache/metrics`)).status).toBe(401);
     const admin = { authorization: `Bearer ${adminToken}` };

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -5,9 +6,11 @@ import { startNodeServer } from "../../src/entry/node-server";
 import { json, uniqueEmail } from "../shared/harness";
 import { launchChromium } from "../support/chromium";
 import { testEnvironment } from "../support/node-app";
+import { rawGet } from "../support/raw-http";
 
 const ADMIN_PASSWORD = "dashboard admin password";
 const ADMIN_TOKEN = "dashboard-operations-token-0123456789";
+const CONTENT_SECURITY_POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'";
 
 interface Metrics {
   cache: { hits: number; misses: number; stale: number; coalesced: number; errors: number; hitRate: number };
@@ -38,10 +41,31 @@ describe("the cache dashboard in headless Chromium", () => {
   const api = async <T>(path: string, init: RequestInit = {}) => ((await (await fetch(`${base}${path}`, { ...init, headers: { ...admin, ...init.headers } })).json()) as { data: T }).data;
   const shown = async (page: Page, selector: string) => (await page.locator(selector).textContent())?.trim() ?? "";
   const metric = (page: Page, name: string) => shown(page, `[data-metric="${name}"]`);
+  // Waits through locators: the page's Content-Security-Policy refuses eval, which page.waitForFunction needs.
   const signedIn = async (page: Page) => {
     await page.locator("#board").waitFor({ state: "visible" });
-    await page.waitForFunction('document.body.dataset.loaded === "true"');
+    await page.locator('body[data-loaded="true"]').waitFor({ state: "attached" });
   };
+  const waitForText = (page: Page, selector: string, text: string | RegExp) => page.locator(selector, { hasText: text }).waitFor({ state: "attached" });
+  /** A new tab on /dashboard, noting every Content-Security-Policy violation Chromium reports. */
+  const openDashboard = async () => {
+    const page = await browser.newPage({ viewport: { width: 1200, height: 1400 } });
+    const violations: string[] = [];
+    page.on("console", (message) => {
+      if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
+    });
+    await page.goto(`${base}/dashboard`);
+    return { page, violations };
+  };
+  /** Each x-axis label of a chart: the sample time it names (data-at) and the text shown. */
+  const clockLabels = async (page: Page, chart: string) => {
+    const labels = page.locator(`#${chart} .x-axis text`);
+    const found: { at: string; text: string }[] = [];
+    for (let i = 0; i < (await labels.count()); i++) found.push({ at: (await labels.nth(i).getAttribute("data-at")) ?? "", text: (await labels.nth(i).textContent()) ?? "" });
+    return found;
+  };
+  /** A time as the charts show it when they span less than ten minutes: the local clock, with seconds. */
+  const clockTime = (at: string) => new Date(at).toTimeString().slice(0, 8);
   const polylinePoints = async (page: Page, chart: string) => ((await page.locator(`#${chart} polyline`).getAttribute("points")) ?? "").trim().split(/\s+/).length;
 
   it("signs in with an admin account and shows the same figures as /api/cache/metrics after traffic", async () => {
@@ -59,8 +83,7 @@ describe("the cache dashboard in headless Chromium", () => {
     await fetch(`${base}/api/products?category=dash`);
     await fetch(`${base}/api/cache/consistency/run`, { method: "POST", headers: admin });
 
-    const page = await browser.newPage({ viewport: { width: 1200, height: 1400 } });
-    await page.goto(`${base}/dashboard`);
+    const { page, violations } = await openDashboard();
     await page.locator("#login").waitFor({ state: "visible" });
     expect(await page.locator("#board").isHidden()).toBe(true);
     await page.fill("#email", adminEmail);
@@ -111,21 +134,40 @@ describe("the cache dashboard in headless Chromium", () => {
     const after = await kept();
     for (const count of points) expect([before, after]).toContain(count);
 
+    // Axes: round values from 0 up the side; along the bottom, the clock times of kept samples, the oldest first.
+    expect(await page.locator("#hit-rate-chart .y-axis text").allTextContents()).toEqual(["0%", "20%", "40%", "60%", "80%", "100%"]);
+    const memoryTicks = await page.locator("#memory-chart .y-axis text").allTextContents();
+    expect(memoryTicks.length).toBeGreaterThanOrEqual(2);
+    for (const tick of memoryTicks) expect(tick).toMatch(/^\d+(\.\d+)? (KiB|MiB)$/);
+    const samples = (await api<{ samples: { at: string }[] }>("/api/cache/metrics/history")).samples.map((sample) => sample.at);
+    for (const chart of ["hit-rate-chart", "memory-chart", "latency-chart"]) {
+      const labels = await clockLabels(page, chart);
+      expect(labels.length, chart).toBeGreaterThanOrEqual(1);
+      expect(labels[0]!.at, chart).toBe(samples[0]);
+      for (const { at, text } of labels) {
+        expect(samples, chart).toContain(at);
+        expect(text, chart).toBe(clockTime(at));
+      }
+      expect(labels.map(({ at }) => at), chart).toEqual([...labels.map(({ at }) => at)].sort());
+    }
+    const [oldestRun] = (await api<{ history: { finishedAt: string }[] }>("/api/cache/consistency")).history.slice(-1);
+    expect((await clockLabels(page, "score-chart"))[0]).toEqual({ at: oldestRun!.finishedAt, text: clockTime(oldestRun!.finishedAt) });
+
     // Signing out ends the session: a reload shows the sign-in form, not data.
     await page.click("#sign-out");
     await page.locator("#login").waitFor({ state: "visible" });
     await page.reload();
     await page.locator("#login").waitFor({ state: "visible" });
     expect(await page.locator("#board").isHidden()).toBe(true);
+    expect(violations).toEqual([]);
     await page.close();
   }, 60_000);
 
   it("signs in with the admin token; flush and consistency run ask first, and Cancel changes nothing", async () => {
-    const page = await browser.newPage({ viewport: { width: 1200, height: 1400 } });
-    await page.goto(`${base}/dashboard`);
+    const { page, violations } = await openDashboard();
     await page.fill("#token", "not-the-token");
     await page.click("#token-form button[type=submit]");
-    await page.waitForFunction('document.getElementById("login-error").textContent.includes("not accepted")');
+    await waitForText(page, "#login-error", "not accepted");
     expect(await page.locator("#board").isHidden()).toBe(true);
 
     await page.fill("#token", ADMIN_TOKEN);
@@ -149,7 +191,7 @@ describe("the cache dashboard in headless Chromium", () => {
 
     await page.click("#flush");
     await page.click("#confirm-ok");
-    await page.waitForFunction('document.getElementById("action-result").textContent.startsWith("Flushed")');
+    await waitForText(page, "#action-result", /^Flushed/);
     expect(await shown(page, "#action-result")).toMatch(/^Flushed [1-9]\d* cache entries$/);
     expect(await cacheState()).toBe("MISS");
 
@@ -158,7 +200,7 @@ describe("the cache dashboard in headless Chromium", () => {
     await page.click("#confirm-cancel");
     await page.click("#run");
     await page.click("#confirm-ok");
-    await page.waitForFunction('document.getElementById("action-result").textContent.startsWith("Run finished")');
+    await waitForText(page, "#action-result", /^Run finished/);
     expect(await shown(page, "#action-result")).toMatch(/^Run finished: score \d+(\.\d+)?, \d+ repaired$/);
     expect((await api<{ history: unknown[] }>("/api/cache/consistency")).history.length).toBe(runsBefore + 1);
 
@@ -166,6 +208,33 @@ describe("the cache dashboard in headless Chromium", () => {
     await page.locator("#login").waitFor({ state: "visible" });
     await page.reload();
     await page.locator("#login").waitFor({ state: "visible" });
+    expect(violations).toEqual([]);
     await page.close();
   }, 60_000);
+
+  it("serves the page to revalidate, with nothing inline and a Content-Security-Policy that allows only its own files and this origin's API; its stylesheet and script at URLs that name their content, immutable", async () => {
+    const page = await fetch(`${base}/dashboard`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-type")).toMatch(/^text\/html/);
+    expect(page.headers.get("cache-control")).toBe("public, no-cache");
+    expect(page.headers.get("content-security-policy")).toBe(CONTENT_SECURITY_POLICY);
+    const html = await page.text();
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)|<style|\sstyle=|\son\w+=/i);
+    const linked = [...html.matchAll(/<(?:script|link)\b[^>]*\b(?:src|href)="([^"]+)"/g)].map((match) => match[1]!);
+    expect(linked).toEqual([expect.stringMatching(/^\/dashboard\/assets\/dashboard\.[\w-]{24}\.css$/), expect.stringMatching(/^\/dashboard\/assets\/dashboard\.[\w-]{24}\.js$/)]);
+    for (const path of linked) {
+      const asset = await rawGet(server.port, path, {});
+      expect(asset.status, path).toBe(200);
+      expect(asset.headers["cache-control"], path).toBe("public, max-age=31536000, immutable");
+      expect(asset.headers["content-type"], path).toMatch(path.endsWith(".js") ? /^text\/javascript/ : /^text\/css/);
+      // The name carries the bytes' hash: new bytes, a new URL.
+      expect(path).toContain(`.${createHash("sha256").update(asset.body).digest().subarray(0, 18).toString("base64url")}.`);
+    }
+    // Only those names: another hash, the bare file name or the page itself is not there.
+    for (const path of [linked[0]!.replace(/\.[\w-]{24}\./, ".AAAAAAAAAAAAAAAAAAAAAAAA."), "/dashboard/assets/dashboard.css", "/dashboard/assets/index.html", "/dashboard/assets/"]) {
+      const response = await fetch(`${base}${path}`);
+      expect(response.status, path).toBe(404);
+      expect(await response.json()).toMatchObject({ status: "error", code: "NOT_FOUND" });
+    }
+  });
 });

@@ -9,56 +9,68 @@ import { rawGet } from "../support/raw-http";
 
 
 const ENCODINGS = ["br", "gzip", "gzip, deflate, br", "deflate", ""];
+const IMMUTABLE = "public, max-age=31536000, immutable";
+
+/** An app on Node's services whose compressor notes every compression the app asks for (by coding and input size). */
+async function countingApp() {
+  const created = await createNodeServices(parseConfig(testEnvironment()));
+  const { docsAssets } = created.services;
+  const compress: Compressor | undefined = docsAssets.compress;
+  const compressed: string[] = [];
+  const counting: Compressor = (body, coding) => {
+    compressed.push(`${coding}:${body.length}`);
+    return compress!(body, coding);
+  };
+  return { app: createApp({ ...created.services, docsAssets: { ...docsAssets, compress: compress && counting } }), compressed, close: created.close };
+}
+
+/** The page's own URLs for its script and stylesheet. */
+const linkedPaths = (html: string, prefix: string) => [...html.matchAll(new RegExp(`(?:src|href)="(${prefix}[^"]+)"`, "g"))].map((match) => match[1]!);
+
+/**
+ * Asks for every path in every Accept-Encoding, three rounds over, several at once: each
+ * coding of a path is the same bytes every time, and br and gzip decode to the identity bytes.
+ */
+async function expectSameBytesEveryTime(app: ReturnType<typeof createApp>, paths: string[]) {
+  const seen = new Map<string, Uint8Array>();
+  for (let round = 0; round < 3; round++) {
+    await Promise.all(
+      paths.flatMap((path) =>
+        ENCODINGS.map(async (acceptEncoding) => {
+          const response = await app.request(path, { headers: acceptEncoding ? { "accept-encoding": acceptEncoding } : {} });
+          expect(response.status).toBe(200);
+          const key = `${path} ${response.headers.get("content-encoding")}`;
+          const body = new Uint8Array(await response.arrayBuffer());
+          const earlier = seen.get(key);
+          if (earlier) expect(Buffer.from(body).equals(Buffer.from(earlier)), key).toBe(true);
+          else seen.set(key, body);
+        }),
+      ),
+    );
+  }
+  for (const path of paths) {
+    const identity = seen.get(`${path} null`)!;
+    expect(Buffer.from(brotliDecompressSync(seen.get(`${path} br`)!)).equals(Buffer.from(identity)), path).toBe(true);
+    expect(Buffer.from(gunzipSync(seen.get(`${path} gzip`)!)).equals(Buffer.from(identity)), path).toBe(true);
+  }
+}
 
 /**
  * Issue 23: the docs' static bodies (Swagger UI's files, the OpenAPI document) are encoded
  * once per app, through the runtime's compressor, and the document is generated once.
  */
 describe("documentation bodies made once on Node", () => {
-  let app: ReturnType<typeof createApp>;
-  let close: () => Promise<void>;
-  const compressed: string[] = [];
+  let counted: Awaited<ReturnType<typeof countingApp>>;
   beforeAll(async () => {
-    const created = await createNodeServices(parseConfig(testEnvironment()));
-    close = created.close;
-    const { docsAssets } = created.services;
-    const compress: Compressor | undefined = docsAssets.compress;
-    // Counts every compression the app asks for (by coding and input size).
-    const counting: Compressor = (body, coding) => {
-      compressed.push(`${coding}:${body.length}`);
-      return compress!(body, coding);
-    };
-    app = createApp({ ...created.services, docsAssets: { ...docsAssets, compress: compress && counting } });
+    counted = await countingApp();
   });
-  afterAll(() => close());
-
-  const paths = async () => [...[...(await (await app.request("/docs")).text()).matchAll(/(?:src|href)="(\/docs\/assets\/[^"]+)"/g)].map((match) => match[1]!), "/openapi.json"];
+  afterAll(() => counted.close());
 
   it("compresses each body once per coding, however many requests ask, and serves the same bytes each time", async () => {
-    const seen = new Map<string, Uint8Array>();
-    for (let round = 0; round < 3; round++) {
-      await Promise.all(
-        (await paths()).flatMap((path) =>
-          ENCODINGS.map(async (acceptEncoding) => {
-            const response = await app.request(path, { headers: acceptEncoding ? { "accept-encoding": acceptEncoding } : {} });
-            expect(response.status).toBe(200);
-            const key = `${path} ${response.headers.get("content-encoding")}`;
-            const body = new Uint8Array(await response.arrayBuffer());
-            const earlier = seen.get(key);
-            if (earlier) expect(Buffer.from(body).equals(Buffer.from(earlier)), key).toBe(true);
-            else seen.set(key, body);
-          }),
-        ),
-      );
-    }
+    await expectSameBytesEveryTime(counted.app, [...linkedPaths(await (await counted.app.request("/docs")).text(), "/docs/assets/"), "/openapi.json"]);
     // Three bodies (the bundle, the stylesheet, the document), each in brotli and gzip: six compressions in all.
-    expect(compressed.sort()).toHaveLength(6);
-    expect(new Set(compressed).size).toBe(6);
-    for (const path of await paths()) {
-      const identity = seen.get(`${path} null`)!;
-      expect(Buffer.from(brotliDecompressSync(seen.get(`${path} br`)!)).equals(Buffer.from(identity)), path).toBe(true);
-      expect(Buffer.from(gunzipSync(seen.get(`${path} gzip`)!)).equals(Buffer.from(identity)), path).toBe(true);
-    }
+    expect(counted.compressed.sort()).toHaveLength(6);
+    expect(new Set(counted.compressed).size).toBe(6);
   });
 
   it("generates the OpenAPI document once per app, and hands every request the same text", async () => {
@@ -78,29 +90,52 @@ describe("documentation bodies made once on Node", () => {
   });
 });
 
-describe("documentation bodies on the wire (Node server)", () => {
+describe("dashboard bodies made once on Node", () => {
+  it("compresses the page, its stylesheet and its script once per coding, however many requests ask, and serves the same bytes each time", async () => {
+    const counted = await countingApp();
+    try {
+      await expectSameBytesEveryTime(counted.app, ["/dashboard", ...linkedPaths(await (await counted.app.request("/dashboard")).text(), "/dashboard/assets/")]);
+      expect(counted.compressed.sort()).toHaveLength(6);
+      expect(new Set(counted.compressed).size).toBe(6);
+    } finally {
+      await counted.close();
+    }
+  });
+});
+
+describe("static bodies on the wire (Node server)", () => {
   it("sends the stored brotli and gzip bytes with their Content-Encoding and length, and 304 on If-None-Match", async () => {
     const server = await startNodeServer({ ...testEnvironment(), PORT: "0" });
     try {
-      const html = (await rawGet(server.port, "/docs", {})).body.toString();
-      const bundle = /src="(\/docs\/assets\/[^"]+\.js)"/.exec(html)![1]!;
-      const plain = await rawGet(server.port, bundle, {});
-      expect(plain.headers["content-encoding"]).toBeUndefined();
-      expect(plain.body.toString()).toContain("SwaggerUIBundle");
-      for (const coding of ["br", "gzip"] as const) {
-        const encoded = await rawGet(server.port, bundle, { "accept-encoding": coding });
-        expect(encoded.status).toBe(200);
-        expect(encoded.headers["content-encoding"]).toBe(coding);
-        expect(encoded.headers["vary"]).toMatch(/Accept-Encoding/);
-        expect(encoded.headers["cache-control"]).toBe("public, max-age=31536000, immutable");
-        expect(Number(encoded.headers["content-length"])).toBe(encoded.body.length);
-        const decoded = coding === "br" ? brotliDecompressSync(encoded.body) : gunzipSync(encoded.body);
-        expect(decoded.equals(plain.body)).toBe(true);
-        const etag = encoded.headers["etag"] as string;
-        const again = await rawGet(server.port, bundle, { "accept-encoding": coding, "if-none-match": etag });
-        expect(again.status).toBe(304);
-        expect(again.body.length).toBe(0);
-        expect(again.headers["etag"]).toBe(etag);
+      const [bundle] = linkedPaths((await rawGet(server.port, "/docs", {})).body.toString(), "/docs/assets/").filter((path) => path.endsWith(".js"));
+      const dashboardFiles = linkedPaths((await rawGet(server.port, "/dashboard", {})).body.toString(), "/dashboard/assets/");
+      const script = dashboardFiles.find((path) => path.endsWith(".js"));
+      const stylesheet = dashboardFiles.find((path) => path.endsWith(".css"));
+      const bodies = [
+        { path: bundle!, shows: "SwaggerUIBundle", cacheControl: IMMUTABLE },
+        { path: script!, shows: "textContent", cacheControl: IMMUTABLE },
+        { path: stylesheet!, shows: ".card", cacheControl: IMMUTABLE },
+        { path: "/dashboard", shows: "cache dashboard", cacheControl: "public, no-cache" },
+      ];
+      for (const { path, shows, cacheControl } of bodies) {
+        const plain = await rawGet(server.port, path, {});
+        expect(plain.headers["content-encoding"], path).toBeUndefined();
+        expect(plain.body.toString()).toContain(shows);
+        for (const coding of ["br", "gzip"] as const) {
+          const encoded = await rawGet(server.port, path, { "accept-encoding": coding });
+          expect(encoded.status).toBe(200);
+          expect(encoded.headers["content-encoding"]).toBe(coding);
+          expect(encoded.headers["vary"]).toMatch(/Accept-Encoding/);
+          expect(encoded.headers["cache-control"], path).toBe(cacheControl);
+          expect(Number(encoded.headers["content-length"])).toBe(encoded.body.length);
+          const decoded = coding === "br" ? brotliDecompressSync(encoded.body) : gunzipSync(encoded.body);
+          expect(decoded.equals(plain.body)).toBe(true);
+          const etag = encoded.headers["etag"] as string;
+          const again = await rawGet(server.port, path, { "accept-encoding": coding, "if-none-match": etag });
+          expect(again.status).toBe(304);
+          expect(again.body.length).toBe(0);
+          expect(again.headers["etag"]).toBe(etag);
+        }
       }
     } finally {
       await server.close();
