@@ -4,6 +4,7 @@ import { secureHeaders } from "hono/secure-headers";
 import type { AppEnv, Services } from "./http/env";
 import { AppError } from "./errors";
 import { handleError, notFoundHandler } from "./http/errors";
+import { UNSAFE_METHODS } from "./http/methods";
 import { requestContext } from "./http/middleware/request-context";
 import { corsPolicy } from "./http/middleware/cors-policy";
 import { originCheck } from "./http/middleware/origin-check";
@@ -34,7 +35,7 @@ export function createApp(services: Services) {
   app.onError(handleError);
   // Only requests that may carry a body: reading a GET's (absent) body costs every request.
   app.on(
-    ["POST", "PUT", "PATCH", "DELETE"],
+    [...UNSAFE_METHODS],
     "*",
     bodyLimit({
       maxSize: MAX_BODY_BYTES,

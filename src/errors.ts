@@ -1,19 +1,21 @@
-import { HTTPException } from "hono/http-exception";
-import type { ContentfulStatusCode } from "hono/utils/http-status";
-
 export interface FieldError {
   field: string;
   message: string;
 }
 
+/** The statuses an AppError answers with (API.md lists what each code means). */
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 412 | 413 | 415 | 422 | 429 | 503;
+
 /**
  * The app's one error type: an HTTP status, a stable machine-readable `code`, a message
- * safe to show the client, and (for validation) the failing fields.
+ * safe to show the client, and (for validation) the failing fields. A plain Error, so the
+ * layers that throw it know nothing of HTTP frameworks; src/http/errors.ts turns it into the
+ * response.
  * @example throw new AppError(404, "NOT_FOUND", "Product not found");
  */
-export class AppError extends HTTPException {
+export class AppError extends Error {
   constructor(
-    status: ContentfulStatusCode,
+    readonly status: ErrorStatus,
     readonly code: string,
     message: string,
     readonly errors?: FieldError[],
@@ -21,6 +23,6 @@ export class AppError extends HTTPException {
     /** Sent as Retry-After (seconds): when the client may try again (e.g. a 503 while a dependency is down). */
     readonly options: { retryAfterS?: number } = {},
   ) {
-    super(status, { message, cause });
+    super(message, { cause });
   }
 }

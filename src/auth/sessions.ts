@@ -5,6 +5,7 @@ import type { RedisKeys } from "../redis/keys";
 import type { RedisPort } from "../redis/port";
 import { LuaScript } from "../redis/script";
 import { randomBytes, sha256, toBase64Url } from "../encoding";
+import { AppError } from "../errors";
 import { verifyMac, type Mac } from "./mac";
 import { memoize } from "../memo";
 
@@ -39,6 +40,13 @@ export interface SessionUser {
   id: string;
   email: string;
   roles: Role[];
+}
+
+/** The session store cannot answer (Redis down or slow): a 503, never taken to mean "signed out". */
+export class SessionsUnavailableError extends AppError {
+  constructor(cause?: unknown) {
+    super(503, "SESSIONS_UNAVAILABLE", "Sessions are temporarily unavailable; try again shortly", undefined, cause);
+  }
 }
 
 /** A user id (UUID), 43 base64url characters (32 random bytes), 22 of MAC (16 bytes), dot-separated. Anything else is not a token of ours. */

@@ -71,8 +71,15 @@ const LIST_WRITE_WINDOW_MS = 10_000;
 /** Seconds a client is told to wait before retrying a write refused because Redis is unreachable. */
 const RETRY_AFTER_S = 1;
 
+/** No product has the id: a 404, or a 412 to a write that asked only that it exist (If-Match: *). */
+export class ProductNotFoundError extends AppError {
+  constructor() {
+    super(404, "PRODUCT_NOT_FOUND", "Product not found");
+  }
+}
+
 const productNotFound = (): never => {
-  throw new AppError(404, "PRODUCT_NOT_FOUND", "Product not found");
+  throw new ProductNotFoundError();
 };
 
 /** The list cache key: same filters, same key, however the query string was written. */

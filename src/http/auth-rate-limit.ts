@@ -4,6 +4,7 @@ import { clientIdentity } from "./middleware/caller";
 import { applyRateLimit, rateLimitUnavailable } from "./rate-limit-headers";
 import { ops } from "../redis/commands";
 import type { PolicyName } from "../ratelimit/rate-limiter";
+import { normaliseEmail } from "../db/users";
 
 /** How long an address an account signed in from stays exempt from that account's auth-email limit. */
 const KNOWN_ADDRESS_MS = 30 * 24 * 60 * 60 * 1000;
@@ -12,7 +13,7 @@ const KNOWN_ADDRESS_MS = 30 * 24 * 60 * 60 * 1000;
 async function identitiesOf(c: Context<AppEnv>, email: string) {
   const { hashIdentity } = c.get("services");
   const address = await clientIdentity(c, null);
-  const account = `email:${await hashIdentity(email.trim().toLowerCase())}`;
+  const account = `email:${await hashIdentity(normaliseEmail(email))}`;
   return { address, account, pair: await hashIdentity(`${account} ${address}`) };
 }
 

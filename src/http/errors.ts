@@ -29,7 +29,7 @@ export function errorResponse(c: Context<AppEnv>, status: ContentfulStatusCode, 
   return c.json({ status: "error" as const, code, message, requestId: c.get("requestId"), ...(errors ? { errors } : {}) }, status);
 }
 
-/** AppError → its envelope; other HTTPExceptions (hono's own, e.g. malformed JSON) → envelope by status; anything else → logged 500 without details. */
+/** AppError → its envelope; hono's HTTPExceptions (e.g. malformed JSON) → envelope by status; anything else → logged 500 without details. */
 export function handleError(error: Error, c: Context<AppEnv>) {
   if (error instanceof AppError) {
     if (error.status >= 500) c.get("logger")[redisFailureLevel(error.cause)](error.message, { code: error.code, cause: error.cause });

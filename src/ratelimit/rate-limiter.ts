@@ -4,7 +4,10 @@ import type { RedisKeys } from "../redis/keys";
 import type { RedisPort } from "../redis/port";
 import { createRatelimitClient } from "./ratelimit-client";
 
-export type PolicyName = "default" | "auth" | "auth-email";
+/** Every policy, in the order the metrics and the dashboard list them. */
+export const POLICY_NAMES = ["default", "auth", "auth-email"] as const;
+
+export type PolicyName = (typeof POLICY_NAMES)[number];
 
 export interface RateLimitPolicy {
   name: PolicyName;
@@ -23,7 +26,8 @@ export interface RateLimitDecision {
 }
 
 export interface RateLimiter {
-  readonly policies: Record<PolicyName, RateLimitPolicy>;
+  /** The policies it enforces, as configured (read-only: what the headers, the metrics and the dashboard report). */
+  readonly policies: Readonly<Record<PolicyName, RateLimitPolicy>>;
   /** Checks (and, when admitted, counts) one request of `identity` under `policy`. */
   check(policy: PolicyName, identity: string, background: Background): Promise<RateLimitDecision>;
 }

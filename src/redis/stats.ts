@@ -1,5 +1,6 @@
 import { ops } from "./commands";
 import type { RedisPort } from "./port";
+import { elapsedMs } from "../latency";
 
 /** What an operator wants to see of the Redis server itself. */
 export interface RedisStats {
@@ -36,7 +37,7 @@ export async function readRedisStats(redis: RedisPort): Promise<RedisStats> {
     redis.run(ops.info("memory")).catch((): Record<string, string> => ({})),
   ]);
   return {
-    latencyMs: Math.round((performance.now() - started) * 100) / 100,
+    latencyMs: elapsedMs(started),
     keys,
     usedMemoryBytes: numberOrNull(memory.used_memory),
     maxMemoryBytes: numberOrNull(memory.maxmemory),

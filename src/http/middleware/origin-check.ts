@@ -3,9 +3,8 @@ import { createMiddleware } from "hono/factory";
 import { readCredentials } from "../credentials";
 import type { AppEnv } from "../env";
 import { AppError } from "../../errors";
+import { isSafeMethod } from "../methods";
 import { trustedOrigins } from "./cors-policy";
-
-const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /** CORS_ORIGINS in the browser's spelling, once per configuration. */
 const trustedByConfig = new WeakMap<readonly string[], ReadonlySet<string>>();
@@ -68,7 +67,7 @@ function fromTrustedOrigin(c: Context<AppEnv>): boolean {
  */
 export function originCheck() {
   return createMiddleware<AppEnv>(async (c, next) => {
-    if (!SAFE_METHODS.has(c.req.method) && readCredentials(c)?.via === "cookie" && !fromTrustedOrigin(c)) {
+    if (!isSafeMethod(c.req.method) && readCredentials(c)?.via === "cookie" && !fromTrustedOrigin(c)) {
       throw new AppError(403, "CSRF_REJECTED", "Cross-origin request refused");
     }
     await next();

@@ -7,6 +7,7 @@ import { fromBase64Url, toBase64Url } from "../../encoding";
 import { startingPosition, type ClientPosition, type PositionContext } from "../../client-position";
 import { isSecure } from "../cookie";
 import type { AppEnv } from "../env";
+import { isSafeMethod } from "../methods";
 import { appendCookie } from "../response-headers";
 
 export const CONSISTENCY_HEADER = "X-Consistency-Token";
@@ -16,7 +17,6 @@ export const CONSISTENCY_COOKIE = "consistency";
 const TOKEN_LIFETIME_S = 600;
 /** base64url(JSON position) . expiry (epoch s) . MAC: anything else is not a token of ours. */
 const TOKEN_PATTERN = /^([A-Za-z0-9_-]{1,1024})\.(\d{10})\.([A-Za-z0-9_-]{22})$/;
-const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 const signed = (payload: string, expires: string) => `consistency.${payload}.${expires}`;
 
@@ -83,7 +83,7 @@ function movedPosition(position: ClientPosition): Presented | undefined {
  */
 export function readYourWrites(positions: PositionContext, mac: Mac) {
   return createMiddleware<AppEnv>(async (c, next) => {
-    const position = startingPosition(await presentedPosition(c, mac), !SAFE_METHODS.has(c.req.method));
+    const position = startingPosition(await presentedPosition(c, mac), !isSafeMethod(c.req.method));
     await positions.run(position, next);
     const moved = movedPosition(position);
     if (moved === undefined) return;

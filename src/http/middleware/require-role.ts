@@ -1,5 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import { hasRole } from "../../auth/principal";
+import { SessionsUnavailableError } from "../../auth/sessions";
 import type { AppEnv } from "../env";
 import { AppError } from "../../errors";
 
@@ -11,9 +12,7 @@ import { AppError } from "../../errors";
 export function requireRole(role: "user" | "admin") {
   return createMiddleware<AppEnv>(async (c, next) => {
     const principal = c.get("principal");
-    if (principal === null && c.get("sessionsUnavailable")) {
-      throw new AppError(503, "SESSIONS_UNAVAILABLE", "Sessions are temporarily unavailable; try again shortly");
-    }
+    if (principal === null && c.get("sessionsUnavailable")) throw new SessionsUnavailableError();
     if (principal === null) throw new AppError(401, "UNAUTHORIZED", "Sign in to use this endpoint");
     if (!hasRole(principal, role)) throw new AppError(403, "FORBIDDEN", `This endpoint needs the ${role} role`);
     await next();

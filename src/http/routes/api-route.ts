@@ -1,6 +1,7 @@
 import { createRoute, type RouteConfig } from "@hono/zod-openapi";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env";
+import { isSafeMethod } from "../methods";
 import { requireRole } from "../middleware/require-role";
 import { NO_STORE, setHeader } from "../response-headers";
 import { consistencyHeader, errorResponse, noStoreHeader, sessionSecurity } from "./schemas";
@@ -9,8 +10,6 @@ import { consistencyHeader, errorResponse, noStoreHeader, sessionSecurity } from
 export type Access = "public" | "user" | "admin";
 
 type ResponseConfig = RouteConfig["responses"][string];
-
-const UNSAFE_METHODS = new Set(["post", "put", "patch", "delete"]);
 
 /**
  * The error responses an operation can give before its handler runs, from the middleware in
@@ -29,14 +28,14 @@ function frontDoorResponses(route: Pick<RouteConfig, "method" | "path" | "reques
     responses[422] = errorResponse("Body fails validation");
   }
   if (access !== "public") responses[401] = errorResponse("Not signed in");
-  if (UNSAFE_METHODS.has(route.method)) {
+  if (!isSafeMethod(route.method)) {
     responses[403] = errorResponse("A cookie-authenticated request from another site");
     responses[413] = errorResponse("Body over 64 KiB");
   }
   // A user's endpoint acts for an account; the ADMIN_TOKEN has none (src/auth/principal.ts).
   if (access === "user") {
     responses[403] = errorResponse(
-      UNSAFE_METHODS.has(route.method)
+      !isSafeMethod(route.method)
         ? "A cookie-authenticated request from another site, or the ADMIN_TOKEN (an operator has no account to act as)"
         : "The ADMIN_TOKEN: an operator has no account to act as",
     );
@@ -49,7 +48,7 @@ function frontDoorResponses(route: Pick<RouteConfig, "method" | "path" | "reques
 
 /** A write's successes may carry the client's new position (src/http/middleware/read-your-writes.ts). */
 function withConsistencyHeader(method: string, responses: RouteConfig["responses"]): RouteConfig["responses"] {
-  if (!UNSAFE_METHODS.has(method)) return responses;
+  if (isSafeMethod(method)) return responses;
   return Object.fromEntries(
     Object.entries(responses).map(([status, response]) =>
       status.startsWith("2") && !("$ref" in response) ? [status, { ...response, headers: { ...(response.headers as object | undefined), ...consistencyHeader } }] : [status, response],

@@ -2,7 +2,7 @@ import { OpenAPIHono, z } from "@hono/zod-openapi";
 import { clearSessionCookie, setSessionCookie } from "../cookie";
 import { hashPassword, UNKNOWN_USER_HASH, verifyPassword } from "../../auth/password";
 import { userPrincipal } from "../../auth/principal";
-import type { SessionUser } from "../../auth/sessions";
+import { SessionsUnavailableError, type SessionUser } from "../../auth/sessions";
 import type { AppEnv } from "../env";
 import { AppError } from "../../errors";
 import { enforceAuthLimit, rememberSignIn } from "../auth-rate-limit";
@@ -122,8 +122,8 @@ const me = apiRoute({
 
 const publicUser = (user: SessionUser) => ({ id: user.id, email: user.email, roles: user.roles });
 
-const sessionsUnavailable = (error: unknown) => {
-  throw new AppError(503, "SESSIONS_UNAVAILABLE", "Sessions are temporarily unavailable; try again shortly", undefined, error);
+const sessionsUnavailable = (error: unknown): never => {
+  throw new SessionsUnavailableError(error);
 };
 
 export function authRoutes() {

@@ -3,6 +3,7 @@ import { pingDatabase } from "../../db/database";
 import { RUNTIMES, type AppEnv } from "../env";
 import { ops } from "../../redis/commands";
 import { evictsKeys } from "../../redis/stats";
+import { elapsedMs } from "../../latency";
 
 const dependencyStatus = z.enum(["up", "down"]);
 
@@ -53,7 +54,7 @@ async function probe(check: () => Promise<unknown>) {
     () => "up" as const,
     () => "down" as const,
   );
-  return { status, latencyMs: Math.round((performance.now() - started) * 100) / 100 };
+  return { status, latencyMs: elapsedMs(started) };
 }
 
 const IndexSchema = z

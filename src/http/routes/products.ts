@@ -1,8 +1,8 @@
-import { OpenAPIHono } from "@hono/zod-openapi";
+import { OpenAPIHono, type RouteHandler } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { userPrincipal } from "../../auth/principal";
-import type { Product } from "../../catalogue/types";
+import { ProductNotFoundError } from "../../catalogue/catalogue";
 import type { AppEnv } from "../env";
 import { jsonBody } from "../middleware/json-body";
 import { AppError } from "../../errors";
@@ -184,7 +184,7 @@ async function underIfMatch<T>(c: Context<AppEnv>, id: string, write: (ifVersion
   const ifMatch = await ifMatchVersion(c, id);
   if (ifMatch !== "*") return write(ifMatch);
   return write(undefined).catch((error: unknown) => {
-    if (error instanceof AppError && error.code === "PRODUCT_NOT_FOUND") throw new AppError(412, "PRECONDITION_FAILED", "No such product (If-Match: *)");
+    if (error instanceof ProductNotFoundError) throw new AppError(412, "PRECONDITION_FAILED", "No such product (If-Match: *)");
     throw error;
   });
 }
@@ -192,10 +192,6 @@ async function underIfMatch<T>(c: Context<AppEnv>, id: string, write: (ifVersion
 export function productRoutes() {
   const app = new OpenAPIHono<AppEnv>();
   const scope = (c: Context<AppEnv>) => ({ background: c.get("background"), readAhead: c.get("productReadAhead") });
-  const written = (c: Context<AppEnv>, product: Product) => {
-    setETag(c, c.get("services").catalogue.tagOf(product));
-    return c.json({ status: "success" as const, data: product }, 200);
-  };
 
   app.openapi(listProducts, async (c) => {
     const { data, cache, tag } = await c.get("services").catalogue.list(c.req.valid("query"), scope(c));
@@ -224,17 +220,15 @@ export function productRoutes() {
     return c.json({ status: "success" as const, data: product }, 201);
   });
 
-  app.openapi(patchProduct, async (c) => {
+  // PATCH and PUT differ only in which fields the body must carry (their schemas).
+  const update: RouteHandler<typeof patchProduct, AppEnv> & RouteHandler<typeof replaceProduct, AppEnv> = async (c) => {
     const { id } = c.req.valid("param");
     const product = await underIfMatch(c, id, (ifVersion) => c.get("services").catalogue.update(id, c.req.valid("json"), scope(c), ifVersion));
-    return written(c, product);
-  });
-
-  app.openapi(replaceProduct, async (c) => {
-    const { id } = c.req.valid("param");
-    const product = await underIfMatch(c, id, (ifVersion) => c.get("services").catalogue.update(id, c.req.valid("json"), scope(c), ifVersion));
-    return written(c, product);
-  });
+    setETag(c, c.get("services").catalogue.tagOf(product));
+    return c.json({ status: "success" as const, data: product }, 200);
+  };
+  app.openapi(patchProduct, update);
+  app.openapi(replaceProduct, update);
 
   app.openapi(deleteProduct, async (c) => {
     const { id } = c.req.valid("param");
