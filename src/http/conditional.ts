@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import { ProductNotFoundError } from "../catalogue/catalogue";
 import { AppError } from "../errors";
 import type { AppEnv } from "./env";
 import { setHeader } from "./response-headers";
@@ -56,7 +57,7 @@ export async function ifMatchVersion(c: Context<AppEnv>, id: string): Promise<nu
   const current = await c.get("services").catalogue.get(id, { background: c.get("background") }).then(
     (read) => Number(OUR_TAG.exec(`"${read.tag}"`)?.[1]),
     (error: unknown) => {
-      if (error instanceof AppError && error.status === 404) return first;
+      if (error instanceof ProductNotFoundError) return first;
       throw error;
     },
   );
