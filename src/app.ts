@@ -1,3 +1,11 @@
+/**
+ * @module
+ * The HTTP application, the same on every runtime: the middleware in the order a request
+ * meets it (request context, compression off workerd, the body limit, the dashboard's
+ * security headers, CORS, the origin check, read-your-writes, the product read-ahead, the
+ * caller and the rate limits), the routers, and the OpenAPI document's metadata. It builds
+ * no services: an entry hands them in (src/services.ts) and serves the app's `fetch`.
+ */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { secureHeaders } from "hono/secure-headers";

@@ -1,3 +1,9 @@
+/**
+ * @module
+ * Work a request starts and does not wait for (a refresh, a write-through retried, a metrics
+ * flush): kept alive by `waitUntil` on Workers, and its failure logged rather than left as an
+ * unhandled rejection.
+ */
 import type { Logger } from "./logger";
 
 /** Runs work after the response without letting its failure escape (waitUntil on Workers). */

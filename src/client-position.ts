@@ -1,6 +1,5 @@
-import { AsyncLocalStorage } from "node:async_hooks";
-
 /**
+ * @module
  * Read-your-writes on read replicas: Upstash Global for Redis, D1 read replication for the
  * database. Each names a point in its primary's history (Upstash: a sync token; D1: a
  * session bookmark), and a read sent with one is answered by a replica that has reached it
@@ -9,6 +8,9 @@ import { AsyncLocalStorage } from "node:async_hooks";
  * requests, on any instance, never read an older state than it wrote, while other clients
  * read from the nearest replica without waiting.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
+
+/** One request's position: where it reads from in each store, and whether its writes move it. */
 export interface ClientPosition {
   /** Whether this request's writes move the client's position (requests that may change state). */
   readonly trackWrites: boolean;

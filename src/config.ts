@@ -1,11 +1,13 @@
+/**
+ * @module
+ * The one configuration schema for every runtime. Entries feed it the raw environment
+ * (process.env on Node, Bun and Deno, the Worker's string bindings) once per process/isolate;
+ * nothing else reads the environment. Besides each variable's own check, it picks the Redis
+ * adapter and refuses combinations that cannot work (ConfigError names them).
+ */
 import ipaddr from "ipaddr.js";
 import { z } from "zod";
 
-/**
- * The one configuration schema for every runtime. Entries feed it the raw environment
- * (process.env on Node, Bun and Deno, the Worker's string bindings) once per process/isolate;
- * nothing else reads the environment.
- */
 const positiveInt = (fallback: number) =>
   z.coerce.number({ error: "must be a positive integer" }).int("must be a positive integer").positive("must be a positive integer").default(fallback);
 const optionalText = z
@@ -97,8 +99,8 @@ const environmentSchema = z.object({
     .pipe(z.array(z.string().refine((entry) => ipaddr.isValidCIDR(entry) || ipaddr.isValid(entry), "must be CIDR ranges or addresses separated by commas")))
     .transform((ranges) => (ranges.length === 0 ? undefined : ranges)),
   /**
-   * Key of the session tokens' HMAC (at least 32 characters). Unset: a random key kept in
-   * Redis, created by the first instance that needs it and shared by all of them.
+   * Key of the app's HMAC, which signs session and consistency tokens (at least 32 characters).
+   * Unset: a random key kept in Redis, created by the first instance that needs it and shared by all of them.
    */
   SESSION_SECRET: optionalText.pipe(z.string().min(32, "must be at least 32 characters").optional()),
   /** Comma-separated origins allowed to call the API from browsers (CORS); empty: same-origin only. */

@@ -1,3 +1,10 @@
+/**
+ * @module
+ * Bytes and text for tokens, hashes and keys: base64url, random bytes, SHA-256 and SHA-1,
+ * and a comparison in constant time, on web APIs only (WebCrypto, btoa) so that every runtime
+ * runs the same code.
+ */
+
 /** base64url without padding, for tokens and hashes that travel in cookies, headers and keys. */
 export function toBase64Url(bytes: Uint8Array): string {
   let binary = "";

@@ -1,3 +1,8 @@
+/**
+ * @module
+ * The app's error type, thrown at every layer: AppError, with the HTTP status and stable code
+ * it answers with. src/http/errors.ts alone turns it into a response.
+ */
 export interface FieldError {
   field: string;
   message: string;

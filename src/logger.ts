@@ -1,3 +1,8 @@
+/**
+ * @module
+ * Structured logs: one JSON object per line, secret fields and session tokens redacted, and
+ * child loggers whose every line carries a request's fields.
+ */
 export type LogLevel = "debug" | "info" | "warn" | "error";
 export type LogFields = Record<string, unknown>;
 
@@ -33,9 +38,9 @@ function serialise(value: unknown, depth = 0): unknown {
 }
 
 /**
- * One JSON object per line on stdout (Workers Logs and any Node log shipper read it).
- * A child costs one small object, nothing copied (request loggers are made per request);
- * fields are merged only when a line is actually written.
+ * A logger writing one JSON object per line on stdout (Workers Logs and any Node log
+ * shipper read it), or to `write`. A child costs one small object, nothing copied (request
+ * loggers are made per request); fields are merged only when a line is actually written.
  * @example const logger = createLogger({ level: "info" }); logger.child({ requestId }).warn("slow", { ms: 120 });
  */
 export function createLogger(options: { level: LogLevel; fields?: LogFields; write?: (line: string) => void }): Logger {

@@ -1,3 +1,10 @@
+/**
+ * @module
+ * The wiring: the services every request uses, built once per process/isolate from the
+ * configuration and what an entry chose (database, Redis transports, how to learn a client's
+ * address, the static files), and the work due before the first request. Which adapters to
+ * use is the entries' choice (src/entry/).
+ */
 import type { Config } from "./config";
 import type { AppDatabase } from "./db/database";
 import { ensureAdminAccount } from "./auth/admin-account";

@@ -1,3 +1,7 @@
+/**
+ * @module
+ * The release this build is: package.json's version.
+ */
 import packageJson from "../package.json" with { type: "json" };
 
 /** The running release, reported by /health and the OpenAPI document. */

@@ -1,3 +1,9 @@
+/**
+ * @module
+ * The admin account of the configuration (ADMIN_EMAIL, ADMIN_PASSWORD), made to match it at
+ * start-up (src/services.ts prepareServices). The operator's ADMIN_TOKEN is no account and is
+ * not handled here (./principal.ts).
+ */
 import type { UserRepository } from "../auth/users";
 import type { Logger } from "../logger";
 import { hashPassword, verifyPassword } from "./password";

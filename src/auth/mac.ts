@@ -1,3 +1,10 @@
+/**
+ * @module
+ * The app's MAC (HMAC-SHA-256, truncated to 128 bits), for the tokens it hands clients and must
+ * recognise later, and its check in constant time. Its key is SESSION_SECRET or, without one,
+ * a random key shared by every instance through Redis. What each token signs is its own
+ * module's (./sessions.ts, src/http/middleware/read-your-writes.ts).
+ */
 import { ops } from "../redis/commands";
 import { LuaScript } from "../redis/script";
 import type { RedisKeys } from "../redis/keys";

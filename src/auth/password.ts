@@ -1,14 +1,15 @@
-import { constantTimeEqual, fromBase64Url, randomBytes, toBase64Url } from "../encoding";
-
 /**
- * PBKDF2-SHA256 through WebCrypto, so the same code hashes on Workers and Node. workerd
- * refuses more than 100,000 iterations, which is therefore the ceiling here. The stored
- * string names its algorithm, iterations and salt (`pbkdf2-sha256$100000$<salt>$<hash>`),
+ * @module
+ * Password hashing: PBKDF2-SHA256 through WebCrypto, so the same code hashes on Workers and
+ * Node. workerd refuses more than 100,000 iterations, which is therefore the ceiling here. The
+ * stored string names its algorithm, iterations and salt (`pbkdf2-sha256$100000$<salt>$<hash>`),
  * so a later release can raise the cost and still verify old hashes.
  *
  * Written by hand because no maintained library offers PBKDF2 over WebCrypto with a
  * self-describing format that runs in workerd (bcrypt/argon2 packages need native code or WASM).
  */
+import { constantTimeEqual, fromBase64Url, randomBytes, toBase64Url } from "../encoding";
+
 const ALGORITHM = "pbkdf2-sha256";
 const ITERATIONS = 100_000;
 const SALT_BYTES = 16;

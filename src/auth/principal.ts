@@ -1,3 +1,8 @@
+/**
+ * @module
+ * Who is calling (a session's user, or the operator holding ADMIN_TOKEN) and the role checks
+ * made on it. Telling who is calling from a request is src/http/middleware/caller.ts's.
+ */
 import { AppError } from "../errors";
 import type { Session, SessionUser } from "./sessions";
 

@@ -1,3 +1,15 @@
+/**
+ * @module
+ * Sessions live in Redis only. The client holds a token `<userId>.<256 random bits>.<MAC>`;
+ * Redis holds the record under the token's SHA-256, so a copy of Redis holds no usable token.
+ * The random part is what authenticates a session (its record must exist). The MAC (HMAC-
+ * SHA-256 over the rest, truncated to 128 bits) lets the rate limiter trust the user id
+ * without asking Redis first: a signed-in caller is limited per user in the same round trip
+ * as the session lookup, and nobody can claim another user's budget, or a fresh one per
+ * request, with made-up tokens. Each session expires SESSION_TTL_S after its last use
+ * (sliding); a per-user set of session ids lets a user's sessions be listed and revoked
+ * without SCAN.
+ */
 import { z } from "zod";
 import type { Role } from "../auth/users";
 import { ops } from "../redis/commands";
@@ -9,17 +21,6 @@ import { AppError } from "../errors";
 import { verifyMac, type Mac } from "./mac";
 import { memoize } from "../memo";
 
-/**
- * Sessions live in Redis only. The client holds a token `<userId>.<256 random bits>.<MAC>`;
- * Redis holds the record under the token's SHA-256, so a copy of Redis holds no usable token.
- * The random part is what authenticates a session (its record must exist). The MAC (HMAC-
- * SHA-256 over the rest, truncated to 128 bits) lets the rate limiter trust the user id
- * without asking Redis first: a signed-in caller is limited per user in the same round trip
- * as the session lookup, and nobody can claim another user's budget, or a fresh one per
- * request, with made-up tokens. Each session expires SESSION_TTL_S after its last use
- * (sliding); a per-user set of session ids lets a user's sessions be listed and revoked
- * without SCAN.
- */
 const sessionRecordSchema = z.object({
   userId: z.string(),
   email: z.string(),

@@ -1,4 +1,9 @@
-/** Accounts, and the auth feature's port to its database (src/db/users.ts implements it). */
+/**
+ * @module
+ * Accounts, and the auth feature's port to its database (src/db/users.ts implements it).
+ */
+
+/** What an account may do: every account is a `user`; an `admin` also edits the catalogue and runs cache operations. */
 export type Role = "user" | "admin";
 
 export interface User {

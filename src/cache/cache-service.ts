@@ -1,3 +1,15 @@
+/**
+ * @module
+ * The one place that caches data. See shared/DESIGN.md "Cache consistency protocol":
+ * every fill is a Lua compare-and-set on the version, writes go through after the commit,
+ * deletes leave tombstones, misses coalesce in-process (single-flight) and across instances
+ * (a lock with a random owner token, released only by its owner), and entries past their
+ * fresh time are served STALE while one refresh runs. When Redis fails, reads go to the
+ * database (BYPASS) and nothing is filled. The read path is ./read-path.ts (loads under the
+ * lock and refreshes: ./loader.ts); the write path is ./write-ops.ts (the commands) and
+ * ./write-through.ts (sending them, and the write-throughs owed). What is cached, and under
+ * which keys, is the features' business.
+ */
 import type { Background } from "../background";
 import type { PositionContext } from "../client-position";
 import type { Logger } from "../logger";
@@ -53,14 +65,8 @@ export interface CacheService {
 }
 
 /**
- * The one place that caches data. See shared/DESIGN.md "Cache consistency protocol":
- * every fill is a Lua compare-and-set on the version, writes go through after the commit,
- * deletes leave tombstones, misses coalesce in-process (single-flight) and across instances
- * (a lock with a random owner token, released only by its owner), and entries past their
- * fresh time are served STALE while one refresh runs. When Redis fails, reads go to the
- * database (BYPASS) and nothing is filled. The read path is ./read-path.ts (loads under the
- * lock and refreshes: ./loader.ts); the write path is ./write-ops.ts (the commands) and
- * ./write-through.ts (sending them, and the write-throughs owed).
+ * The cache service over `redis` (the cache's Redis: REDIS_CACHE_URL's when there is one),
+ * built once per set of services.
  * @example const result = await cache.get(key, policy, () => repo.load(id), { background });
  */
 export function createCacheService(options: {

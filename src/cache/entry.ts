@@ -1,4 +1,5 @@
 /**
+ * @module
  * How a cache value is stored: a small header Lua can read without a JSON parser, then the
  * payload.
  *
@@ -16,6 +17,8 @@
  * read. An entry of another schema (written by an older or newer
  * deploy) is a miss for this one; anything else unreadable is corrupt.
  */
+
+/** A stored value as read back: its kind and header (an entry's payload stays JSON text). */
 export type CacheEntry =
   | { kind: "entry"; version: number; freshUntil: number; schema: number; /** The payload as stored: parsed only by whoever needs the value. */ json: string }
   | { kind: "tombstone"; version: number; freshUntil: number }

@@ -1,3 +1,8 @@
+/**
+ * @module
+ * Emptying the cache on an admin's request (DELETE /api/cache): this app's keys under
+ * `{prefix}:cache:` go, every other key of the app stays.
+ */
 import { ops } from "../redis/commands";
 import type { RedisKeys } from "../redis/keys";
 import type { RedisPort } from "../redis/port";

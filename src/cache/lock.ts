@@ -1,3 +1,8 @@
+/**
+ * @module
+ * Locks with an owner, for work one instance at a time may do (a load of a missed key, a
+ * consistency run): only the owner can release one, and one whose owner died expires by itself.
+ */
 import { randomBytes, toBase64Url } from "../encoding";
 import { ops, type Op } from "../redis/commands";
 import { releaseLock } from "./scripts";

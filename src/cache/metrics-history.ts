@@ -1,3 +1,9 @@
+/**
+ * @module
+ * The dashboard's history of the metrics, kept in Redis so that its charts survive a reload
+ * and every instance shows the same: at most one sample per interval across all instances,
+ * the newest kept. Taking a sample is the metrics route's (src/http/routes/cache-admin.ts).
+ */
 import { ops } from "../redis/commands";
 import type { RedisKeys } from "../redis/keys";
 import type { RedisPort } from "../redis/port";
@@ -41,10 +47,7 @@ export interface MetricsHistory {
   read(): Promise<MetricsSample[]>;
 }
 
-/**
- * The metrics history in Redis, so charts survive a reload and every instance shows the same:
- * at most one sample per `intervalMs`, the newest `capacity` kept (defaults: 5 s, 720 = one hour).
- */
+/** The history: at most one sample per `intervalMs`, the newest `capacity` kept (defaults: 5 s, 720 = one hour). */
 export function createMetricsHistory(options: { redis: RedisPort; keys: RedisKeys; intervalMs?: number; capacity?: number }): MetricsHistory {
   const { redis, keys, intervalMs = 5_000, capacity = 720 } = options;
   return {

@@ -1,3 +1,9 @@
+/**
+ * @module
+ * The cache and rate-limit counters, shared by all instances in one Redis hash. Counting is in
+ * memory; a flush adds the pending counts with one pipeline at most every `flushEveryMs`, off
+ * the request's critical path, so metrics cost no round trip per request.
+ */
 import type { Background } from "../background";
 import { ops } from "../redis/commands";
 import type { RedisKeys } from "../redis/keys";
@@ -18,9 +24,7 @@ export interface Metrics {
 }
 
 /**
- * Counters shared by all instances: one Redis hash. Counting is in memory; a flush adds the
- * pending counts with one pipeline at most every `flushEveryMs`, off the request's critical
- * path, so metrics cost no round trip per request.
+ * This instance's counters, flushed to the shared hash at most every `flushEveryMs`.
  * @example const metrics = createMetrics({ redis, keys, flushEveryMs: 1000 }); metrics.count("hits");
  */
 export function createMetrics(options: { redis: RedisPort; keys: RedisKeys; flushEveryMs: number }): Metrics {

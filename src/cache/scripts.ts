@@ -1,3 +1,11 @@
+/**
+ * @module
+ * The cache's Lua scripts, each one atomic step on Redis: the write markers and versioned
+ * fills of the consistency protocol (shared/DESIGN.md), the cache epoch, the owner-only lock
+ * release, the list generation and write window, the fill budget, and the checked replacement
+ * and partial read the consistency run uses. Each documents its KEYS and ARGV; the stored
+ * format is ./entry.ts's.
+ */
 import { LuaScript } from "../redis/script";
 
 /**

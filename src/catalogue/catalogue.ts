@@ -1,3 +1,18 @@
+/**
+ * @module
+ * The catalogue's use cases: create, get, list, update (PATCH and PUT), delete and toggle
+ * wishlist, plus the caller's wishlist. Reads are cache-aside through the cache service.
+ *
+ * A write, in three steps: (1) one round trip marks the product's entry as being written by
+ * this writer, opens the list write window and bumps the list generation; (2) the database
+ * commit; (3) one round trip writes the new product through to the cache (a tombstone for
+ * a delete), bumps the generation again and leaves the window. Lists filled between (1) and
+ * (3) may have read the database before the commit: (3)'s bump outdates them, and should (3)
+ * never arrive (the instance died), they were filled for seconds only, because the window
+ * was open. A commit that fails takes its marker off and leaves the window at once.
+ *
+ * No HTTP here (src/http/routes/products.ts); the consistency run is ./consistency.ts.
+ */
 import { sha256, toBase64Url } from "../encoding";
 import { WriteNotConfirmedError, type CacheChange, type CachePolicy, type CacheService, type CacheStatus, type Found, type Loaded } from "../cache/cache-service";
 import { bumpGeneration, decrementToZero } from "../cache/scripts";
@@ -121,16 +136,7 @@ export async function loadPage(products: ProductRepository, query: ProductListQu
 }
 
 /**
- * The catalogue's use cases: create, get, list, update (PATCH and PUT), delete and toggle
- * wishlist, plus the caller's wishlist. Reads are cache-aside through the cache service.
- *
- * A write, in three steps: (1) one round trip marks the product's entry as being written by
- * this writer, opens the list write window and bumps the list generation; (2) the database
- * commit; (3) one round trip writes the new product through to the cache (a tombstone for
- * a delete), bumps the generation again and leaves the window. Lists filled between (1) and
- * (3) may have read the database before the commit: (3)'s bump outdates them, and should (3)
- * never arrive (the instance died), they were filled for seconds only, because the window
- * was open. A commit that fails takes its marker off and leaves the window at once.
+ * The catalogue over its repository and the cache, built once per set of services.
  * @example const { data, cache } = await catalogue.get(id, { background });
  */
 export function createCatalogue(deps: CatalogueDependencies) {
@@ -144,7 +150,7 @@ export function createCatalogue(deps: CatalogueDependencies) {
   };
 
   /**
-   * One product write (see above). `id`: the product when it exists already (its entry gets
+   * One product write (see the module overview). `id`: the product when it exists already (its entry gets
    * a marker); `commit`: the database write, undefined when there is no such product;
    * `toCache`: the write-through of what was committed. `listed`: whether lists must show the
    * change (not for a wishlist toggle, whose count and version lists may show up to a list

@@ -1,3 +1,15 @@
+/**
+ * @module
+ * One consistency run (shared/DESIGN.md): the product pass (./consistency-products.ts) walks
+ * every cached product with SCAN, compares each batch with the primary database by id, version
+ * and content, and repairs what differs in both directions (a cache behind the database, or
+ * ahead of it) — each repair is a compare-and-swap on the exact value examined, so a write
+ * that lands meanwhile is never undone. Then the list sample (./consistency-lists.ts) compares
+ * a bounded number of cached lists under the current generation with a fresh query. What each
+ * value is and what replaces it is decided in ./consistency-decision.ts. Runs are exclusive
+ * (lock with owner token); a run that reaches `maxBatches` saves its cursor and the next one
+ * continues there. The report goes to Redis (latest + history of 100) and to the log.
+ */
 import { checkListSample } from "./consistency-lists";
 import { emptyTally, type ConsistencyContext, type Tally } from "./consistency-pass";
 import { checkProducts } from "./consistency-products";
@@ -43,15 +55,7 @@ const HISTORY_LENGTH = 100;
 const LOCK_MS = 10 * 60_000;
 
 /**
- * One consistency run (shared/DESIGN.md): the product pass (./consistency-products.ts) walks
- * every cached product with SCAN, compares each batch with the primary database by id, version
- * and content, and repairs what differs in both directions (a cache behind the database, or
- * ahead of it) — each repair is a compare-and-swap on the exact value examined, so a write
- * that lands meanwhile is never undone. Then the list sample (./consistency-lists.ts) compares
- * a bounded number of cached lists under the current generation with a fresh query. What each
- * value is and what replaces it is decided in ./consistency-decision.ts. Runs are exclusive
- * (lock with owner token); a run that reaches `maxBatches` saves its cursor and the next one
- * continues there. The report goes to Redis (latest + history of 100) and to the log.
+ * Runs once (the cron's trigger, or an admin's) and resolves to the report, stored and logged.
  * @throws AppError 409 when another run holds the lock.
  */
 export async function runConsistencyCheck(trigger: ConsistencyReport["trigger"], options: ConsistencyOptions): Promise<ConsistencyReport> {

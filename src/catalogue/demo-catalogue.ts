@@ -1,12 +1,13 @@
+/**
+ * @module
+ * A realistic demo catalogue (240 products in 8 categories) so a fresh database shows data at
+ * once: `npm run db:seed`, and `npm start` / `npm run dev` on an empty local database.
+ * The products are pure, runtime-neutral data, the same on every call; seedIfEmpty creates
+ * them through the catalogue's use cases (scripts/seed.ts --d1 writes them as SQL instead).
+ */
 import type { Background } from "../background";
 import type { Catalogue } from "./catalogue";
 import type { ProductInput } from "./types";
-
-/**
- * A realistic demo catalogue (240 products in 8 categories) so a fresh database shows data at
- * once: `npm run db:seed`, and `npm start` / `npm run dev` on an empty local database.
- * Pure and runtime-neutral; the output is the same on every call.
- */
 
 interface ProductLine {
   noun: string;

@@ -1,6 +1,11 @@
+/**
+ * @module
+ * The catalogue's port to its database (src/db/products.ts implements it, for libSQL and D1):
+ * nothing on this side knows SQL.
+ */
 import type { Product, ProductInput, ProductListQuery } from "./types";
 
-/** The catalogue's port to its database (src/db/products.ts implements it). */
+/** What the catalogue reads and writes in its database, in its own terms. */
 export interface ProductRepository {
   create(input: ProductInput): Promise<Product>;
   findById(id: string): Promise<Product | undefined>;

@@ -1,3 +1,10 @@
+/**
+ * @module
+ * The catalogue's data as the API and the cache see it: products and their writable fields,
+ * list queries and pages, wishlist toggles; the schema number of what is cached; and money's
+ * conversion to and from the database's integer cents.
+ */
+
 /** The writable fields. */
 export interface ProductInput {
   name: string;

@@ -1,3 +1,9 @@
+/**
+ * @module
+ * Transaction modes for libSQL batches that drizzle sends without one: a batch that may write
+ * takes the write lock before it reads, so it waits out another process's lock instead of
+ * failing with SQLITE_BUSY. Used by the self-hosted servers' client (./libsql-node.ts).
+ */
 import type { Client, InArgs, InStatement, TransactionMode } from "@libsql/client";
 
 type BatchStatement = InStatement | [string, InArgs?];

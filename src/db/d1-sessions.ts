@@ -1,6 +1,5 @@
-import type { ClientPosition, PositionContext } from "../client-position";
-
 /**
+ * @module
  * D1 read replication through the Sessions API: each request's queries go through one D1
  * session, which starts at the bookmark the client presented (its own last write: any
  * replica that has reached it may answer) or, without one, on any replica for a read and on
@@ -12,6 +11,13 @@ import type { ClientPosition, PositionContext } from "../client-position";
  * Written by hand: drizzle's D1 driver takes one database object for the life of the
  * isolate, and a D1 session is per request; this object is that database, choosing the
  * session of the request whose code is running.
+ */
+import type { ClientPosition, PositionContext } from "../client-position";
+
+/**
+ * The D1 database for drizzle on the Worker: `binding` itself outside a request, the
+ * request's own D1 session within one (at the position `positions` carries).
+ * @example const db = drizzle(withD1Sessions(env.DB, positions), { schema });
  */
 export function withD1Sessions(binding: D1Database, positions: PositionContext): D1Database {
   const sessions = new WeakMap<ClientPosition, D1DatabaseSession>();

@@ -1,3 +1,8 @@
+/**
+ * @module
+ * The database as the repositories see it: drizzle over SQLite (D1 or libSQL), with nothing
+ * runtime-specific; opening one is the entries' business.
+ */
 import { sql } from "drizzle-orm";
 import type { LibSQLDatabase } from "drizzle-orm/libsql";
 import type { BaseSQLiteDatabase } from "drizzle-orm/sqlite-core";

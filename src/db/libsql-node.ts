@@ -1,3 +1,9 @@
+/**
+ * @module
+ * libSQL for the self-hosted servers and the scripts: opening DATABASE_URL (a file shared by
+ * several processes, or a libSQL server) and applying the migrations. Not used on Workers,
+ * which reach D1 or libSQL over HTTP (src/entry/worker.ts).
+ */
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { createClient } from "@libsql/client";

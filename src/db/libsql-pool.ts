@@ -1,3 +1,8 @@
+/**
+ * @module
+ * A libSQL client for database files whose connection pool closes a connection on which a
+ * statement failed instead of reusing it (DiscardingPool says why).
+ */
 import { ConnectionPool, Sqlite3Client, type Client } from "@libsql/client/sqlite3";
 
 type Connection = ReturnType<ConnectionPool["acquireSync"]>;
@@ -6,8 +11,8 @@ type Connection = ReturnType<ConnectionPool["acquireSync"]>;
 const MAX_CONNECTIONS = 20;
 
 /**
- * @libsql/client 0.18.0's connection pool, except that a connection on which a statement
- * failed is closed instead of reused.
+ * The connection pool of @libsql/client 0.18.0, except that a connection on which a
+ * statement failed is closed instead of reused.
  *
  * Why: libsql 0.5.29 (its native driver) resets a statement before running it, never after
  * a failure, so a statement that failed with SQLITE_BUSY stays active on its connection

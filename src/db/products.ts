@@ -1,3 +1,9 @@
+/**
+ * @module
+ * The catalogue's repository on drizzle (libSQL and D1): products and wishlists, with money as
+ * integer cents and the derived columns (category key, search text) kept in step with the
+ * fields they come from.
+ */
 import { and, asc, count, desc, eq, gte, lte, sql, type SQL } from "drizzle-orm";
 import type { ProductRepository } from "../catalogue/repository";
 import { fromCents, toCents, type Product, type ProductInput, type ProductListQuery } from "../catalogue/types";

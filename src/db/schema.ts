@@ -1,11 +1,11 @@
-import { sql } from "drizzle-orm";
-import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
-
 /**
+ * @module
  * The drizzle schema (SQLite dialect): the one place tables are defined. drizzle-kit
  * generates `migrations/` from it; D1 (wrangler) and libSQL (drizzle's migrator) apply
  * the same files.
  */
+import { sql } from "drizzle-orm";
+import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 const timestamps = {
   createdAt: integer("created_at", { mode: "timestamp_ms" })

@@ -1,3 +1,8 @@
+/**
+ * @module
+ * Seeding the demo catalogue once when several processes start at the same time on one new
+ * database file: a claim kept in the file itself. For `file:` databases only.
+ */
 import type { Client } from "@libsql/client";
 
 /** A claim older than this is taken for one whose process died before finishing (and releasing it). */

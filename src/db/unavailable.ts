@@ -1,11 +1,15 @@
+/**
+ * @module
+ * Database failures as the API answers them: 503 DATABASE_UNAVAILABLE, logged with its
+ * cause, and no SQL or driver text for the client.
+ */
 import { AppError } from "../errors";
 import type { Logger } from "../logger";
 
 /**
- * Wraps a repository so a failing database call becomes 503 DATABASE_UNAVAILABLE (logged
- * with its cause) instead of an unknown error, and no SQL or driver text reaches the client.
- * Expected outcomes (unknown id, taken email) are return values, not errors, so only real
- * failures arrive here.
+ * Wraps a repository so that a call failing with anything but an AppError rejects with that
+ * 503 instead. Expected outcomes (unknown id, taken email) are return values, not errors, so
+ * only real failures arrive here.
  * @example const users = withDatabaseErrors(createUserRepository(db), logger);
  */
 export function withDatabaseErrors<T extends object>(repository: T, logger: Logger): T {

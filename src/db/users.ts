@@ -1,3 +1,8 @@
+/**
+ * @module
+ * The auth feature's user repository on drizzle (libSQL and D1), with emails compared
+ * case-insensitively.
+ */
 import { eq } from "drizzle-orm";
 import type { AppDatabase } from "./database";
 import { users } from "./schema";

@@ -1,3 +1,9 @@
+/**
+ * @module
+ * The static files on the self-hosted servers (Node, Bun, Deno): Swagger UI's from the
+ * installed swagger-ui-dist and the dashboard's from disk, read when the app first wants them
+ * and compressed with node:zlib.
+ */
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";

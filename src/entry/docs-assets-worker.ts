@@ -1,4 +1,8 @@
-// Bundled as text by the "Text" rule in wrangler.toml (Workers have no file system).
+/**
+ * @module
+ * The static files on the Worker: Swagger UI's and the dashboard's, bundled as text by the
+ * "Text" rule in wrangler.toml (Workers have no file system).
+ */
 import bundle from "swagger-ui-dist/swagger-ui-bundle.js";
 import css from "swagger-ui-dist/swagger-ui.css";
 import swaggerUiPackage from "swagger-ui-dist/package.json";

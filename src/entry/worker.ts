@@ -1,3 +1,10 @@
+/**
+ * @module
+ * The Cloudflare Worker: `fetch` serves the app, `scheduled` runs the consistency check on
+ * the cron. Its services are built once per isolate from the bindings (Upstash for Redis, D1
+ * or libSQL over HTTP for the database); a bad environment answers every request with
+ * 500 BAD_ENVIRONMENT rather than throwing.
+ */
 import { createClient } from "@libsql/client/web";
 import { drizzle as drizzleD1 } from "drizzle-orm/d1";
 import { drizzle as drizzleLibsql } from "drizzle-orm/libsql/web";

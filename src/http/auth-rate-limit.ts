@@ -1,3 +1,12 @@
+/**
+ * @module
+ * The sign-in limits, on top of `default` (OWASP's advice on lockout: slow the attacker,
+ * never refuse the owner outright). `auth` (RATE_LIMIT_AUTH_MAX) per client address, for
+ * register and login alike: what one address may try, across all accounts. For login also
+ * `auth-email` (RATE_LIMIT_AUTH_EMAIL_MAX, higher) per account, from every address it has
+ * not signed in from in the last 30 days together: guessing spread over many addresses is
+ * slowed, while strangers' failures cannot lock the owner out of their own address.
+ */
 import type { Context } from "hono";
 import type { AppEnv } from "./env";
 import { clientIdentity } from "./middleware/caller";
@@ -25,15 +34,11 @@ async function enforce(c: Context<AppEnv>, policy: PolicyName, identity: string)
 }
 
 /**
- * The sign-in limits, on top of `default` (OWASP's advice on lockout: slow the attacker,
- * never refuse the owner outright). `auth` (RATE_LIMIT_AUTH_MAX) per client address, for
- * register and login alike: what one address may try, across all accounts. For login also
- * `auth-email` (RATE_LIMIT_AUTH_EMAIL_MAX, higher) per account, from every address it has
- * not signed in from in the last 30 days together: guessing spread over many addresses is
- * slowed, while strangers' failures cannot lock the owner out of their own address. Called
- * by the handlers once the body is valid: a request refused with a 4xx before any
- * credentials are checked (malformed JSON, wrong content type, a body that fails
- * validation) spends nothing.
+ * Spends the caller's `auth` budget and, for a login (`email`), the account's `auth-email`
+ * budget unless the account signed in from this address in the last 30 days; throws when
+ * refused (429, or 503 when Redis cannot answer and the policy fails closed). Called by the
+ * handlers once the body is valid: a request refused with a 4xx before any credentials are
+ * checked (malformed JSON, wrong content type, a body that fails validation) spends nothing.
  * @example await enforceAuthLimit(c, email); // then check the password
  */
 export async function enforceAuthLimit(c: Context<AppEnv>, email?: string): Promise<void> {

@@ -1,3 +1,9 @@
+/**
+ * @module
+ * Client addresses: parsed however they are written, the identity a client's rate limits are
+ * keyed by (an IPv6 client's whole /64), and the client behind trusted proxies
+ * (TRUST_PROXY_CIDRS). Which address a runtime reports is its entry's business.
+ */
 import ipaddr from "ipaddr.js";
 
 type Address = ipaddr.IPv4 | ipaddr.IPv6;

@@ -1,16 +1,17 @@
+/**
+ * @module
+ * HTTP validators for cached reads and guarded writes (RFC 9110 §13). A read's ETag is
+ * `"<version>.<schema>"`, a list's `"g<generation>.<schema>"`: known from the cache entry's
+ * header, so answering If-None-Match costs no parse. `Cache-Control: public, no-cache`: any
+ * cache may keep a response but must revalidate it, so a write is never hidden behind a
+ * stored copy (API.md: after a 2xx write no read returns the old value).
+ */
 import type { Context } from "hono";
 import { ProductNotFoundError } from "../catalogue/catalogue";
 import { AppError } from "../errors";
 import type { AppEnv } from "./env";
 import { setHeader } from "./response-headers";
 
-/**
- * HTTP validators for cached reads and guarded writes (RFC 9110 §13). A read's ETag is
- * `"<version>.<schema>"` (a list's version is its generation): known from the cache entry's
- * header, so answering If-None-Match costs no parse. `Cache-Control: public, no-cache`: any
- * cache may keep a response but must revalidate it, so a write is never hidden behind a
- * stored copy (API.md: after a 2xx write no read returns the old value).
- */
 const READ_CACHE_CONTROL = "public, no-cache";
 const OUR_TAG = /^(?:W\/)?"(\d+)\.\d+"$/;
 

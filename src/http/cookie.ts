@@ -1,3 +1,8 @@
+/**
+ * @module
+ * The session cookie (`sid`): when it is Secure, and how sign-in sets it and sign-out clears
+ * it. Reading it is ./credentials.ts's.
+ */
 import type { Context } from "hono";
 import { generateCookie } from "hono/cookie";
 import type { AppEnv } from "./env";

@@ -1,3 +1,9 @@
+/**
+ * @module
+ * What credentials a request presents: a bearer token or the `sid` cookie, and whether the
+ * bearer token is the operator's ADMIN_TOKEN. Whether a token names a live session is
+ * ./middleware/caller.ts's to ask.
+ */
 import type { Context } from "hono";
 import { getCookie } from "hono/cookie";
 import type { AppEnv } from "./env";

@@ -1,3 +1,10 @@
+/**
+ * @module
+ * The static files the app serves (Swagger UI's for /docs, the dashboard's), as a port: each
+ * runtime's entry says how they are read and compressed (src/entry/docs-assets-node.ts,
+ * docs-assets-worker.ts). Serving them is ./static-body.ts's and the routes'.
+ */
+
 /** The Swagger UI files /docs needs, served by the app itself so the docs work offline. */
 export const DOCS_ASSET_FILES = ["swagger-ui.css", "swagger-ui-bundle.js"] as const;
 export type DocsAssetFile = (typeof DOCS_ASSET_FILES)[number];

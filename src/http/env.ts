@@ -1,3 +1,8 @@
+/**
+ * @module
+ * The types every router and middleware shares: the services a request may use (built once
+ * per process/isolate by an entry), and the Hono environment with the request's variables.
+ */
 import type { Context } from "hono";
 import type { Principal } from "../auth/principal";
 import type { Mac } from "../auth/mac";
@@ -50,7 +55,7 @@ export interface Services {
   readonly runConsistency: (trigger: ConsistencyReport["trigger"]) => Promise<ConsistencyReport>;
   /** The client's network address as this runtime knows it (CF-Connecting-IP, the socket, a trusted proxy's X-Forwarded-For). */
   readonly clientAddress: (c: Context<AppEnv>) => string | undefined;
-  /** Swagger UI's files for /docs, as this runtime reads them. */
+  /** The static files (Swagger UI's for /docs, the dashboard's), as this runtime reads them. */
   readonly docsAssets: DocsAssets;
   /** Short, stable hash of an identity (address, email) for use in Redis keys. */
   readonly hashIdentity: (value: string) => Promise<string>;

@@ -1,3 +1,9 @@
+/**
+ * @module
+ * Where errors become responses: an AppError becomes the envelope of API.md with its status
+ * and code, hono's HTTPExceptions are mapped by status, anything else is a logged 500 without
+ * details; and a path no route answers is a 404, or a 405 with `Allow`.
+ */
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";

@@ -1,3 +1,8 @@
+/**
+ * @module
+ * A rate-limit decision as the response tells it: the headers of every policy checked, and a
+ * 429 for a blocked request or, when Redis cannot answer, the policy's fail mode.
+ */
 import type { Context } from "hono";
 import type { AppEnv } from "./env";
 import { AppError } from "../errors";

@@ -1,7 +1,5 @@
-import type { Context } from "hono";
-import type { AppEnv, ResponseHeaders } from "./env";
-
 /**
+ * @module
  * A response's headers, gathered in one plain object while the request runs and handed to
  * the Response in one go. Hono's `c.header()` keeps a WHATWG Headers object, whose every
  * set is validated (on Node, undici's): that was the largest cost of a cached read after
@@ -11,6 +9,8 @@ import type { AppEnv, ResponseHeaders } from "./env";
  * with `respond` (which takes them all); for any other response, requestContext() copies
  * them onto it at the end.
  */
+import type { Context } from "hono";
+import type { AppEnv, ResponseHeaders } from "./env";
 
 /**
  * What every API response carries: hono's secureHeaders() set that matters for JSON (pages

@@ -1,3 +1,9 @@
+/**
+ * @module
+ * Bodies that do not change for the life of an app, made once and served as they are: each
+ * in every coding the runtime compresses to, with an ETag per representation, chosen by
+ * Accept-Encoding and answered with 304 when If-None-Match names it.
+ */
 import type { Context } from "hono";
 import { toBase64Url } from "../encoding";
 import { CONTENT_CODINGS, type Compressor, type ContentCoding } from "./docs-assets";

@@ -1,3 +1,8 @@
+/**
+ * @module
+ * How a request that fails its route's schema is answered: 422 for the body, 400 for
+ * anything else, with the failing fields.
+ */
 import type { Hook } from "@hono/zod-openapi";
 import type { AppEnv } from "./env";
 import { AppError } from "../errors";

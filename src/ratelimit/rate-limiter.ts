@@ -1,3 +1,9 @@
+/**
+ * @module
+ * The rate limiter: sliding-window limits per policy (`default`, `auth`, `auth-email`), from
+ * the @upstash/ratelimit library over the Redis port. Who is limited under which policy, and
+ * what the response says, is decided in src/http.
+ */
 import { Ratelimit } from "@upstash/ratelimit";
 import type { Background } from "../background";
 import type { RedisKeys } from "../redis/keys";
@@ -33,10 +39,10 @@ export interface RateLimiter {
 }
 
 /**
- * Sliding-window limits from @upstash/ratelimit, one limiter per policy (built once), each
- * under its own key prefix, talking to Redis through the port (so a check shares a round
- * trip with whatever else the request issues in the same tick). Blocked requests are not
- * counted (the library's script only records admitted ones).
+ * One limiter per policy (built once), each under its own key prefix, talking to Redis
+ * through the port (so a check shares a round trip with whatever else the request issues in
+ * the same tick). Blocked requests are not counted (the library's script only records
+ * admitted ones).
  * @example const decision = await limiter.check("default", "user:42", background);
  */
 export function createRateLimiter(options: { redis: RedisPort; policies: Record<PolicyName, RateLimitPolicy>; keys: RedisKeys }): RateLimiter {

@@ -1,3 +1,7 @@
+/**
+ * @module
+ * The Redis client @upstash/ratelimit expects, made from the Redis port.
+ */
 import { ops } from "../redis/commands";
 import type { RedisPort } from "../redis/port";
 import { LuaScript } from "../redis/script";
@@ -7,7 +11,7 @@ const UPSTASH_SHEBANG = /^#!lua[^\n]*\n/;
 
 /**
  * The client object @upstash/ratelimit calls (it only uses `evalsha` and, on NOSCRIPT,
- * `eval`), made from the Redis port so the limiter runs unchanged on all three adapters.
+ * `eval`), so the limiter runs unchanged on all three adapters.
  *
  * Since 2.1.0 its scripts start `#!lua flags=allow-key-locking`, a flag only Upstash knows;
  * stock Redis and ioredis-mock refuse it. We strip that line for every adapter (without it

@@ -1,3 +1,9 @@
+/**
+ * @module
+ * The caller middleware: who is calling and whether the `default` rate limit admits them,
+ * looked up together in one Redis round trip, and the rate-limit identity the other limits
+ * share. Refusing a route to a caller is ./require-role.ts's.
+ */
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { Principal } from "../../auth/principal";

@@ -1,3 +1,8 @@
+/**
+ * @module
+ * Compression middleware for the self-hosted servers: hono's compress() for clients that
+ * ask, except on paths whose routes serve bodies compressed once.
+ */
 import { compress } from "hono/compress";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env";

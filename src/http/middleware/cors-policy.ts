@@ -1,3 +1,8 @@
+/**
+ * @module
+ * CORS middleware for /api: none by default (same-origin only), exact grants to the origins
+ * in CORS_ORIGINS, and `Vary: Origin` on every answer to a cross-origin request.
+ */
 import type { Context } from "hono";
 import { cors } from "hono/cors";
 import { createMiddleware } from "hono/factory";

@@ -1,3 +1,7 @@
+/**
+ * @module
+ * Content-Type middleware for routes that take a JSON body.
+ */
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env";
 import { AppError } from "../../errors";

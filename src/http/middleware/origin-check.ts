@@ -1,3 +1,8 @@
+/**
+ * @module
+ * CSRF middleware for /api: a write that the session cookie would authenticate must come from
+ * the API's own origin or one of CORS_ORIGINS.
+ */
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { readCredentials } from "../credentials";

@@ -1,3 +1,8 @@
+/**
+ * @module
+ * Rate-limit middleware for paths outside /api (the docs, the OpenAPI document, the
+ * dashboard), without the session lookup caller() makes.
+ */
 import { createMiddleware } from "hono/factory";
 import type { PolicyName } from "../../ratelimit/rate-limiter";
 import { readCredentials } from "../credentials";

@@ -1,3 +1,10 @@
+/**
+ * @module
+ * Read-your-writes middleware: the client's position (src/client-position.ts) read from its
+ * signed X-Consistency-Token or `consistency` cookie, every Redis command and database query
+ * of the request made at it, and the new position handed back after a write that moved it.
+ * Only where Redis or the database answers from replicas (Upstash; D1 on the Worker).
+ */
 import type { Context } from "hono";
 import { generateCookie, getCookie } from "hono/cookie";
 import { createMiddleware } from "hono/factory";

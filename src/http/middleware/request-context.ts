@@ -1,3 +1,9 @@
+/**
+ * @module
+ * The first middleware of every request: what the rest of the request takes from the context
+ * (services, request id, gathered headers, logger, background runner), and at its end the
+ * headers applied, the metrics and owed write-throughs sent, and the access log line.
+ */
 import { createMiddleware } from "hono/factory";
 import { backgroundRunner } from "../../background";
 import { redisFailureLevel } from "../../redis/port";

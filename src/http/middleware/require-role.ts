@@ -1,3 +1,7 @@
+/**
+ * @module
+ * Role guard middleware for routes that need a signed-in user or an admin.
+ */
 import { createMiddleware } from "hono/factory";
 import { hasRole } from "../../auth/principal";
 import { SessionsUnavailableError } from "../../auth/sessions";

@@ -1,3 +1,9 @@
+/**
+ * @module
+ * How an /api or /metrics operation is declared: createRoute plus who may call it, and what
+ * follows from that for the OpenAPI document and the response (the role guard, the security
+ * requirement, the front door's error responses, `Cache-Control: no-store`).
+ */
 import { createRoute, type RouteConfig } from "@hono/zod-openapi";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env";

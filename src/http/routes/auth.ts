@@ -1,3 +1,8 @@
+/**
+ * @module
+ * The account and session routes under /api/auth: register, login, logout, logout-all and
+ * me. Sessions themselves are src/auth/sessions.ts; the sign-in limits ../auth-rate-limit.ts.
+ */
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import { clearSessionCookie, setSessionCookie } from "../cookie";
 import { hashPassword, UNKNOWN_USER_HASH, verifyPassword } from "../../auth/password";
@@ -126,6 +131,7 @@ const sessionsUnavailable = (error: unknown): never => {
   throw new SessionsUnavailableError(error);
 };
 
+/** The /api/auth routes, as a router to mount at `/`. */
 export function authRoutes() {
   const app = new OpenAPIHono<AppEnv>();
 

@@ -1,3 +1,9 @@
+/**
+ * @module
+ * The admin's cache operations: the metrics (JSON and Prometheus text) and their history, the
+ * consistency reports and a run on demand, and the cache flush. Their schemas are
+ * ./cache-admin-schemas.ts; the Prometheus text ../prometheus.ts.
+ */
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import { readConsistencyReports } from "../../catalogue/consistency";
 import { flushCache } from "../../cache/flush";
@@ -129,6 +135,7 @@ const metricsRoute = apiRoute({
   responses: { 200: apiJson(success(CacheMetricsSchema), "Totals") },
 });
 
+/** The cache operations' routes, as a router to mount at `/`. */
 export function cacheAdminRoutes() {
   const app = new OpenAPIHono<AppEnv>();
 

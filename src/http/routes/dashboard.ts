@@ -1,3 +1,9 @@
+/**
+ * @module
+ * The dashboard: its page (public; what it shows comes from the admin endpoints, which it
+ * calls itself) and the stylesheet and script it links, served from bodies made once per app.
+ * The files themselves are in ../dashboard/.
+ */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { AppError } from "../../errors";
 import { memoize } from "../../memo";

@@ -1,3 +1,8 @@
+/**
+ * @module
+ * The API's documentation: the OpenAPI document and Swagger UI over it, served by the app
+ * itself (no CDN), from bodies made once per app.
+ */
 import { swaggerUI } from "@hono/swagger-ui";
 import { Hono } from "hono";
 import { secureHeaders } from "hono/secure-headers";

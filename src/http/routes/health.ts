@@ -1,3 +1,8 @@
+/**
+ * @module
+ * GET /health (liveness, and the database's and Redis's status and latency: Redis down is
+ * degraded, the database down is 503) and GET /, the index of links. Neither is rate limited.
+ */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { pingDatabase } from "../../db/database";
 import { RUNTIMES, type AppEnv } from "../env";
@@ -77,6 +82,7 @@ const indexRoute = createRoute({
 
 const LINKS = { docs: "/docs", openapi: "/openapi.json", dashboard: "/dashboard", health: "/health", products: "/api/products" };
 
+/** GET / and GET /health, as a router to mount at `/`. */
 export function healthRoutes() {
   const app = new OpenAPIHono<AppEnv>();
   app.openapi(indexRoute, (c) => c.json({ status: "success" as const, data: { name: "JollyJet Edge API", version: c.get("services").version, links: LINKS } }, 200));

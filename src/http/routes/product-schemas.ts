@@ -1,7 +1,10 @@
+/**
+ * @module
+ * Request and response schemas for the catalogue: they validate requests and generate the
+ * OpenAPI document.
+ */
 import { z } from "@hono/zod-openapi";
 import { SORTS } from "../../catalogue/types";
-
-/** Request and response schemas for the catalogue: they validate requests and generate the OpenAPI document. */
 
 const MAX_AMOUNT = 1_000_000_000;
 

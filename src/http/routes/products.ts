@@ -1,3 +1,9 @@
+/**
+ * @module
+ * The catalogue's routes: products (list, read, create, change, replace, delete) and the
+ * signed-in user's wishlist, with ETags on reads and If-Match on writes. The use cases are
+ * src/catalogue/catalogue.ts; the schemas ./product-schemas.ts.
+ */
 import { OpenAPIHono, type RouteHandler } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
@@ -189,6 +195,7 @@ async function underIfMatch<T>(c: Context<AppEnv>, id: string, write: (ifVersion
   });
 }
 
+/** The product and wishlist routes, as a router to mount at `/`. */
 export function productRoutes() {
   const app = new OpenAPIHono<AppEnv>();
   const scope = (c: Context<AppEnv>) => ({ background: c.get("background"), readAhead: c.get("productReadAhead") });

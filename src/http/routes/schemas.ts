@@ -1,6 +1,10 @@
+/**
+ * @module
+ * Shared OpenAPI/zod pieces: the error envelope and the headers every route documents.
+ */
 import { z } from "@hono/zod-openapi";
 
-/** Shared OpenAPI/zod pieces: the error envelope and the headers every route documents. */
+/** The error envelope of API.md. */
 export const ErrorSchema = z
   .object({
     status: z.literal("error"),
