@@ -21,7 +21,7 @@ import { compression } from "./http/middleware/compression";
 import { readYourWrites } from "./http/middleware/read-your-writes";
 import { authRoutes } from "./http/routes/auth";
 import { cacheAdminRoutes } from "./http/routes/cache-admin";
-import { dashboardRoutes } from "./http/routes/dashboard";
+import { dashboardEncodesItself, dashboardRoutes } from "./http/routes/dashboard";
 import { docsRoutes, encodesItself } from "./http/routes/docs";
 import { rateLimit } from "./http/middleware/rate-limit";
 import { healthRoutes } from "./http/routes/health";
@@ -39,7 +39,7 @@ export function createApp(services: Services) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.use(requestContext(services));
   // Cloudflare compresses at its edge; every self-hosted server is compressed here.
-  if (services.runtime !== "workerd") app.use(compression({ encodesItself }));
+  if (services.runtime !== "workerd") app.use(compression({ encodesItself: (path) => encodesItself(path) || dashboardEncodesItself(path) }));
   app.onError(handleError);
   // Only requests that may carry a body: reading a GET's (absent) body costs every request.
   app.on(
@@ -53,7 +53,7 @@ export function createApp(services: Services) {
     }),
   );
   // API responses carry the security headers that matter for JSON (src/http/response-headers.ts); pages get hono's full set.
-  app.use("/dashboard", secureHeaders());
+  app.use("/dashboard/*", secureHeaders());
   app.use("/api/*", corsPolicy(services.config.CORS_ORIGINS));
   app.use("/api/*", originCheck());
   // First of the /api middleware, so that every Redis command of the request is sent at the client's position.
@@ -62,10 +62,10 @@ export function createApp(services: Services) {
   app.use("/api/products/:id", productReadAhead());
   app.use("/api/*", caller());
   app.use("/metrics", caller());
-  // The documentation and the dashboard page cost more than a cached read: the caller's
-  // `default` budget, the one its API requests spend (/docs/* is /docs too). /health stays
-  // unlimited, for load balancers.
-  for (const path of ["/docs/*", "/openapi.json", "/dashboard"]) app.use(path, rateLimit("default"));
+  // The documentation and the dashboard cost more than a cached read: the caller's `default`
+  // budget, the one its API requests spend (/docs/* is /docs too, /dashboard/* is /dashboard
+  // and its files). /health stays unlimited, for load balancers.
+  for (const path of ["/docs/*", "/openapi.json", "/dashboard/*"]) app.use(path, rateLimit("default"));
 
   app.route("/", healthRoutes());
   app.route("/", authRoutes());
