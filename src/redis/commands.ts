@@ -1,36 +1,198 @@
+/**
+ * @module
+ * Redis commands as data, one entry each in COMMANDS: its `ops` builder, its wire arguments,
+ * its keys, whether a replica may answer it, its reply decoder and its call on @upstash/redis.
+ * Adapters translate a `RedisCommand` into their client's call; an `Op<T>` pairs a command
+ * with the decoder that turns the raw reply (src/redis/replies.ts) into one typed value, so
+ * every adapter answers alike.
+ */
+import type { Redis as UpstashRedis } from "@upstash/redis/cloudflare";
+import { asBoolean, asHash, asInfo, asInteger, asNullableString, asNullableStrings, asScanPage, asStrings, isOk, isPong, passThrough } from "./replies";
 import type { LuaScript } from "./script";
 
-/**
- * Redis commands as data. Adapters translate a `RedisCommand` into their client's call;
- * a `Op<T>` pairs a command with the decoder that turns the raw reply (RESP2-shaped from
- * ioredis, JSON from Upstash REST) into one typed value, so every adapter answers alike.
- */
-export type RedisCommand =
-  | { name: "get"; key: string }
-  | { name: "set"; key: string; value: string; pxMs?: number; nx?: boolean; xx?: boolean }
-  | { name: "del"; keys: string[] }
-  | { name: "unlink"; keys: string[] }
-  | { name: "mget"; keys: string[] }
-  | { name: "incrby"; key: string; by: number }
-  | { name: "hincrby"; key: string; field: string; by: number }
-  | { name: "hgetall"; key: string }
-  | { name: "pexpire"; key: string; ms: number }
-  | { name: "pttl"; key: string }
-  | { name: "scan"; cursor: string; match: string; count: number }
-  | { name: "sadd"; key: string; members: string[] }
-  | { name: "srem"; key: string; members: string[] }
-  | { name: "smembers"; key: string }
-  | { name: "lpush"; key: string; values: string[] }
-  | { name: "ltrim"; key: string; start: number; stop: number }
-  | { name: "lrange"; key: string; start: number; stop: number }
-  | { name: "evalsha"; sha: string; keys: string[]; args: string[] }
-  | { name: "eval"; source: string; keys: string[]; args: string[] }
-  | { name: "ping" }
-  | { name: "dbsize" }
-  | { name: "info"; section: string }
-  /** WAIT for the writes before it on its connection (a cluster: on every master the batch reaches). */
-  | { name: "wait"; replicas: number; timeoutMs: number };
+type Arg = string | number;
+type UpstashPipeline = ReturnType<UpstashRedis["pipeline"]>;
 
+/**
+ * Everything the app knows of one command; a new command is one entry of COMMANDS. Methods,
+ * not function properties: `specOf` reads every entry through one widened type, which only
+ * method parameters allow.
+ */
+interface CommandSpec<A extends unknown[], F extends object, T> {
+  /** The `ops` builder: its parameters become the command's fields (beside its `name`). */
+  fields(...args: A): F;
+  /** The arguments after the name, in Redis wire order, for clients that take raw arguments (the ioredis family). */
+  wire(command: NoInfer<F>): Arg[];
+  /** The keys it touches, in argument order (a Cluster routes by them). */
+  keys(command: NoInfer<F>): string[];
+  /** Whether it only reads, so that a replica may answer it. */
+  readOnly: boolean;
+  decode(reply: unknown): T;
+  /**
+   * Queues it on an @upstash/redis pipeline. Through the client's typed method: a pipeline
+   * takes no raw argument list (the client's `exec` sends one command, alone, in a request of its own).
+   */
+  upstash(pipeline: UpstashPipeline, command: NoInfer<F>): unknown;
+}
+
+/** An entry of COMMANDS, its fields inferred from its builder. */
+const spec = <A extends unknown[], F extends object, T>(entry: CommandSpec<A, F, T>) => entry;
+
+const theKey = ({ key }: { key: string }) => [key];
+const theKeys = ({ keys }: { keys: string[] }) => keys;
+const noKeys = (): string[] => [];
+
+/** Commands given nothing but their name (PING, DBSIZE). */
+const noArguments = { fields: () => ({}), wire: (): Arg[] => [], keys: noKeys };
+/** Commands given one key and nothing else (GET, HGETALL, PTTL, SMEMBERS). */
+const justAKey = { fields: (key: string) => ({ key }), wire: theKey, keys: theKey };
+/** Commands given a list of keys (UNLINK, MGET). */
+const aKeyList = { fields: (keys: string[]) => ({ keys }), wire: theKeys, keys: theKeys };
+/** Commands given a key and set members (SADD, SREM). */
+const aKeyAndMembers = {
+  fields: (key: string, members: string[]) => ({ key, members }),
+  wire: ({ key, members }: { key: string; members: string[] }) => [key, ...members],
+  keys: theKey,
+};
+/** Commands given a key and a range of list indexes, both ends included (LTRIM, LRANGE). */
+const aKeyAndRange = {
+  fields: (key: string, start: number, stop: number) => ({ key, start, stop }),
+  wire: ({ key, start, stop }: { key: string; start: number; stop: number }) => [key, start, stop],
+  keys: theKey,
+};
+
+/** Script arguments on the wire: the number of keys, the keys, then the other arguments. */
+const scriptWire = ({ keys, args }: { keys: string[]; args: string[] }): Arg[] => [keys.length, ...keys, ...args];
+
+/** EVAL and EVALSHA alike: a script may write anything its keys name, and answers what it returns. */
+const scriptCall = { keys: theKeys, readOnly: false, decode: passThrough };
+
+const INFO_SCRIPT = "return redis.call('INFO', ARGV[1])";
+
+/** Every command the app sends; the port's contract suite covers each. */
+const COMMANDS = {
+  get: spec({ ...justAKey, readOnly: true, decode: asNullableString, upstash: (pipeline, { key }) => pipeline.get(key) }),
+  /** Resolves true when the value was written (false when NX found the key, or XX did not). */
+  set: spec({
+    fields: (key: string, value: string, options: { pxMs?: number; nx?: boolean; xx?: boolean } = {}) => ({ key, value, ...options }),
+    wire: ({ key, value, pxMs, nx, xx }) => [key, value, ...(pxMs === undefined ? [] : ["PX", pxMs]), ...(nx ? ["NX"] : []), ...(xx ? ["XX"] : [])],
+    keys: theKey,
+    readOnly: false,
+    decode: isOk,
+    upstash: (pipeline, { key, value, pxMs, nx, xx }) => {
+      const expiry = pxMs === undefined ? {} : { px: pxMs };
+      if (nx) return pipeline.set(key, value, { ...expiry, nx: true });
+      if (xx) return pipeline.set(key, value, { ...expiry, xx: true });
+      return pipeline.set(key, value, expiry);
+    },
+  }),
+  del: spec({
+    fields: (...keys: string[]) => ({ keys }),
+    wire: theKeys,
+    keys: theKeys,
+    readOnly: false,
+    decode: asInteger,
+    upstash: (pipeline, { keys }) => pipeline.del(...keys),
+  }),
+  /** DEL that frees memory in the background on the server: for bulk deletes. */
+  unlink: spec({ ...aKeyList, readOnly: false, decode: asInteger, upstash: (pipeline, { keys }) => pipeline.unlink(...keys) }),
+  mget: spec({ ...aKeyList, readOnly: true, decode: asNullableStrings, upstash: (pipeline, { keys }) => pipeline.mget(...keys) }),
+  incrby: spec({
+    fields: (key: string, by: number = 1) => ({ key, by }),
+    wire: ({ key, by }) => [key, by],
+    keys: theKey,
+    readOnly: false,
+    decode: asInteger,
+    upstash: (pipeline, { key, by }) => pipeline.incrby(key, by),
+  }),
+  hincrby: spec({
+    fields: (key: string, field: string, by: number = 1) => ({ key, field, by }),
+    wire: ({ key, field, by }) => [key, field, by],
+    keys: theKey,
+    readOnly: false,
+    decode: asInteger,
+    upstash: (pipeline, { key, field, by }) => pipeline.hincrby(key, field, by),
+  }),
+  hgetall: spec({ ...justAKey, readOnly: true, decode: asHash, upstash: (pipeline, { key }) => pipeline.hgetall(key) }),
+  pexpire: spec({
+    fields: (key: string, ms: number) => ({ key, ms }),
+    wire: ({ key, ms }) => [key, ms],
+    keys: theKey,
+    readOnly: false,
+    decode: asBoolean,
+    upstash: (pipeline, { key, ms }) => pipeline.pexpire(key, ms),
+  }),
+  /** Milliseconds left; -1 without expiry, -2 when the key does not exist. */
+  pttl: spec({ ...justAKey, readOnly: true, decode: asInteger, upstash: (pipeline, { key }) => pipeline.pttl(key) }),
+  scan: spec({
+    fields: (cursor: string, match: string, count: number) => ({ cursor, match, count }),
+    wire: ({ cursor, match, count }) => [cursor, "MATCH", match, "COUNT", count],
+    keys: noKeys,
+    readOnly: true,
+    decode: asScanPage,
+    upstash: (pipeline, { cursor, match, count }) => pipeline.scan(cursor, { match, count }),
+  }),
+  sadd: spec({ ...aKeyAndMembers, readOnly: false, decode: asInteger, upstash: (pipeline, { key, members }) => pipeline.sadd(key, ...(members as [string, ...string[]])) }),
+  srem: spec({ ...aKeyAndMembers, readOnly: false, decode: asInteger, upstash: (pipeline, { key, members }) => pipeline.srem(key, ...members) }),
+  smembers: spec({ ...justAKey, readOnly: true, decode: asStrings, upstash: (pipeline, { key }) => pipeline.smembers(key) }),
+  lpush: spec({
+    fields: (key: string, values: string[]) => ({ key, values }),
+    wire: ({ key, values }) => [key, ...values],
+    keys: theKey,
+    readOnly: false,
+    decode: asInteger,
+    upstash: (pipeline, { key, values }) => pipeline.lpush(key, ...values),
+  }),
+  ltrim: spec({ ...aKeyAndRange, readOnly: false, decode: isOk, upstash: (pipeline, { key, start, stop }) => pipeline.ltrim(key, start, stop) }),
+  lrange: spec({ ...aKeyAndRange, readOnly: true, decode: asStrings, upstash: (pipeline, { key, start, stop }) => pipeline.lrange(key, start, stop) }),
+  /** Raw EVALSHA for libraries that manage their own scripts (@upstash/ratelimit); their EVAL goes through `ops.script`. */
+  evalsha: spec({
+    fields: (sha: string, keys: string[], args: string[]) => ({ sha, keys, args }),
+    wire: (command) => [command.sha, ...scriptWire(command)],
+    ...scriptCall,
+    upstash: (pipeline, { sha, keys, args }) => pipeline.evalsha(sha, keys, args),
+  }),
+  /** Sent for `ops.script` (which has no builder of its own here: scripts carry their LuaScript). */
+  eval: spec({
+    fields: (source: string, keys: string[], args: string[]) => ({ source, keys, args }),
+    wire: (command) => [command.source, ...scriptWire(command)],
+    ...scriptCall,
+    upstash: (pipeline, { source, keys, args }) => pipeline.eval(source, keys, args),
+  }),
+  ping: spec({ ...noArguments, readOnly: true, decode: isPong, upstash: (pipeline) => pipeline.ping() }),
+  /** Keys in the selected database (every app sharing it, not just this prefix). */
+  dbsize: spec({ ...noArguments, readOnly: true, decode: asInteger, upstash: (pipeline) => pipeline.dbsize() }),
+  /** One INFO section as `field → value` (empty when the server reports nothing there). */
+  info: spec({
+    fields: (section: string) => ({ section }),
+    wire: ({ section }) => [section],
+    keys: noKeys,
+    readOnly: true,
+    decode: asInfo,
+    // @upstash/redis has no INFO method; a script asks the server the same question.
+    upstash: (pipeline, { section }) => pipeline.eval(INFO_SCRIPT, [], [section]),
+  }),
+  /**
+   * How many replicas have acknowledged the writes sent before it on the same connection,
+   * once `replicas` have or `timeoutMs` has passed; on a cluster, the fewest of the masters
+   * the batch reaches. It holds the connection meanwhile: keep `timeoutMs` short. ioredis adapters only.
+   */
+  wait: spec({
+    fields: (replicas: number, timeoutMs: number) => ({ replicas, timeoutMs }),
+    wire: ({ replicas, timeoutMs }) => [replicas, timeoutMs],
+    keys: noKeys,
+    readOnly: false,
+    decode: asInteger,
+    // Upstash replicates by itself; configuration refuses REDIS_WAIT_REPLICAS with this adapter.
+    upstash: () => {
+      throw new Error("WAIT is not available over Upstash REST");
+    },
+  }),
+};
+
+type Commands = typeof COMMANDS;
+/** One command as data: its name and its builder's fields, e.g. `{ name: "get", key }`. */
+export type RedisCommand = { [N in keyof Commands]: { name: N } & ReturnType<Commands[N]["fields"]> }[keyof Commands];
 
 /** A command plus the decoder of its reply. `script` ops carry their script for the NOSCRIPT fallback. */
 export interface Op<T> {
@@ -39,176 +201,42 @@ export interface Op<T> {
   readonly script?: { source: LuaScript; keys: string[]; args: string[] };
 }
 
-export class RedisReplyError extends Error {
-  override readonly name = "RedisReplyError";
-}
+/** A command's entry; the name picks it, so the command always has the fields the entry reads. */
+const specOf = (command: RedisCommand): CommandSpec<unknown[], object, unknown> => COMMANDS[command.name];
 
-function unexpected(what: string, reply: unknown): never {
-  throw new RedisReplyError(`unexpected ${what} reply: ${JSON.stringify(reply)}`);
-}
+type TableOps = { [N in keyof Commands]: (...args: Parameters<Commands[N]["fields"]>) => Op<ReturnType<Commands[N]["decode"]>> };
 
-const asNullableString = (reply: unknown): string | null =>
-  reply === null || reply === undefined ? null : typeof reply === "string" ? reply : typeof reply === "number" ? String(reply) : unexpected("string", reply);
+/**
+ * A builder per entry (Object.entries forgets which entry is which; the cast restores it).
+ * EVAL's is only for `ops.script`, which gives it the LuaScript the port needs.
+ */
+const { eval: evalOp, ...tableOps } = Object.fromEntries(
+  Object.entries(COMMANDS).map(([name, entry]: [string, CommandSpec<unknown[], object, unknown>]) => [
+    name,
+    (...args: unknown[]): Op<unknown> => ({ command: { name, ...entry.fields(...args) } as RedisCommand, decode: entry.decode }),
+  ]),
+) as TableOps;
 
-const asInteger = (reply: unknown): number => {
-  const value = typeof reply === "string" ? Number(reply) : reply;
-  return typeof value === "number" && Number.isInteger(value) ? value : unexpected("integer", reply);
-};
-
-const asStrings = (reply: unknown): string[] =>
-  Array.isArray(reply) ? reply.map((item) => asNullableString(item) ?? unexpected("array item", reply)) : unexpected("array", reply);
-
-const asNullableStrings = (reply: unknown): (string | null)[] =>
-  Array.isArray(reply) ? reply.map(asNullableString) : unexpected("array", reply);
-
-/** ioredis turns HGETALL into an object; Upstash REST keeps the flat field/value array. */
-const asHash = (reply: unknown): Record<string, string> => {
-  if (Array.isArray(reply)) {
-    const hash: Record<string, string> = {};
-    for (let i = 0; i + 1 < reply.length; i += 2) hash[asStrings([reply[i]])[0]!] = asStrings([reply[i + 1]])[0]!;
-    return hash;
-  }
-  if (reply !== null && typeof reply === "object") {
-    return Object.fromEntries(Object.entries(reply).map(([field, value]) => [field, asNullableString(value) ?? ""]));
-  }
-  return unexpected("hash", reply);
-};
-
-const asScanPage = (reply: unknown): { cursor: string; keys: string[] } => {
-  if (!Array.isArray(reply) || reply.length !== 2) return unexpected("scan", reply);
-  return { cursor: String(reply[0]), keys: asStrings(reply[1]) };
-};
-
-/** INFO's `field:value` lines (sections headed by `# Name`, CRLF-separated) as an object. */
-const asInfo = (reply: unknown): Record<string, string> => {
-  if (typeof reply !== "string") return unexpected("info", reply);
-  const fields: Record<string, string> = {};
-  for (const line of reply.split(/\r?\n/)) {
-    const colon = line.indexOf(":");
-    if (colon > 0 && !line.startsWith("#")) fields[line.slice(0, colon)] = line.slice(colon + 1);
-  }
-  return fields;
-};
-
-const isOk = (reply: unknown): boolean => reply === "OK";
-const asBoolean = (reply: unknown): boolean => asInteger(reply) === 1;
-const passThrough = (reply: unknown): unknown => reply;
-
-const op = <T>(command: RedisCommand, decode: (reply: unknown) => T): Op<T> => ({ command, decode });
-
-/** Builders for every command the app sends; the port's contract suite covers each. */
+/** Builders for every command the app sends (COMMANDS' `fields`), and `script` for Lua. */
 export const ops = {
-  get: (key: string) => op({ name: "get", key }, asNullableString),
-  /** Resolves true when the value was written (false when NX found the key, or XX did not). */
-  set: (key: string, value: string, options: { pxMs?: number; nx?: boolean; xx?: boolean } = {}) =>
-    op({ name: "set", key, value, ...options }, isOk),
-  del: (...keys: string[]) => op({ name: "del", keys }, asInteger),
-  /** DEL that frees memory in the background on the server: for bulk deletes. */
-  unlink: (keys: string[]) => op({ name: "unlink", keys }, asInteger),
-  mget: (keys: string[]) => op({ name: "mget", keys }, asNullableStrings),
-  incrby: (key: string, by = 1) => op({ name: "incrby", key, by }, asInteger),
-  hincrby: (key: string, field: string, by = 1) => op({ name: "hincrby", key, field, by }, asInteger),
-  hgetall: (key: string) => op({ name: "hgetall", key }, asHash),
-  pexpire: (key: string, ms: number) => op({ name: "pexpire", key, ms }, asBoolean),
-  /** Milliseconds left; -1 without expiry, -2 when the key does not exist. */
-  pttl: (key: string) => op({ name: "pttl", key }, asInteger),
-  scan: (cursor: string, match: string, count: number) => op({ name: "scan", cursor, match, count }, asScanPage),
-  sadd: (key: string, members: string[]) => op({ name: "sadd", key, members }, asInteger),
-  srem: (key: string, members: string[]) => op({ name: "srem", key, members }, asInteger),
-  smembers: (key: string) => op({ name: "smembers", key }, asStrings),
-  lpush: (key: string, values: string[]) => op({ name: "lpush", key, values }, asInteger),
-  ltrim: (key: string, start: number, stop: number) => op({ name: "ltrim", key, start, stop }, isOk),
-  lrange: (key: string, start: number, stop: number) => op({ name: "lrange", key, start, stop }, asStrings),
-  ping: () => op({ name: "ping" }, (reply) => reply === "PONG" || unexpected("PONG", reply)),
-  /** Keys in the selected database (every app sharing it, not just this prefix). */
-  dbsize: () => op({ name: "dbsize" }, asInteger),
-  /** One INFO section as `field → value` (empty when the server reports nothing there). */
-  info: (section: string) => op({ name: "info", section }, asInfo),
-  /**
-   * How many replicas have acknowledged the writes sent before it on the same connection,
-   * once `replicas` have or `timeoutMs` has passed; on a cluster, the fewest of the masters
-   * the batch reaches. It holds the connection meanwhile: keep `timeoutMs` short. ioredis adapters only.
-   */
-  wait: (replicas: number, timeoutMs: number) => op({ name: "wait", replicas, timeoutMs }, asInteger),
+  ...tableOps,
   /** Runs a Lua script: EVAL until the server has it, then EVALSHA (EVAL again on NOSCRIPT). */
   script: <T = unknown>(source: LuaScript, keys: string[], args: (string | number)[], decode: (reply: unknown) => T = passThrough as (reply: unknown) => T): Op<T> => {
     const stringArgs = args.map(String);
-    return { command: { name: "eval", source: source.source, keys, args: stringArgs }, decode, script: { source, keys, args: stringArgs } };
+    return { command: evalOp(source.source, keys, stringArgs).command, decode, script: { source, keys, args: stringArgs } };
   },
-  /** Raw EVALSHA for libraries that manage their own scripts (@upstash/ratelimit); their EVAL goes through `script`. */
-  evalsha: (sha: string, keys: string[], args: string[]) => op({ name: "evalsha", sha, keys, args }, passThrough),
 };
 
-const READ_ONLY = new Set<RedisCommand["name"]>(["get", "mget", "hgetall", "pttl", "scan", "smembers", "lrange", "ping", "dbsize", "info"]);
-
 /** Whether a command only reads (a replica may answer it); scripts count as writes. */
-export const isReadOnly = (command: RedisCommand): boolean => READ_ONLY.has(command.name);
+export const isReadOnly = (command: RedisCommand): boolean => specOf(command).readOnly;
 
-/** The keys a command touches, in argument order (none for PING, DBSIZE, INFO and SCAN). */
-export function keysOf(command: RedisCommand): string[] {
-  switch (command.name) {
-    case "del":
-    case "unlink":
-    case "mget":
-    case "eval":
-    case "evalsha":
-      return command.keys;
-    case "ping":
-    case "dbsize":
-    case "info":
-    case "scan":
-    case "wait":
-      return [];
-    default:
-      return [command.key];
-  }
-}
+/** The keys a command touches, in argument order (none for PING, DBSIZE, INFO, SCAN and WAIT). */
+export const keysOf = (command: RedisCommand): string[] => specOf(command).keys(command);
 
 /** Flat argument list in Redis wire order, for clients that take raw arguments (ioredis family). */
-export function toArgs(command: RedisCommand): [string, ...(string | number)[]] {
-  switch (command.name) {
-    case "get":
-    case "hgetall":
-    case "pttl":
-    case "smembers":
-      return [command.name, command.key];
-    case "set": {
-      const args: [string, ...(string | number)[]] = ["set", command.key, command.value];
-      if (command.pxMs !== undefined) args.push("PX", command.pxMs);
-      if (command.nx) args.push("NX");
-      if (command.xx) args.push("XX");
-      return args;
-    }
-    case "del":
-    case "unlink":
-    case "mget":
-      return [command.name, ...command.keys];
-    case "incrby":
-      return ["incrby", command.key, command.by];
-    case "hincrby":
-      return ["hincrby", command.key, command.field, command.by];
-    case "pexpire":
-      return ["pexpire", command.key, command.ms];
-    case "scan":
-      return ["scan", command.cursor, "MATCH", command.match, "COUNT", command.count];
-    case "sadd":
-    case "srem":
-      return [command.name, command.key, ...command.members];
-    case "lpush":
-      return ["lpush", command.key, ...command.values];
-    case "ltrim":
-    case "lrange":
-      return [command.name, command.key, command.start, command.stop];
-    case "evalsha":
-      return ["evalsha", command.sha, command.keys.length, ...command.keys, ...command.args];
-    case "eval":
-      return ["eval", command.source, command.keys.length, ...command.keys, ...command.args];
-    case "ping":
-    case "dbsize":
-      return [command.name];
-    case "info":
-      return ["info", command.section];
-    case "wait":
-      return ["wait", command.replicas, command.timeoutMs];
-  }
-}
+export const toArgs = (command: RedisCommand): [string, ...Arg[]] => [command.name, ...specOf(command).wire(command)];
+
+/** Queues a command on an @upstash/redis pipeline. @throws for WAIT, which Upstash REST does not offer. */
+export const queueOnUpstash = (pipeline: UpstashPipeline, command: RedisCommand): void => {
+  specOf(command).upstash(pipeline, command);
+};

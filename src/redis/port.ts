@@ -25,6 +25,11 @@ export interface RedisTransport {
   close(): Promise<void>;
 }
 
+/** What a transport calls last before sending (see RedisTransport): @throws once `deadline` has passed. */
+export function refuseAfterDeadline(deadline: number): void {
+  if (Date.now() >= deadline) throw new Error("Redis deadline passed before sending");
+}
+
 /** The sync token a batch is sent with; the transport replaces it with the one its answer carries. */
 export interface ReplicaSync {
   token: string | undefined;

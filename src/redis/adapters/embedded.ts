@@ -1,6 +1,6 @@
 import RedisMock from "ioredis-mock";
 import { toArgs, type RedisCommand } from "../commands";
-import type { RawReply, RedisTransport } from "../port";
+import { refuseAfterDeadline, type RawReply, type RedisTransport } from "../port";
 
 type MockMethod = (...args: (string | number)[]) => Promise<unknown>;
 
@@ -16,7 +16,7 @@ export function createEmbeddedTransport(): RedisTransport {
   return {
     adapter: "embedded",
     async send(commands: readonly RedisCommand[], deadline: number): Promise<RawReply[]> {
-      if (Date.now() >= deadline) throw new Error("Redis deadline passed before sending");
+      refuseAfterDeadline(deadline);
       const replies: RawReply[] = [];
       for (const command of commands) {
         if (command.name === "info") {

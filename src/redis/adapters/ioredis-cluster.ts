@@ -1,7 +1,7 @@
 import calculateSlot from "cluster-key-slot";
 import { Cluster, type Redis } from "ioredis";
 import { keysOf, toArgs, type RedisCommand } from "../commands";
-import type { RawReply, RedisTransport } from "../port";
+import { refuseAfterDeadline, type RawReply, type RedisTransport } from "../port";
 import { connectionsSplitByWait, hostAndPort, rawReplies } from "./ioredis";
 
 /** Where a part of a command goes: the master of a slot, or one master by name (keyless commands). */
@@ -157,7 +157,7 @@ export function createIoRedisClusterTransport(nodes: readonly string[]): RedisTr
     async send(commands: readonly RedisCommand[], deadline: number): Promise<RawReply[]> {
       const { client: cluster, connected } = connections.for(commands);
       await connected(deadline);
-      if (Date.now() >= deadline) throw new Error("Redis deadline passed before sending");
+      refuseAfterDeadline(deadline);
       const masters = cluster.nodes("master").map(address).sort();
       const plans = commands.map((command): Plan => (command.name === "wait" ? { parts: [], merge: waitMerge(command.replicas) } : plan(command, masters)));
       // Group every part by the node that serves it: by slot through the cluster client (which

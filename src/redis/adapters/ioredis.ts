@@ -1,6 +1,6 @@
 import { Redis } from "ioredis";
 import { toArgs, type RedisCommand } from "../commands";
-import { withTimeout, type RawReply, type RedisTransport } from "../port";
+import { refuseAfterDeadline, withTimeout, type RawReply, type RedisTransport } from "../port";
 
 /** Redis behind Sentinel: the sentinels' `host:port` and the name they monitor the primary under. */
 export interface RedisSentinelTarget {
@@ -99,7 +99,7 @@ export function createIoRedisTransport(target: string | RedisSentinelTarget): Re
       const { client, connected } = connections.for(commands);
       await connected(deadline);
       // The connection may have come up just as the caller stopped waiting.
-      if (Date.now() >= deadline) throw new Error("Redis deadline passed before sending");
+      refuseAfterDeadline(deadline);
       return rawReplies(await client.pipeline(commands.map(toArgs)).exec());
     },
     close: connections.close,
