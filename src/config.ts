@@ -178,7 +178,7 @@ function selectRedis(env: Environment): RedisSelection {
   }
   if (env.NODE_ENV === "production") {
     throw new ConfigError(
-      "NODE_ENV=production needs a real Redis: set REDIS_URL, REDIS_CLUSTER_NODES or UPSTASH_REDIS_REST_URL/UPSTASH_REDIS_REST_TOKEN (the embedded store is for local use only)",
+      "NODE_ENV=production needs a real Redis: set REDIS_URL, REDIS_CLUSTER_NODES, REDIS_SENTINELS or UPSTASH_REDIS_REST_URL/UPSTASH_REDIS_REST_TOKEN (the embedded store is for local use only)",
     );
   }
   return { adapter: "embedded" };

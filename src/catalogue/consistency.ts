@@ -54,9 +54,16 @@ export interface ConsistencyOptions extends ConsistencyContext {
 const HISTORY_LENGTH = 100;
 const LOCK_MS = 10 * 60_000;
 
+/** Another consistency run holds the lock (409): a cron tick skips, an admin is told. */
+export class ConsistencyRunInProgressError extends AppError {
+  constructor() {
+    super(409, "CONSISTENCY_RUN_IN_PROGRESS", "A consistency run is already in progress");
+  }
+}
+
 /**
  * Runs once (the cron's trigger, or an admin's) and resolves to the report, stored and logged.
- * @throws AppError 409 when another run holds the lock.
+ * @throws ConsistencyRunInProgressError when another run holds the lock.
  */
 export async function runConsistencyCheck(trigger: ConsistencyReport["trigger"], options: ConsistencyOptions): Promise<ConsistencyReport> {
   const { redis, keys, logger } = options;
@@ -64,7 +71,7 @@ export async function runConsistencyCheck(trigger: ConsistencyReport["trigger"],
   const started = Date.now();
   const lock = ownedLock(keys.consistency.lock, LOCK_MS);
   if (!(await redis.run(lock.acquire))) {
-    throw new AppError(409, "CONSISTENCY_RUN_IN_PROGRESS", "A consistency run is already in progress");
+    throw new ConsistencyRunInProgressError();
   }
 
   const tally = emptyTally();

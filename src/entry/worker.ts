@@ -11,7 +11,7 @@ import { drizzle as drizzleLibsql } from "drizzle-orm/libsql/web";
 import { createApp, type App } from "../app";
 import { workerDocsAssets } from "./docs-assets-worker";
 import { ConfigError, parseConfig } from "../config";
-import { AppError } from "../errors";
+import { ConsistencyRunInProgressError } from "../catalogue/consistency";
 import type { AppDatabase } from "../db/database";
 import * as schema from "../db/schema";
 import type { Services } from "../http/env";
@@ -124,7 +124,7 @@ export default {
     logger.info("scheduled event", { cron: controller.cron, scheduledTime: new Date(controller.scheduledTime).toISOString() });
     await runConsistency("cron").catch((error: unknown) => {
       // Another run holding the lock is normal (a slow run overlapping the next tick).
-      if (error instanceof AppError && error.status === 409) logger.info("consistency run skipped: another is in progress");
+      if (error instanceof ConsistencyRunInProgressError) logger.info("consistency run skipped: another is in progress");
       else throw error;
     });
   },

@@ -24,7 +24,7 @@ interface CommandSpec<A extends unknown[], F extends object, T> {
   /** The arguments after the name, in Redis wire order, for clients that take raw arguments (the ioredis family). */
   wire(command: NoInfer<F>): Arg[];
   /** The keys it touches, in argument order (a Cluster routes by them). */
-  keys(command: NoInfer<F>): string[];
+  keysTouched(command: NoInfer<F>): string[];
   /** Whether it only reads, so that a replica may answer it. */
   readOnly: boolean;
   decode(reply: unknown): T;
@@ -43,29 +43,29 @@ const theKeys = ({ keys }: { keys: string[] }) => keys;
 const noKeys = (): string[] => [];
 
 /** Commands given nothing but their name (PING, DBSIZE). */
-const noArguments = { fields: () => ({}), wire: (): Arg[] => [], keys: noKeys };
+const noArguments = { fields: () => ({}), wire: (): Arg[] => [], keysTouched: noKeys };
 /** Commands given one key and nothing else (GET, HGETALL, PTTL, SMEMBERS). */
-const justAKey = { fields: (key: string) => ({ key }), wire: theKey, keys: theKey };
+const justAKey = { fields: (key: string) => ({ key }), wire: theKey, keysTouched: theKey };
 /** Commands given a list of keys (UNLINK, MGET). */
-const aKeyList = { fields: (keys: string[]) => ({ keys }), wire: theKeys, keys: theKeys };
+const aKeyList = { fields: (keys: string[]) => ({ keys }), wire: theKeys, keysTouched: theKeys };
 /** Commands given a key and set members (SADD, SREM). */
 const aKeyAndMembers = {
   fields: (key: string, members: string[]) => ({ key, members }),
   wire: ({ key, members }: { key: string; members: string[] }) => [key, ...members],
-  keys: theKey,
+  keysTouched: theKey,
 };
 /** Commands given a key and a range of list indexes, both ends included (LTRIM, LRANGE). */
 const aKeyAndRange = {
   fields: (key: string, start: number, stop: number) => ({ key, start, stop }),
   wire: ({ key, start, stop }: { key: string; start: number; stop: number }) => [key, start, stop],
-  keys: theKey,
+  keysTouched: theKey,
 };
 
 /** Script arguments on the wire: the number of keys, the keys, then the other arguments. */
 const scriptWire = ({ keys, args }: { keys: string[]; args: string[] }): Arg[] => [keys.length, ...keys, ...args];
 
 /** EVAL and EVALSHA alike: a script may write anything its keys name, and answers what it returns. */
-const scriptCall = { keys: theKeys, readOnly: false, decode: passThrough };
+const scriptCall = { keysTouched: theKeys, readOnly: false, decode: passThrough };
 
 const INFO_SCRIPT = "return redis.call('INFO', ARGV[1])";
 
@@ -76,7 +76,7 @@ const COMMANDS = {
   set: spec({
     fields: (key: string, value: string, options: { pxMs?: number; nx?: boolean; xx?: boolean } = {}) => ({ key, value, ...options }),
     wire: ({ key, value, pxMs, nx, xx }) => [key, value, ...(pxMs === undefined ? [] : ["PX", pxMs]), ...(nx ? ["NX"] : []), ...(xx ? ["XX"] : [])],
-    keys: theKey,
+    keysTouched: theKey,
     readOnly: false,
     decode: isOk,
     upstash: (pipeline, { key, value, pxMs, nx, xx }) => {
@@ -89,7 +89,7 @@ const COMMANDS = {
   del: spec({
     fields: (...keys: string[]) => ({ keys }),
     wire: theKeys,
-    keys: theKeys,
+    keysTouched: theKeys,
     readOnly: false,
     decode: asInteger,
     upstash: (pipeline, { keys }) => pipeline.del(...keys),
@@ -100,7 +100,7 @@ const COMMANDS = {
   incrby: spec({
     fields: (key: string, by: number = 1) => ({ key, by }),
     wire: ({ key, by }) => [key, by],
-    keys: theKey,
+    keysTouched: theKey,
     readOnly: false,
     decode: asInteger,
     upstash: (pipeline, { key, by }) => pipeline.incrby(key, by),
@@ -108,7 +108,7 @@ const COMMANDS = {
   hincrby: spec({
     fields: (key: string, field: string, by: number = 1) => ({ key, field, by }),
     wire: ({ key, field, by }) => [key, field, by],
-    keys: theKey,
+    keysTouched: theKey,
     readOnly: false,
     decode: asInteger,
     upstash: (pipeline, { key, field, by }) => pipeline.hincrby(key, field, by),
@@ -117,7 +117,7 @@ const COMMANDS = {
   pexpire: spec({
     fields: (key: string, ms: number) => ({ key, ms }),
     wire: ({ key, ms }) => [key, ms],
-    keys: theKey,
+    keysTouched: theKey,
     readOnly: false,
     decode: asBoolean,
     upstash: (pipeline, { key, ms }) => pipeline.pexpire(key, ms),
@@ -127,7 +127,7 @@ const COMMANDS = {
   scan: spec({
     fields: (cursor: string, match: string, count: number) => ({ cursor, match, count }),
     wire: ({ cursor, match, count }) => [cursor, "MATCH", match, "COUNT", count],
-    keys: noKeys,
+    keysTouched: noKeys,
     readOnly: true,
     decode: asScanPage,
     upstash: (pipeline, { cursor, match, count }) => pipeline.scan(cursor, { match, count }),
@@ -138,7 +138,7 @@ const COMMANDS = {
   lpush: spec({
     fields: (key: string, values: string[]) => ({ key, values }),
     wire: ({ key, values }) => [key, ...values],
-    keys: theKey,
+    keysTouched: theKey,
     readOnly: false,
     decode: asInteger,
     upstash: (pipeline, { key, values }) => pipeline.lpush(key, ...values),
@@ -166,7 +166,7 @@ const COMMANDS = {
   info: spec({
     fields: (section: string) => ({ section }),
     wire: ({ section }) => [section],
-    keys: noKeys,
+    keysTouched: noKeys,
     readOnly: true,
     decode: asInfo,
     // @upstash/redis has no INFO method; a script asks the server the same question.
@@ -180,7 +180,7 @@ const COMMANDS = {
   wait: spec({
     fields: (replicas: number, timeoutMs: number) => ({ replicas, timeoutMs }),
     wire: ({ replicas, timeoutMs }) => [replicas, timeoutMs],
-    keys: noKeys,
+    keysTouched: noKeys,
     readOnly: false,
     decode: asInteger,
     // Upstash replicates by itself; configuration refuses REDIS_WAIT_REPLICAS with this adapter.
@@ -231,7 +231,7 @@ export const ops = {
 export const isReadOnly = (command: RedisCommand): boolean => specOf(command).readOnly;
 
 /** The keys a command touches, in argument order (none for PING, DBSIZE, INFO, SCAN and WAIT). */
-export const keysOf = (command: RedisCommand): string[] => specOf(command).keys(command);
+export const keysOf = (command: RedisCommand): string[] => specOf(command).keysTouched(command);
 
 /** Flat argument list in Redis wire order, for clients that take raw arguments (ioredis family). */
 export const toArgs = (command: RedisCommand): [string, ...Arg[]] => [command.name, ...specOf(command).wire(command)];

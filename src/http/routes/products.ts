@@ -61,7 +61,7 @@ const getProduct = apiRoute({
   tags,
   summary: "One product",
   description:
-    "Cache-aside with stampede protection: concurrent misses share one database load. The ETag is the product's version; " +
+    "Cache-aside with stampede protection: concurrent misses share one database load. The ETag is the product's version and the cache schema (\"<version>.<schema>\"); " +
     "If-None-Match with it is a 304 answered from the cache.",
   request: { params: ProductIdParams, headers: ifNoneMatchHeader },
   responses: {
