@@ -1,6 +1,5 @@
-import calculateSlot from "cluster-key-slot";
-
 /**
+ * @module
  * The Redis key layout: every key the app touches is built here, under `REDIS_PREFIX`, so
  * one app's keys never collide with another's and background jobs can SCAN a namespace.
  * Request paths only touch keys they can name; nothing uses KEYS.
@@ -48,6 +47,8 @@ import calculateSlot from "cluster-key-slot";
  *
  * Each feature adds its namespace below, with a line in this table.
  */
+import calculateSlot from "cluster-key-slot";
+
 export interface RedisKeys {
   /** Under the user's hash tag, with the index of their sessions (logout-all is one script over both). */
   session(userId: string, id: string): string;

@@ -1,3 +1,9 @@
+/**
+ * @module
+ * The Redis port: what the app asks of Redis (`RedisPort.run`, typed ops) and what an adapter
+ * implements (`RedisTransport.send`). Commands issued in one tick go out in one round trip; every
+ * call is bounded by the Redis timeout and by the caller's deadline.
+ */
 import { isReadOnly, type Op, type RedisCommand } from "./commands";
 import type { ClientPosition, PositionContext } from "../client-position";
 

@@ -1,3 +1,7 @@
+/**
+ * @module
+ * SCAN for background jobs (flush, consistency run): pages of keys and the cursor to resume from.
+ */
 import { ops } from "./commands";
 import type { RedisPort } from "./port";
 

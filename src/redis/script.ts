@@ -1,3 +1,7 @@
+/**
+ * @module
+ * Lua scripts as values the port can send: the source and its SHA-1, for EVAL then EVALSHA.
+ */
 import { sha1Hex } from "../encoding";
 
 /**

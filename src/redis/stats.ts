@@ -1,3 +1,8 @@
+/**
+ * @module
+ * What the health check, the metrics and the dashboard show of the Redis server itself (latency,
+ * keys, memory, eviction policy), read in one round trip.
+ */
 import { ops } from "./commands";
 import type { RedisPort } from "./port";
 import { elapsedMs } from "../latency";

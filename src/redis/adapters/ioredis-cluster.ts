@@ -1,3 +1,9 @@
+/**
+ * @module
+ * The ioredis adapter for Redis Cluster: one batch becomes one pipeline per master it touches,
+ * sent at once; multi-key commands whose keys fall in several slots are split per slot, and
+ * keyless ones (SCAN, INFO, DBSIZE) go to every master, their replies put back together.
+ */
 import calculateSlot from "cluster-key-slot";
 import { Cluster, type Redis } from "ioredis";
 import { keysOf, toArgs, type RedisCommand } from "../commands";

@@ -1,3 +1,8 @@
+/**
+ * @module
+ * The ioredis adapter for one Redis server or a Sentinel-monitored primary (RESP2): a batch is
+ * one pipeline; WAIT runs on a connection of its own so that it never holds up other batches.
+ */
 import { Redis } from "ioredis";
 import { toArgs, type RedisCommand } from "../commands";
 import { refuseAfterDeadline, withTimeout, type RawReply, type RedisTransport } from "../port";

@@ -1,8 +1,5 @@
-import { Redis } from "@upstash/redis/cloudflare";
-import { queueOnUpstash, type RedisCommand } from "../commands";
-import { refuseAfterDeadline, type RawReply, type RedisTransport, type ReplicaSync } from "../port";
-
 /**
+ * @module
  * The edge adapter: Upstash's Redis REST API through @upstash/redis. A batch is one explicit
  * `/pipeline` request. Automatic JSON deserialization is off so values come back exactly as
  * stored, the same as from the other adapters; the client's own retries are off because the
@@ -13,6 +10,11 @@ import { refuseAfterDeadline, type RawReply, type RedisTransport, type ReplicaSy
  * given a ReplicaSync goes through a client object of its own (about 20 µs to make), whose
  * token is set before and read after that one request.
  */
+import { Redis } from "@upstash/redis/cloudflare";
+import { queueOnUpstash, type RedisCommand } from "../commands";
+import { refuseAfterDeadline, type RawReply, type RedisTransport, type ReplicaSync } from "../port";
+
+/** The Upstash REST transport for `url` and `token`; every call bounded by `timeoutMs`. */
 export function createUpstashTransport(options: { url: string; token: string; timeoutMs: number }): RedisTransport {
   const newClient = (readYourWrites: boolean) =>
     new Redis({
