@@ -49,6 +49,7 @@
  */
 import calculateSlot from "cluster-key-slot";
 
+/** Every key the app uses, under one prefix (the table above). */
 export interface RedisKeys {
   /** Under the user's hash tag, with the index of their sessions (logout-all is one script over both). */
   session(userId: string, id: string): string;
