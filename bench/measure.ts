@@ -98,7 +98,7 @@ const readText = (file: string) => {
   }
 };
 
-export const PACKAGES = ["autocannon", "hono", "@hono/node-server", "ioredis", "express", "express-rate-limit", "rate-limit-redis", "rate-limiter-flexible", "@libsql/client", "drizzle-orm", "@upstash/ratelimit", "tsx"];
+const PACKAGES = ["autocannon", "hono", "@hono/node-server", "ioredis", "express", "express-rate-limit", "rate-limit-redis", "rate-limiter-flexible", "@libsql/client", "drizzle-orm", "@upstash/ratelimit", "tsx"];
 
 export function machine(root: string, redisVersion: string) {
   const version = (pkg: string) => (JSON.parse(readText(join(root, "node_modules", pkg, "package.json")) || "{}") as { version?: string }).version ?? "?";

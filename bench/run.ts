@@ -92,7 +92,7 @@ interface Child {
 const children = new Set<ChildProcess>();
 let temp: string | undefined;
 process.on("exit", () => {
-  children.forEach((child) => child.kill("SIGKILL"));
+  for (const child of children) child.kill("SIGKILL");
   if (temp) rmSync(temp, { recursive: true, force: true });
 });
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(130));
@@ -124,7 +124,9 @@ function startChild(name: string, spec: Spec): Promise<Child> {
     proc.kill("SIGKILL");
   };
   return new Promise((resolve, reject) => {
-    const fail = (error: Error) => [{ reject }, ...pending.values()].forEach((waiter) => waiter.reject(error));
+    const fail = (error: Error) => {
+      for (const waiter of [{ reject }, ...pending.values()]) waiter.reject(error);
+    };
     proc.on("message", (message: FromChild) => {
       if (message.type === "ready") resolve({ port: message.port, result: message.result, call, stop, stats: async () => (await call("stats"))! });
       else if (message.type === "failed") fail(new Error(`${name}: ${message.error}`));

@@ -18,7 +18,7 @@ export interface ClientPosition {
   readonly database: DatabasePosition;
 }
 
-export interface RedisPosition {
+interface RedisPosition {
   /**
    * The sync token the client presented: every Redis command of the request is sent with it.
    * Fixed for the request: its own writes are scripts or plain writes on the primary, which
@@ -29,7 +29,7 @@ export interface RedisPosition {
   wroteAt: string | undefined;
 }
 
-export interface DatabasePosition {
+interface DatabasePosition {
   /** The bookmark the client presented: the request's database session starts there. */
   readonly readAt: string | undefined;
   /**

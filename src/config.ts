@@ -138,7 +138,7 @@ const environmentSchema = z.object({
 
 type Environment = z.infer<typeof environmentSchema>;
 
-export type RedisSelection =
+type RedisSelection =
   | { adapter: "ioredis"; url: string }
   | { adapter: "ioredis"; clusterNodes: string[] }
   | { adapter: "ioredis"; sentinels: string[]; sentinelName: string }

@@ -37,7 +37,7 @@ export function details(r: ProbeResult): string {
   if (r.faultEvents.length > 0) lines.push(`  fault: ${r.faultEvents.map((e) => `${e.atMs} ms ${e.what}`).join(", ")}`);
   if (r.drift) {
     lines.push(...r.drift.injected.map((line) => `  drift: ${line}`), ...r.drift.failed.map((line) => `  drift FAILED: ${line}`));
-    r.drift.reports.forEach((report, i) => lines.push(`  consistency run ${i + 1}: ${JSON.stringify(report)}`));
+    for (const [i, report] of r.drift.reports.entries()) lines.push(`  consistency run ${i + 1}: ${JSON.stringify(report)}`);
   }
   for (const [kind, findings] of Object.entries(r.examples)) {
     for (const finding of findings) lines.push(`  ${kind}: ${typeof finding === "string" ? finding : `${finding.productId} op ${finding.seq}: ${finding.detail}${finding.ageMs === undefined ? "" : ` (${Math.round(finding.ageMs)} ms after the ack)`}`}`);

@@ -29,7 +29,7 @@ const sessionRecordSchema = z.object({
   lastAccessedAt: z.iso.datetime(),
 });
 
-export type SessionRecord = z.infer<typeof sessionRecordSchema>;
+type SessionRecord = z.infer<typeof sessionRecordSchema>;
 
 export interface Session extends SessionRecord {
   /** Hash of the token: names the session in Redis and in the user's index. */

@@ -32,10 +32,12 @@ export class Found<T> {
     return new Found<T>(undefined, json);
   }
   get value(): T {
-    return (this.#value ??= JSON.parse(this.#json!) as T);
+    this.#value ??= JSON.parse(this.#json!) as T;
+    return this.#value;
   }
   get json(): string {
-    return (this.#json ??= JSON.stringify(this.#value));
+    this.#json ??= JSON.stringify(this.#value);
+    return this.#json;
   }
 }
 

@@ -9,9 +9,9 @@ import { ops } from "../redis/commands";
 import type { RedisKeys } from "../redis/keys";
 import type { RedisPort } from "../redis/port";
 
-export const METRIC_FIELDS = ["hits", "misses", "stale", "coalesced", "errors", "rateLimitAllowed", "rateLimitBlocked"] as const;
-export type MetricField = (typeof METRIC_FIELDS)[number];
-export type MetricTotals = Record<MetricField, number>;
+const METRIC_FIELDS = ["hits", "misses", "stale", "coalesced", "errors", "rateLimitAllowed", "rateLimitBlocked"] as const;
+type MetricField = (typeof METRIC_FIELDS)[number];
+type MetricTotals = Record<MetricField, number>;
 
 export interface Metrics {
   count(field: MetricField, by?: number): void;

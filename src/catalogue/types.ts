@@ -33,7 +33,7 @@ export interface Product extends ProductInput {
 }
 
 export const SORTS = ["createdAt", "-createdAt", "price", "-price", "name", "-name"] as const;
-export type ProductSort = (typeof SORTS)[number];
+type ProductSort = (typeof SORTS)[number];
 
 export interface ProductListQuery {
   page: number;

@@ -26,7 +26,7 @@ const READ_ONLY = /^\s*select\b/i;
  * timeout for it. Reads keep "deferred": in WAL mode they never wait for a
  * writer, and libSQL's "read" mode does not stop a write either.
  */
-export function batchModeOf(statements: BatchStatement[]): TransactionMode {
+function batchModeOf(statements: BatchStatement[]): TransactionMode {
   return statements.every((statement) => READ_ONLY.test(sqlOf(statement))) ? "deferred" : "write";
 }
 

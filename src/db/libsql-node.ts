@@ -21,7 +21,7 @@ const FILE_URL = /^file:(?:\/\/(?<host>[^/?#]*))?(?<path>[^?#]*)$/i;
  * `file:/abs/x.db`, `file:///abs/x.db`); undefined for an in-memory database and for URLs
  * libSQL should judge itself (a query string, a host).
  */
-export function databaseFilePath(url: string): string | undefined {
+function databaseFilePath(url: string): string | undefined {
   const { host, path } = FILE_URL.exec(url)?.groups ?? {};
   if (path === undefined || (host && host.toLowerCase() !== "localhost")) return undefined;
   const decoded = decodeURIComponent(path);

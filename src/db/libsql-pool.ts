@@ -37,7 +37,10 @@ class DiscardingPool extends ConnectionPool {
   }
 
   override release(connection: Connection): void {
-    if (!this.#failed.has(connection)) return super.release(connection);
+    if (!this.#failed.has(connection)) {
+      super.release(connection);
+      return;
+    }
     try {
       // exec, unlike a prepared statement, finalizes what it runs even when it fails.
       if (connection.open && connection.inTransaction) connection.exec("ROLLBACK");

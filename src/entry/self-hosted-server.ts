@@ -14,7 +14,7 @@ import { randomBytes, toBase64Url } from "../encoding";
 import { createSelfHostedServices, type ServerIdentity } from "./self-hosted-services";
 
 /** A listening HTTP server. */
-export interface HttpServer {
+interface HttpServer {
   /** The port it listens on (the one the system chose for port 0). */
   readonly port: number;
   /** Stops accepting, lets in-flight requests finish, and drops idle keep-alive connections. */
@@ -31,7 +31,7 @@ export interface ServerAdapter extends ServerIdentity {
 export const portInUse = (port: number) => new ConfigError(`PORT ${port} is already in use: stop whatever listens there, or set PORT to another port`);
 
 /** The development admin's email: made on a local first start when no admin is configured. */
-export const DEVELOPMENT_ADMIN_EMAIL = "admin@jollyjet.local";
+const DEVELOPMENT_ADMIN_EMAIL = "admin@jollyjet.local";
 
 /**
  * A local file database outside production: an empty one gets the demo catalogue, and when

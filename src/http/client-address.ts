@@ -25,7 +25,7 @@ function withoutPort(raw: string): string {
 }
 
 /** The address `raw` names (an IPv4-mapped IPv6 address as the IPv4 one), or undefined when it names none. */
-export function parseAddress(raw: string): Address | undefined {
+function parseAddress(raw: string): Address | undefined {
   const text = withoutPort(raw);
   return ipaddr.isValid(text) ? ipaddr.process(text) : undefined;
 }

@@ -27,10 +27,12 @@ export function validateRead(c: Context<AppEnv>, tag: string): boolean {
   const etag = setETag(c, tag);
   setHeader(c, "Cache-Control", READ_CACHE_CONTROL);
   const noneMatch = c.req.header("if-none-match");
-  return noneMatch !== undefined && noneMatch.split(",").some((candidate) => {
-    const trimmed = candidate.trim();
-    return trimmed === "*" || trimmed.replace(/^W\//, "") === etag;
-  });
+  return (
+    noneMatch?.split(",").some((candidate) => {
+      const trimmed = candidate.trim();
+      return trimmed === "*" || trimmed.replace(/^W\//, "") === etag;
+    }) ?? false
+  );
 }
 
 /** An If-Match field value: "*" or a comma-separated list of entity tags (RFC 9110 §8.8.3, empty list elements allowed). */

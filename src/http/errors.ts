@@ -30,7 +30,7 @@ const codeForStatus: Partial<Record<number, string>> = {
  * The error envelope of API.md. Never stored by any cache: an error answers this request
  * (its credentials, its body, the limit it hit), not a state of the resource.
  */
-export function errorResponse(c: Context<AppEnv>, status: ContentfulStatusCode, code: string, message: string, errors?: FieldError[]) {
+function errorResponse(c: Context<AppEnv>, status: ContentfulStatusCode, code: string, message: string, errors?: FieldError[]) {
   setHeader(c, "Cache-Control", NO_STORE);
   return c.json({ status: "error" as const, code, message, requestId: c.get("requestId"), ...(errors ? { errors } : {}) }, status);
 }

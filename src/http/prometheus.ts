@@ -13,7 +13,7 @@ export function prometheusText(snapshot: CacheMetrics): string {
   const metric = (name: string, type: "counter" | "gauge", help: string, samples: [labels: string, value: number][]) =>
     [`# HELP jollyjet_${name} ${help}`, `# TYPE jollyjet_${name} ${type}`, ...samples.map(([labels, value]) => `jollyjet_${name}${labels} ${value}`)].join("\n");
   const lastRun = consistency.lastRunAt === null ? [] : [["", Date.parse(consistency.lastRunAt) / 1000] as [string, number]];
-  return [
+  return `${[
     metric("cache_lookups_total", "counter", "Cache lookups by outcome.", [
       ['{outcome="hit"}', cache.hits],
       ['{outcome="miss"}', cache.misses],
@@ -32,5 +32,5 @@ export function prometheusText(snapshot: CacheMetrics): string {
     metric("redis_latency_seconds", "gauge", "Round trip to Redis from the scraped instance.", [["", redis.latencyMs / 1000]]),
     metric("redis_keys", "gauge", "Keys in the Redis database (DBSIZE).", [["", redis.keys]]),
     metric("redis_used_memory_bytes", "gauge", "Redis INFO used_memory (absent where the server does not report it).", redis.usedMemoryBytes === null ? [] : [["", redis.usedMemoryBytes]]),
-  ].join("\n") + "\n";
+  ].join("\n")}\n`;
 }

@@ -63,7 +63,7 @@ const QUALITY = /^\s*q\s*=\s*([0-9.]+)\s*$/i;
  * weight above 0, named or through `*`, ties to the server's order; the identity bytes when
  * none is acceptable, or when `identity` is weighted above every coding.
  */
-export function negotiate(acceptEncoding: string | undefined, body: StaticBody): Representation {
+function negotiate(acceptEncoding: string | undefined, body: StaticBody): Representation {
   if (!acceptEncoding || body.encoded.length === 0) return body.identity;
   const weights = new Map<string, number>();
   for (const entry of acceptEncoding.split(",")) {
@@ -86,10 +86,12 @@ export function negotiate(acceptEncoding: string | undefined, body: StaticBody):
 
 /** If-None-Match names this tag, or any (`*`); weak comparison, as for GET (a cache that recompressed may have weakened it). */
 function noneMatch(header: string | undefined, etag: string): boolean {
-  return header !== undefined && header.split(",").some((candidate) => {
-    const trimmed = candidate.trim();
-    return trimmed === "*" || trimmed.replace(/^W\//, "") === etag;
-  });
+  return (
+    header?.split(",").some((candidate) => {
+      const trimmed = candidate.trim();
+      return trimmed === "*" || trimmed.replace(/^W\//, "") === etag;
+    }) ?? false
+  );
 }
 
 /**

@@ -114,7 +114,11 @@ export function createRedisKeys(prefix: string, options: { cluster?: boolean } =
     products: `${prefix}:cache:product:*`,
     productList: (queryHash) => `${prefix}:cache:products:${queryHash}`,
     listBudget: `${prefix}:cache:lists-filled`,
-    cacheEpoch: (key) => (options.cluster ? `${prefix}:cache:epoch:{${(tags ??= slotTags())[calculateSlot(key)]}}` : `${prefix}:cache:epoch`),
+    cacheEpoch: (key) => {
+      if (!options.cluster) return `${prefix}:cache:epoch`;
+      tags ??= slotTags();
+      return `${prefix}:cache:epoch:{${tags[calculateSlot(key)]}}`;
+    },
     listGeneration: `${prefix}:cache-gen:products`,
     listWriters: `${prefix}:cache-gen:products:writers`,
     lock: (key) => `${prefix}:lock:${key.startsWith(`${prefix}:`) ? key.slice(prefix.length + 1) : key}`,

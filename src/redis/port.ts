@@ -7,7 +7,7 @@
 import { isReadOnly, type Op, type RedisCommand } from "./commands";
 import type { ClientPosition, PositionContext } from "../client-position";
 
-export type RedisAdapterName = "upstash" | "ioredis" | "embedded";
+type RedisAdapterName = "upstash" | "ioredis" | "embedded";
 
 /** One reply per command: the raw value, or the error Redis answered for that command alone. */
 export type RawReply = { ok: true; value: unknown } | { ok: false; error: Error };
@@ -208,7 +208,7 @@ export function createRedisPort(
       const resent = [...retry, ...batch.flatMap((op, index) => (op.command.name === "wait" ? [index] : []))];
       const retrySync = sync && { token: readAt };
       const again = await transport.send(resent.map((index) => batch[index]!.command), deadline, retrySync);
-      resent.forEach((index, i) => (replies[index] = again[i]!));
+      for (const [i, index] of resent.entries()) replies[index] = again[i]!;
       if (sync && retrySync?.token !== undefined) sync.token = retrySync.token;
     }
     wire.forEach(({ script }, index) => {
@@ -251,7 +251,9 @@ export function createRedisPort(
           if (reply.ok) item.resolve(reply.value);
           else item.reject(reply.error);
         }),
-      (error: unknown) => group.forEach((item) => item.reject(error)),
+      (error: unknown) => {
+        for (const item of group) item.reject(error);
+      },
     );
   }
 

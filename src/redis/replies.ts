@@ -5,11 +5,11 @@
  * answers alike, and throws a RedisReplyError on any other shape.
  */
 
-export class RedisReplyError extends Error {
+class RedisReplyError extends Error {
   override readonly name = "RedisReplyError";
 }
 
-export function unexpected(what: string, reply: unknown): never {
+function unexpected(what: string, reply: unknown): never {
   throw new RedisReplyError(`unexpected ${what} reply: ${JSON.stringify(reply)}`);
 }
 

@@ -25,7 +25,8 @@ const stockOf = async (response: Response) => ((await response.json()) as { data
 
 /** Two instances over one Sentinel setup whose replica lags while the test holds it, a product cached on both at stock 1. */
 async function twoInstancesAfterLostWriteThrough(waitReplicas: string, consistency: "strict" | "available" = "strict") {
-  const sentinel = (opened.sentinel = await startRedisSentinel({ replicationLink: true }));
+  const sentinel = await startRedisSentinel({ replicationLink: true });
+  opened.sentinel = sentinel;
   const shared = testEnvironment({
     REDIS_URL: undefined,
     REDIS_SENTINELS: sentinel.sentinels.join(","),

@@ -334,7 +334,8 @@ describe("HTTP fuzzing of every route", () => {
         sent += 1;
         statuses[response.status] = (statuses[response.status] ?? 0) + 1;
         const route = routeOf(pathname);
-        (byRoute[route] ??= {})[response.status] = (byRoute[route]![response.status] ?? 0) + 1;
+        byRoute[route] ??= {};
+        byRoute[route][response.status] = (byRoute[route][response.status] ?? 0) + 1;
         const text = await response.text();
         const contentType = response.headers.get("content-type") ?? "";
 

@@ -62,7 +62,7 @@ describe("a separate cache Redis (REDIS_CACHE_URL)", () => {
     expect(Number(infoField(await state.client.info("stats"), "evicted_keys"))).toBe(0);
     // Each user's window counted on: the /me reads above and below, none reset by eviction.
     const after = await Promise.all(tokens.map(remainingOf));
-    after.forEach((remaining, i) => expect(remaining).toBe(before[i]! - 1));
+    for (const [i, remaining] of after.entries()) expect(remaining).toBe(before[i]! - 1);
     // The cache lives on its own Redis: no cache entry on the state Redis.
     expect(await state.client.keys(`${app.config.REDIS_PREFIX}:cache:*`)).toEqual([]);
     expect((await cache.client.keys(`${app.config.REDIS_PREFIX}:cache:*`)).length).toBeGreaterThan(0);

@@ -166,7 +166,7 @@ describe.each(Object.keys(adapters))("Redis port contract: %s", (name) => {
     let pages = 0;
     do {
       const page = await redis.run(ops.scan(cursor, key("scan:*"), 100));
-      page.keys.forEach((k) => seen.add(k));
+      for (const k of page.keys) seen.add(k);
       cursor = page.cursor;
       pages += 1;
     } while (cursor !== "0" && pages < 10_000);

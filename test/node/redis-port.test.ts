@@ -113,7 +113,11 @@ describe("circuit breaker", () => {
 describe("one round trip per tick (against redis-server)", () => {
   const sent: number[] = [];
   const inner = createIoRedisTransport(inject("redisUrl"));
-  const counting: RedisTransport = { ...inner, send: (commands, deadline) => (sent.push(commands.length), inner.send(commands, deadline)) };
+  const counting: RedisTransport = { ...inner, send: (commands, deadline) => {
+      sent.push(commands.length);
+      return inner.send(commands, deadline);
+    },
+  };
   const redis = createRedisPort(counting, { timeoutMs: 5_000 });
   const key = (name: string) => `port-${crypto.randomUUID()}:${name}`;
   afterAll(() => redis.close());

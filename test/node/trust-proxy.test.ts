@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { spoofed, stableWindowSeconds } from "../shared/harness";
-import { createTestApp, testEnvironment } from "../support/node-app";
+import { createTestApp, } from "../support/node-app";
 
 const closers: (() => Promise<void>)[] = [];
 afterAll(() => Promise.all(closers.map((close) => close())));

@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, expect, it } from "vitest";
 import type { ConsistencyReport } from "../../src/catalogue/consistency";
 import { encodeEntry } from "../../src/cache/entry";
 import { CACHE_SCHEMA, type Product } from "../../src/catalogue/types";

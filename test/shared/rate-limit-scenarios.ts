@@ -133,7 +133,7 @@ export function rateLimitScenarios(harness: Harness) {
       const owner = harness.from(address());
       expect((await send("/api/auth/register", json({ email, password: "the owner's password" }, owner))).status).toBe(201);
       const statuses = [];
-      for (let i = 0; i < 6; i++) statuses.push((await send("/api/auth/login", json({ email, password: "guess number " + i }, harness.from(address())))).status);
+      for (let i = 0; i < 6; i++) statuses.push((await send("/api/auth/login", json({ email, password: `guess number ${i}` }, harness.from(address())))).status);
       expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
       const blocked = await send("/api/auth/login", json({ email: email.toUpperCase(), password: "again and again" }, harness.from(address())));
       expect(blocked.status).toBe(429);

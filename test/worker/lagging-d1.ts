@@ -44,12 +44,15 @@ export function laggingD1(primary: D1Database, replica: D1Database): LaggingD1 {
   let replaying: Promise<void> | undefined;
   /** Replays the commits the replica has not applied, one replay at a time (concurrent writes must not apply one twice). */
   function catchUp(): Promise<void> {
-    return (replaying ??= (async () => {
+    replaying ??= (async () => {
       while (!held && applied < log.length) {
         await replica.batch(log[applied]!.map((write) => replica.prepare(write.sql).bind(...write.params)));
         applied += 1;
       }
-    })().finally(() => (replaying = undefined)));
+    })().finally(() => {
+      replaying = undefined;
+    });
+    return replaying;
   }
 
   /**

@@ -6,16 +6,27 @@ import { createWorkerHarness } from "./harness";
 
 /** Counts what a Worker invocation spends as subrequests: Upstash REST requests and database calls. */
 function subrequestCounter() {
-  const counter = { redis: 0, database: 0, total: () => counter.redis + counter.database, reset: () => ((counter.redis = 0), (counter.database = 0)) };
+  const counter = { redis: 0, database: 0, total: () => counter.redis + counter.database, reset: () => {
+      counter.redis = 0;
+      counter.database = 0;
+    },
+  };
   const wrapRedis = (transport: RedisTransport): RedisTransport => ({
     ...transport,
-    send: (commands, deadline) => ((counter.redis += 1), transport.send(commands, deadline)),
+    send: (commands, deadline) => {
+      counter.redis += 1;
+      return transport.send(commands, deadline);
+    },
   });
   const wrapProducts = (repository: ProductRepository): ProductRepository =>
     new Proxy(repository, {
       get: (target, property, receiver) => {
         const value = Reflect.get(target, property, receiver) as unknown;
-        return typeof value === "function" ? (...args: unknown[]) => ((counter.database += 1), (value as (...a: unknown[]) => unknown).apply(target, args)) : value;
+        if (typeof value !== "function") return value;
+        return (...args: unknown[]) => {
+          counter.database += 1;
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
       },
     });
   return { counter, wrapRedis, wrapProducts };

@@ -26,7 +26,12 @@ describe("D1 sessions on the real local D1", () => {
     const opened: (string | undefined)[] = [];
     const recording = new Proxy(env.DB, {
       get(target, property) {
-        if (property === "withSession") return (constraint?: string) => (opened.push(constraint), target.withSession(constraint));
+        if (property === "withSession") {
+          return (constraint?: string) => {
+            opened.push(constraint);
+            return target.withSession(constraint);
+          };
+        }
         const value = Reflect.get(target, property) as unknown;
         return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
       },

@@ -19,7 +19,7 @@ let timer;
 const token = () => sessionStorage.getItem(TOKEN_KEY);
 function api(path, init = {}) {
   const headers = Object.assign({}, init.headers || {});
-  if (token()) headers.authorization = "Bearer " + token();
+  if (token()) headers.authorization = `Bearer ${token()}`;
   return fetch(path, Object.assign({}, init, { headers, credentials: "same-origin" }));
 }
 
@@ -41,7 +41,7 @@ function draw(parent, name, attributes, text) {
 function canvas(svg) {
   svg.replaceChildren();
   const width = Math.round(svg.getBoundingClientRect().width) || 300;
-  svg.setAttribute("viewBox", "0 0 " + width + " " + CHART_HEIGHT);
+  svg.setAttribute("viewBox", `0 0 ${width} ${CHART_HEIGHT}`);
   return width;
 }
 
@@ -84,7 +84,7 @@ function line(svg, points, axis) {
   const x = (time) => left + ((time - times[0]) / (span || 1)) * (right - left);
   // One sample: a level line across the chart.
   const placed = points.length === 1 ? [[left, y(points[0].value)], [right, y(points[0].value)]] : points.map((point, i) => [x(times[i]), y(point.value)]);
-  draw(svg, "polyline", { points: placed.map(([px, py]) => px.toFixed(1) + "," + py.toFixed(1)).join(" "), fill: "none", stroke: "#2563eb", "stroke-width": 2 });
+  draw(svg, "polyline", { points: placed.map(([px, py]) => `${px.toFixed(1)},${py.toFixed(1)}`).join(" "), fill: "none", stroke: "#2563eb", "stroke-width": 2 });
 
   const clocks = draw(svg, "g", { class: "x-axis" });
   const labelled = new Set([0, 1, 2, 3].map((quarter) => nearest(times, times[0] + (span * quarter) / 3)));
@@ -104,15 +104,15 @@ function bars(svg, entries) {
   entries.forEach(([label, value], i) => {
     const height = (value / max) * (base - PLOT.top);
     draw(svg, "rect", { x: i * slot + 8, y: base - height, width: slot - 16, height, fill: BAR_COLOURS[i % BAR_COLOURS.length] });
-    draw(svg, "text", { x: i * slot + slot / 2, y: CHART_HEIGHT - 4, "text-anchor": "middle" }, label + " " + value);
+    draw(svg, "text", { x: i * slot + slot / 2, y: CHART_HEIGHT - 4, "text-anchor": "middle" }, `${label} ${value}`);
   });
 }
 
-const show = (name, value) => (document.querySelector('[data-metric="' + name + '"]').textContent = value);
-const showReport = (name, value) => (document.querySelector('[data-report="' + name + '"]').textContent = value);
+const show = (name, value) => (document.querySelector(`[data-metric="${name}"]`).textContent = value);
+const showReport = (name, value) => (document.querySelector(`[data-report="${name}"]`).textContent = value);
 const KIB = 1024;
 const MIB = 1048576;
-const bytes = (n) => (n === null ? "n/a" : n >= MIB ? (n / MIB).toFixed(1) + " MiB" : (n / KIB).toFixed(0) + " KiB");
+const bytes = (n) => (n === null ? "n/a" : n >= MIB ? `${(n / MIB).toFixed(1)} MiB` : `${(n / KIB).toFixed(0)} KiB`);
 /** The samples' `value`s over time, leaving out those the sample does not have (null). */
 const series = (samples, value) => samples.map((sample) => ({ at: sample.at, value: value(sample) })).filter((point) => point.value !== null);
 const highest = (points) => Math.max(1, ...points.map((point) => point.value));
@@ -129,7 +129,7 @@ function signedOut(message) {
 }
 
 function drawHistory() {
-  line($("hit-rate-chart"), series(history, (s) => s.hitRate), { max: 1, format: (v) => Math.round(v * 100) + "%" });
+  line($("hit-rate-chart"), series(history, (s) => s.hitRate), { max: 1, format: (v) => `${Math.round(v * 100)}%` });
   const memory = series(history, (s) => s.redisUsedMemoryBytes);
   const memoryUnit = highest(memory) >= MIB ? MIB : KIB;
   line($("memory-chart"), memory, { max: highest(memory), unit: memoryUnit, format: (v) => Number((v / memoryUnit).toFixed(2)) + (memoryUnit === MIB ? " MiB" : " KiB") });
@@ -150,7 +150,7 @@ async function refresh() {
     if (token()) sessionStorage.removeItem(TOKEN_KEY);
     return signedOut(metricsResponse.status === 403 ? "That account is not an admin." : "");
   }
-  if (!metricsResponse.ok) throw new Error("metrics: HTTP " + metricsResponse.status);
+  if (!metricsResponse.ok) throw new Error(`metrics: HTTP ${metricsResponse.status}`);
   const { data } = await metricsResponse.json();
   const reports = reportsResponse.ok ? (await reportsResponse.json()).data : { latest: null, history: [] };
   if (historyResponse.ok) history = (await historyResponse.json()).data.samples;
@@ -161,15 +161,15 @@ async function refresh() {
   $("signed-in-as").textContent = token() ? "Signed in with the admin token" : "Signed in with an admin account";
 
   const cache = data.cache;
-  show("hitRate", (cache.hitRate * 100).toFixed(1) + "%");
+  show("hitRate", `${(cache.hitRate * 100).toFixed(1)}%`);
   for (const name of ["hits", "misses", "stale", "coalesced", "errors"]) show(name, String(cache[name]));
   bars($("outcomes-chart"), [["hits", cache.hits], ["misses", cache.misses], ["stale", cache.stale], ["coalesced", cache.coalesced]]);
 
   const redis = data.redis;
-  show("redis", redis.adapter + " · " + redis.status);
-  show("latency", redis.latencyMs.toFixed(1) + " ms");
+  show("redis", `${redis.adapter} · ${redis.status}`);
+  show("latency", `${redis.latencyMs.toFixed(1)} ms`);
   show("redisKeys", String(redis.keys));
-  show("memory", bytes(redis.usedMemoryBytes) + (redis.maxMemoryBytes ? " / " + bytes(redis.maxMemoryBytes) : ""));
+  show("memory", bytes(redis.usedMemoryBytes) + (redis.maxMemoryBytes ? ` / ${bytes(redis.maxMemoryBytes)}` : ""));
 
   show("allowed", String(data.rateLimit.allowed));
   show("blocked", String(data.rateLimit.blocked));
@@ -177,7 +177,7 @@ async function refresh() {
     ...data.rateLimit.policies.map((policy) => {
       const row = document.createElement("tr");
       row.dataset.policy = policy.name;
-      for (const text of [policy.name, String(policy.limit), policy.windowSeconds + " s", policy.failMode === "open" ? "admit" : "refuse (503)"]) {
+      for (const text of [policy.name, String(policy.limit), `${policy.windowSeconds} s`, policy.failMode === "open" ? "admit" : "refuse (503)"]) {
         const cell = document.createElement("td");
         cell.textContent = text;
         row.append(cell);
@@ -188,12 +188,12 @@ async function refresh() {
 
   const latest = reports.latest;
   show("lastScore", data.consistency.lastScore === null ? "–" : String(data.consistency.lastScore));
-  show("lastRun", latest ? new Date(latest.finishedAt).toLocaleTimeString() + " (" + latest.trigger + ")" : "never");
+  show("lastRun", latest ? `${new Date(latest.finishedAt).toLocaleTimeString()} (${latest.trigger})` : "never");
   for (const name of ["scanned", "stale", "ahead", "orphaned", "repaired"]) showReport(name, latest ? String(latest[name]) : "–");
   line($("score-chart"), reports.history.map((report) => ({ at: report.finishedAt, value: report.score })).reverse(), { max: 100, format: String });
 
   drawHistory();
-  $("updated").textContent = "Updated " + new Date().toLocaleTimeString();
+  $("updated").textContent = `Updated ${new Date().toLocaleTimeString()}`;
   document.body.dataset.loaded = "true";
   return true;
 }
@@ -202,7 +202,9 @@ async function refresh() {
 function tick() {
   clearTimeout(timer);
   refresh()
-    .then((signedIn) => signedIn && (timer = setTimeout(tick, POLL_MS)))
+    .then((signedIn) => {
+      if (signedIn) timer = setTimeout(tick, POLL_MS);
+    })
     .catch((error) => {
       $("updated").textContent = String(error);
       timer = setTimeout(tick, POLL_MS);
@@ -233,7 +235,7 @@ async function action(button, question, request, describe) {
   try {
     const response = await request();
     const body = await response.json();
-    $("action-result").textContent = response.ok ? describe(body.data) : "Failed: " + (body.message || "HTTP " + response.status);
+    $("action-result").textContent = response.ok ? describe(body.data) : `Failed: ${body.message || `HTTP ${response.status}`}`;
     tick();
   } finally {
     button.disabled = false;
@@ -241,10 +243,10 @@ async function action(button, question, request, describe) {
 }
 
 $("flush").addEventListener("click", (event) =>
-  action(event.target, "Remove every cached product and list? Reads will load them from the database again.", () => api("/api/cache", { method: "DELETE" }), (data) => "Flushed " + data.deleted + " cache entries"),
+  action(event.target, "Remove every cached product and list? Reads will load them from the database again.", () => api("/api/cache", { method: "DELETE" }), (data) => `Flushed ${data.deleted} cache entries`),
 );
 $("run").addEventListener("click", (event) =>
-  action(event.target, "Run a consistency check now? It compares the cache with the database and repairs drift.", () => api("/api/cache/consistency/run", { method: "POST" }), (data) => "Run finished: score " + data.score + ", " + data.repaired + " repaired"),
+  action(event.target, "Run a consistency check now? It compares the cache with the database and repairs drift.", () => api("/api/cache/consistency/run", { method: "POST" }), (data) => `Run finished: score ${data.score}, ${data.repaired} repaired`),
 );
 
 $("token-form").addEventListener("submit", async (event) => {
@@ -254,7 +256,7 @@ $("token-form").addEventListener("submit", async (event) => {
   const response = await api("/api/cache/metrics");
   if (response.ok) return tick();
   sessionStorage.removeItem(TOKEN_KEY);
-  $("login-error").textContent = "That token was not accepted (" + response.status + ")";
+  $("login-error").textContent = `That token was not accepted (${response.status})`;
 });
 
 $("account-form").addEventListener("submit", async (event) => {
@@ -267,7 +269,7 @@ $("account-form").addEventListener("submit", async (event) => {
     body: JSON.stringify({ email: $("email").value, password: $("password").value }),
   });
   $("password").value = "";
-  $("login-error").textContent = response.ok ? "" : "Sign-in failed (" + response.status + ")";
+  $("login-error").textContent = response.ok ? "" : `Sign-in failed (${response.status})`;
   if (response.ok) tick();
 });
 

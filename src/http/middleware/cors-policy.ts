@@ -62,7 +62,7 @@ export function corsPolicy(allowedOrigins: readonly string[]) {
 function varyOnOrigin(c: Context<AppEnv>): void {
   if (c.get("headersApplied")) return;
   const headers = c.get("responseHeaders");
-  const vary = headers["Vary"];
-  if (vary === undefined) headers["Vary"] = "Origin";
-  else if (!/(^|,)\s*origin\s*(,|$)/i.test(vary)) headers["Vary"] = `${vary}, Origin`;
+  const vary = headers.Vary;
+  if (vary === undefined) headers.Vary = "Origin";
+  else if (!/(^|,)\s*origin\s*(,|$)/i.test(vary)) headers.Vary = `${vary}, Origin`;
 }

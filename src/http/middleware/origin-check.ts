@@ -15,7 +15,10 @@ import { trustedOrigins } from "./cors-policy";
 const trustedByConfig = new WeakMap<readonly string[], ReadonlySet<string>>();
 function trusted(configured: readonly string[]): ReadonlySet<string> {
   let origins = trustedByConfig.get(configured);
-  if (origins === undefined) trustedByConfig.set(configured, (origins = trustedOrigins(configured)));
+  if (origins === undefined) {
+    origins = trustedOrigins(configured);
+    trustedByConfig.set(configured, origins);
+  }
   return origins;
 }
 

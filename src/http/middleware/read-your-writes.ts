@@ -18,7 +18,7 @@ import { isSafeMethod } from "../methods";
 import { appendCookie } from "../response-headers";
 
 export const CONSISTENCY_HEADER = "X-Consistency-Token";
-export const CONSISTENCY_COOKIE = "consistency";
+const CONSISTENCY_COOKIE = "consistency";
 
 /** Past this a position is dropped: replicas catch up within seconds, and a token must not live on. */
 const TOKEN_LIFETIME_S = 600;

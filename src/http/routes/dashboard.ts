@@ -99,7 +99,10 @@ export const dashboardEncodesItself = (path: string): boolean => path === "/dash
 export function dashboardRoutes() {
   // The files come with the request's services, the same for every request of the app.
   let dashboard: ((key: string) => Promise<Dashboard>) | undefined;
-  const made = (assets: DocsAssets) => (dashboard ??= memoize(1, () => makeDashboard(assets)))("");
+  const made = (assets: DocsAssets) => {
+    dashboard ??= memoize(1, () => makeDashboard(assets));
+    return dashboard("");
+  };
 
   return new OpenAPIHono<AppEnv>()
     .openapi(route, async (c) => {

@@ -33,8 +33,10 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
  * and are the `pattern` of the OpenAPI document.
  * @example NO_CONTROL.test("ab\u0000cd") // false
  */
-export const NO_CONTROL = /^[^\u0000-\u001F\u007F-\u009F]*$/;
-export const NO_CONTROL_BUT_LINES = /^[^\u0000-\u0008\u000B-\u001F\u007F-\u009F]*$/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+const NO_CONTROL = /^[^\u0000-\u001F\u007F-\u009F]*$/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+const NO_CONTROL_BUT_LINES = /^[^\u0000-\u0008\u000B-\u001F\u007F-\u009F]*$/;
 const NO_CONTROL_MESSAGE = "must not contain control characters";
 
 const text = (min: number, max: number, trim: boolean, allowed = NO_CONTROL) => {
@@ -49,7 +51,8 @@ const text = (min: number, max: number, trim: boolean, allowed = NO_CONTROL) => 
  * An image is an absolute http(s) URL (any letter case in the scheme, as the URL parser
  * reads it) with a host and no spaces or control characters; the parser checks the rest.
  */
-export const IMAGE_URL = /^[Hh][Tt][Tt][Pp][Ss]?:\/\/[^\/?#\u0000-\u0020\u007F-\u009F]+(?:[\/?#][^\u0000-\u0020\u007F-\u009F]*)?$/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+const IMAGE_URL = /^[Hh][Tt][Tt][Pp][Ss]?:\/\/[^/?#\u0000-\u0020\u007F-\u009F]+(?:[/?#][^\u0000-\u0020\u007F-\u009F]*)?$/;
 /** What the URL parser accepts as an http(s) URL (checked on the text as sent: z.url would trim it first). */
 const isHttpUrl = (value: string) => {
   try {

@@ -5,7 +5,7 @@
 import { z } from "@hono/zod-openapi";
 
 /** The error envelope of API.md. */
-export const ErrorSchema = z
+const ErrorSchema = z
   .object({
     status: z.literal("error"),
     code: z.string().openapi({ example: "NOT_FOUND" }),

@@ -63,7 +63,9 @@ function plan(command: RedisCommand, masters: readonly string[]): Plan {
           if (error) return error;
           if (command.name !== "mget") return { ok: true, value: values(replies).reduce<number>((sum, count) => sum + Number(count), 0) };
           const merged: unknown[] = new Array(command.keys.length);
-          values(replies).forEach((reply, index) => (reply as unknown[]).forEach((value, i) => (merged[groups[index]![1].positions[i]!] = value)));
+          for (const [index, reply] of values(replies).entries()) {
+            for (const [i, value] of (reply as unknown[]).entries()) merged[groups[index]![1].positions[i]!] = value;
+          }
           return { ok: true, value: merged };
         },
       };
@@ -171,8 +173,8 @@ export function createIoRedisClusterTransport(nodes: readonly string[]): RedisTr
       // `replicated`: the slot map lists a replica of that master (ioredis re-reads it every 5 s
       // and after a MOVED; a replica the cluster marked failed is not listed).
       const groups = new Map<string, { viaSlot: boolean; replicated: boolean; commands: RedisCommand[]; slots: { plan: number; part: number }[] }>();
-      plans.forEach((planned, planIndex) =>
-        planned.parts.forEach((part, partIndex) => {
+      for (const [planIndex, planned] of plans.entries()) {
+        for (const [partIndex, part] of planned.parts.entries()) {
           const viaSlot = "slot" in part.target;
           const served = "slot" in part.target ? cluster.slots[part.target.slot] : undefined;
           const node = "slot" in part.target ? (served?.[0] ?? masters[0] ?? "") : part.target.master;
@@ -181,8 +183,8 @@ export function createIoRedisClusterTransport(nodes: readonly string[]): RedisTr
           group.commands.push(part.command);
           group.slots.push({ plan: planIndex, part: partIndex });
           groups.set(key, group);
-        }),
-      );
+        }
+      }
       // A WAIT counts the writes before it on its connection: it goes last to every master the
       // batch writes through a slot and that has a replica. Keyless commands (SCAN, INFO,
       // DBSIZE) write nothing to wait for.
@@ -204,7 +206,9 @@ export function createIoRedisClusterTransport(nodes: readonly string[]): RedisTr
       // No node reachable: a failed round trip (the port's breaker counts it), not error replies.
       const unreachable = answered.find((result) => !result.reached);
       if (unreachable && answered.every((result) => !result.reached)) throw (unreachable.replies[0] as { error: Error }).error;
-      sent.forEach(([, group], groupIndex) => group.slots.forEach(({ plan: p, part }, i) => (partReplies[p]![part] = answered[groupIndex]!.replies[i]!)));
+      for (const [groupIndex, [, group]] of sent.entries()) {
+        for (const [i, { plan: p, part }] of group.slots.entries()) partReplies[p]![part] = answered[groupIndex]!.replies[i]!;
+      }
       return plans.map((planned, index) => planned.merge(partReplies[index]!));
     },
     // Each master keeps its own script cache: the one a script reaches is its first key's

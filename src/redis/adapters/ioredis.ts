@@ -24,11 +24,16 @@ export const hostAndPort = (node: string) => {
  * listener however many sends wait (a listener per send made Node warn of a leak under a
  * burst at start-up).
  */
-export function readyWaiter(client: { readonly status: string; once(event: "ready", listener: () => void): unknown }) {
+function readyWaiter(client: { readonly status: string; once(event: "ready", listener: () => void): unknown }) {
   let ready: Promise<void> | undefined;
   return async (deadline: number): Promise<void> => {
     if (client.status === "ready") return;
-    ready ??= new Promise<void>((resolve) => client.once("ready", () => ((ready = undefined), resolve())));
+    ready ??= new Promise<void>((resolve) =>
+      client.once("ready", () => {
+        ready = undefined;
+        resolve();
+      }),
+    );
     await withTimeout(ready, Math.max(0, deadline - Date.now()));
   };
 }
@@ -49,9 +54,13 @@ export function connectionsSplitByWait<C extends IoRedisClient>(connect: () => C
   const shared = open();
   let waiting: ReturnType<typeof open> | undefined;
   return {
-    for: (commands: readonly RedisCommand[]) => (commands.some((command) => command.name === "wait") ? (waiting ??= open()) : shared),
+    for: (commands: readonly RedisCommand[]) => {
+      if (!commands.some((command) => command.name === "wait")) return shared;
+      waiting ??= open();
+      return waiting;
+    },
     close: async () => {
-      await Promise.all([shared, waiting].map((connection) => connection && connection.client.quit().catch(() => connection.client.disconnect())));
+      await Promise.all([shared, waiting].map((connection) => connection?.client.quit().catch(() => connection.client.disconnect())));
     },
   };
 }
