@@ -23,7 +23,14 @@ export interface Sent {
 }
 
 /** One autocannon run against 127.0.0.1:port; `path()` is asked for every request (a GET unless `send` says). Either `duration` (s) or `amount`. */
-export function cannon(o: { port: number; connections: number; duration?: number; amount?: number; path: () => string; send?: Sent }): Promise<CannonResult> {
+export function cannon(o: {
+  port: number;
+  connections: number;
+  duration?: number;
+  amount?: number;
+  path: () => string;
+  send?: Sent;
+}): Promise<CannonResult> {
   const latencies: number[] = [];
   let bytes = 0;
   return new Promise((resolve, reject) => {
@@ -35,13 +42,23 @@ export function cannon(o: { port: number; connections: number; duration?: number
         timeout: 10,
         requests: [
           o.send
-            ? { method: o.send.method, headers: o.send.headers, setupRequest: (request) => ({ ...request, path: o.path(), body: o.send!.body() }) }
+            ? {
+                method: o.send.method,
+                headers: o.send.headers,
+                setupRequest: (request) => ({ ...request, path: o.path(), body: o.send!.body() }),
+              }
             : { method: "GET", setupRequest: (request) => ({ ...request, path: o.path() }) },
         ],
       },
       (error, result) => {
         if (error) return reject(error);
-        resolve({ seconds: result.duration, responses: result.requests.total, failures: result.non2xx + result.errors + result.timeouts, bytes, latencies: Float64Array.from(latencies).sort() });
+        resolve({
+          seconds: result.duration,
+          responses: result.requests.total,
+          failures: result.non2xx + result.errors + result.timeouts,
+          bytes,
+          latencies: Float64Array.from(latencies).sort(),
+        });
       },
     );
     instance.on("response", (_client, _status, responseBytes, ms) => {
@@ -52,7 +69,8 @@ export function cannon(o: { port: number; connections: number; duration?: number
 }
 
 /** Nearest-rank percentile of an ascending array. */
-export const percentile = (sorted: ArrayLike<number>, p: number) => (sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length))) - 1]!);
+export const percentile = (sorted: ArrayLike<number>, p: number) =>
+  sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length))) - 1]!;
 
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -83,7 +101,12 @@ export function redisDelta(before: RedisReading, after: RedisReading): RedisRead
 /** Busy CPU time of the whole machine so far, µs (/proc/stat, in USER_HZ = 100 ticks/s on Linux; NaN without it). */
 export function machineBusyUs(): number {
   try {
-    const [user, nice, system, , , irq, softirq, steal] = readFileSync("/proc/stat", "utf8").split("\n", 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const [user, nice, system, , , irq, softirq, steal] = readFileSync("/proc/stat", "utf8")
+      .split("\n", 1)[0]!
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
     return (((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) * 1e6) / 100;
   } catch {
     return Number.NaN;
@@ -98,10 +121,24 @@ const readText = (file: string) => {
   }
 };
 
-const PACKAGES = ["autocannon", "hono", "@hono/node-server", "ioredis", "express", "express-rate-limit", "rate-limit-redis", "rate-limiter-flexible", "@libsql/client", "drizzle-orm", "@upstash/ratelimit", "tsx"];
+const PACKAGES = [
+  "autocannon",
+  "hono",
+  "@hono/node-server",
+  "ioredis",
+  "express",
+  "express-rate-limit",
+  "rate-limit-redis",
+  "rate-limiter-flexible",
+  "@libsql/client",
+  "drizzle-orm",
+  "@upstash/ratelimit",
+  "tsx",
+];
 
 export function machine(root: string, redisVersion: string) {
-  const version = (pkg: string) => (JSON.parse(readText(join(root, "node_modules", pkg, "package.json")) || "{}") as { version?: string }).version ?? "?";
+  const version = (pkg: string) =>
+    (JSON.parse(readText(join(root, "node_modules", pkg, "package.json")) || "{}") as { version?: string }).version ?? "?";
   return {
     cpu: /^model name\s*:\s*(.*)$/m.exec(readText("/proc/cpuinfo"))?.[1] ?? cpus()[0]?.model ?? "unknown",
     cores: cpus().length,

@@ -50,7 +50,10 @@ export function createPeer(name: PeerName, o: PeerOptions): { server: Server; re
 
   if (name === "express") {
     const app = express();
-    const store = new RedisStore({ prefix: o.limiterPrefix, sendCommand: (command: string, ...args: string[]) => redis.call(command, ...args) as Promise<RedisReply> });
+    const store = new RedisStore({
+      prefix: o.limiterPrefix,
+      sendCommand: (command: string, ...args: string[]) => redis.call(command, ...args) as Promise<RedisReply>,
+    });
     app.use("/api", rateLimit({ windowMs: 60_000, limit: o.limit, store }));
     app.get("/api/products/:id", async (req, res) => {
       const json = await product(req.params.id);
@@ -61,7 +64,10 @@ export function createPeer(name: PeerName, o: PeerOptions): { server: Server; re
   }
 
   // node:http, bare or behind rate-limiter-flexible.
-  const limiter = name === "flexible" ? new RateLimiterRedis({ storeClient: redis, keyPrefix: o.limiterPrefix, points: o.limit, duration: 60 }) : undefined;
+  const limiter =
+    name === "flexible"
+      ? new RateLimiterRedis({ storeClient: redis, keyPrefix: o.limiterPrefix, points: o.limit, duration: 60 })
+      : undefined;
   const server = createServer(async (req, res) => {
     const id = req.method === "GET" ? PRODUCT_PATH.exec(req.url ?? "")?.[1] : undefined;
     if (!id) return sendJson(res, 404, NOT_FOUND);
@@ -69,7 +75,11 @@ export function createPeer(name: PeerName, o: PeerOptions): { server: Server; re
       const headers: Record<string, number> = {};
       if (limiter) {
         const used = await limiter.consume(req.socket.remoteAddress ?? "unknown");
-        Object.assign(headers, { "x-ratelimit-limit": o.limit, "x-ratelimit-remaining": used.remainingPoints, "x-ratelimit-reset": Math.ceil(used.msBeforeNext / 1000) });
+        Object.assign(headers, {
+          "x-ratelimit-limit": o.limit,
+          "x-ratelimit-remaining": used.remainingPoints,
+          "x-ratelimit-reset": Math.ceil(used.msBeforeNext / 1000),
+        });
       }
       const json = await product(id);
       sendJson(res, json === null ? 404 : 200, json === null ? NOT_FOUND : envelope(json), headers);

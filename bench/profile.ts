@@ -32,7 +32,8 @@ const NODE_GROUPS: [RegExp, string][] = [
 
 /** A frame's script as shown (path inside node_modules or the repo) and the group its self time goes to. */
 function locate(url: string, root: string): { short: string; group: string } {
-  if (url.startsWith("node:")) return { short: url, group: NODE_GROUPS.find(([pattern]) => pattern.test(url.slice(5)))?.[1] ?? "node: other" };
+  if (url.startsWith("node:"))
+    return { short: url, group: NODE_GROUPS.find(([pattern]) => pattern.test(url.slice(5)))?.[1] ?? "node: other" };
   const path = url.startsWith("file://") ? decodeURIComponent(url.slice(7)) : url;
   const modules = path.lastIndexOf("/node_modules/");
   if (modules >= 0) {
@@ -58,8 +59,8 @@ export function summariseProfile(profile: CpuProfile, root: string): ProfileSumm
     if (url) {
       const { short, group } = locate(url, root);
       entry = { fn: `${fn} ${short}:${lineNumber + 1}`, group };
-    }
-    else if (functionName.startsWith("(")) entry = { fn: functionName, group: functionName === "(garbage collector)" ? "V8: garbage collector" : "V8: native, not attributed" };
+    } else if (functionName.startsWith("("))
+      entry = { fn: functionName, group: functionName === "(garbage collector)" ? "V8: garbage collector" : "V8: native, not attributed" };
     else {
       let up = parent.get(id);
       while (up !== undefined && !byId.get(up)!.callFrame.url) up = parent.get(up);

@@ -15,7 +15,11 @@ const LABELS: Record<ScenarioKey, string> = {
   flexible: "node:http + rate-limiter-flexible (Redis) + GET",
 };
 /** The real app, by the runtime's own server it is behind. */
-const FULL_STACKS: Partial<Record<ScenarioKey, string>> = { full: "Node (@hono/node-server)", "full-bun": "Bun (`Bun.serve`)", "full-deno": "Deno (`Deno.serve`)" };
+const FULL_STACKS: Partial<Record<ScenarioKey, string>> = {
+  full: "Node (@hono/node-server)",
+  "full-bun": "Bun (`Bun.serve`)",
+  "full-deno": "Deno (`Deno.serve`)",
+};
 /** The peers that do the app's job: a Redis-backed per-client limit plus a cached read. */
 const LIMITER_PEERS: ScenarioKey[] = ["express", "flexible"];
 
@@ -59,9 +63,18 @@ export interface ReportData {
   passwordHash: { hashes: number; cpuMs: number; wallMs: number } | undefined;
 }
 
-const n = (value: number, digits = 0) => (Number.isFinite(value) ? value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits }) : "–");
+const n = (value: number, digits = 0) =>
+  Number.isFinite(value) ? value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits }) : "–";
 const row = (cells: (string | number)[]) => `| ${cells.join(" | ")} |`;
-const table = (head: string[], align: string, rows: (string | number)[][]) => [row(head), `| ${align.split("").map((a) => (a === "r" ? "---:" : "---")).join(" | ")} |`, ...rows.map(row)].join("\n");
+const table = (head: string[], align: string, rows: (string | number)[][]) =>
+  [
+    row(head),
+    `| ${align
+      .split("")
+      .map((a) => (a === "r" ? "---:" : "---"))
+      .join(" | ")} |`,
+    ...rows.map(row),
+  ].join("\n");
 
 /** The full stack's cached read with the app on a three-master Redis Cluster. */
 export interface ClusterResult {
@@ -96,15 +109,23 @@ export function renderReport(d: ReportData): string {
   const of = (key: ScenarioKey) => d.runs.filter((r) => r.key === key);
   const med = (key: ScenarioKey, pick: (r: Run) => number) => median(of(key).map(pick));
   const rps = (key: ScenarioKey) => med(key, (r) => r.reqPerSec);
-  const perRound = (key: ScenarioKey) => of("full").map((r) => r.reqPerSec / (of(key).find((p) => p.round === r.round)?.reqPerSec ?? Number.NaN));
+  const perRound = (key: ScenarioKey) =>
+    of("full").map((r) => r.reqPerSec / (of(key).find((p) => p.round === r.round)?.reqPerSec ?? Number.NaN));
   const fastestLimiter = LIMITER_PEERS.reduce((a, b) => (rps(b) > rps(a) ? b : a));
   const target = (key: ScenarioKey, goal: number) => {
     const ratio = rps("full") / rps(key);
-    return `- **${n(ratio, 2)}× ${LABELS[key]}** (target ≥ ${n(goal, 1)}×: **${ratio >= goal ? "met" : "not met"}**; per round ${perRound(key).map((r) => n(r, 2)).join(", ")})`;
+    return `- **${n(ratio, 2)}× ${LABELS[key]}** (target ≥ ${n(goal, 1)}×: **${ratio >= goal ? "met" : "not met"}**; per round ${perRound(
+      key,
+    )
+      .map((r) => n(r, 2))
+      .join(", ")})`;
   };
   const calls = (key: ScenarioKey) => {
     const names = [...new Set(of(key).flatMap((r) => Object.keys(r.redisCalls)))];
-    return names.map((name) => [name, med(key, (r) => r.redisCalls[name] ?? 0)] as const).filter(([, v]) => v >= 0.0005).sort((a, b) => b[1] - a[1]);
+    return names
+      .map((name) => [name, med(key, (r) => r.redisCalls[name] ?? 0)] as const)
+      .filter(([, v]) => v >= 0.0005)
+      .sort((a, b) => b[1] - a[1]);
   };
   const others = d.runs.map((r) => r.otherCores);
   const out: string[] = [];
@@ -131,7 +152,16 @@ export function renderReport(d: ReportData): string {
     `${target(fastestLimiter, 1.0)} — the faster of the two peers that do the app's job (a Redis-backed per-client limit plus a cached read)`,
     target("hono", 0.6),
     "",
-    `Redis per cached read (full stack, counted at the app's transport, background metrics flushes included): **${n(med("full", (r) => r.roundTrips), 3)} round trips**, **${n(med("full", (r) => r.commands), 3)} top-level commands**, ${n(med("full", (r) => r.loads), 3)} database loads${med("full", (r) => r.roundTrips) < 1 ? " (fewer round trips than reads: several requests' commands share one `send()`)" : ""}.`,
+    `Redis per cached read (full stack, counted at the app's transport, background metrics flushes included): **${n(
+      med("full", (r) => r.roundTrips),
+      3,
+    )} round trips**, **${n(
+      med("full", (r) => r.commands),
+      3,
+    )} top-level commands**, ${n(
+      med("full", (r) => r.loads),
+      3,
+    )} database loads${med("full", (r) => r.roundTrips) < 1 ? " (fewer round trips than reads: several requests' commands share one `send()`)" : ""}.`,
     "",
     "## Runtimes: the same app behind Node's, Bun's and Deno's own servers",
     "",
@@ -140,17 +170,28 @@ export function renderReport(d: ReportData): string {
     table(
       ["server", "req/s", "÷ Node", "p50 ms", "p99 ms", "CPU µs / req", "÷ Node", "RSS MiB after the run", "Redis round trips / req"],
       "lrrrrrrrr",
-      keys.filter((key) => key in FULL_STACKS).map((key) => [
-        FULL_STACKS[key]!,
-        n(rps(key)),
-        n(rps(key) / rps("full"), 2),
-        n(med(key, (r) => r.p50), 2),
-        n(med(key, (r) => r.p99), 2),
-        n(med(key, (r) => r.serverCpuUs)),
-        n(med(key, (r) => r.serverCpuUs) / med("full", (r) => r.serverCpuUs), 2),
-        n(med(key, (r) => r.rssMiB)),
-        n(med(key, (r) => r.roundTrips), 3),
-      ]),
+      keys
+        .filter((key) => key in FULL_STACKS)
+        .map((key) => [
+          FULL_STACKS[key]!,
+          n(rps(key)),
+          n(rps(key) / rps("full"), 2),
+          n(
+            med(key, (r) => r.p50),
+            2,
+          ),
+          n(
+            med(key, (r) => r.p99),
+            2,
+          ),
+          n(med(key, (r) => r.serverCpuUs)),
+          n(med(key, (r) => r.serverCpuUs) / med("full", (r) => r.serverCpuUs), 2),
+          n(med(key, (r) => r.rssMiB)),
+          n(
+            med(key, (r) => r.roundTrips),
+            3,
+          ),
+        ]),
     ),
     "",
     `Software: ${d.machine.runtimes}.`,
@@ -158,20 +199,46 @@ export function renderReport(d: ReportData): string {
     "## Results: `GET /api/products/:id`, every scenario side by side",
     "",
     table(
-      ["scenario", "req/s (median)", "full stack ÷ this", "p50 ms", "p99 ms", "failures", "server CPU µs / req", "full stack's CPU ÷ this", "server RSS MiB", "redis-server CPU µs / req", "Redis commands executed / req", "bytes / response", "headers"],
+      [
+        "scenario",
+        "req/s (median)",
+        "full stack ÷ this",
+        "p50 ms",
+        "p99 ms",
+        "failures",
+        "server CPU µs / req",
+        "full stack's CPU ÷ this",
+        "server RSS MiB",
+        "redis-server CPU µs / req",
+        "Redis commands executed / req",
+        "bytes / response",
+        "headers",
+      ],
       "lrrrrrrrrrrrr",
       keys.map((key) => [
         LABELS[key],
         n(rps(key)),
         key === "full" ? "1.00" : n(rps("full") / rps(key), 2),
-        n(med(key, (r) => r.p50), 2),
-        n(med(key, (r) => r.p99), 2),
+        n(
+          med(key, (r) => r.p50),
+          2,
+        ),
+        n(
+          med(key, (r) => r.p99),
+          2,
+        ),
         n(of(key).reduce((t, r) => t + r.failures, 0)),
         n(med(key, (r) => r.serverCpuUs)),
         n(med("full", (r) => r.serverCpuUs) / med(key, (r) => r.serverCpuUs), 2),
         n(med(key, (r) => r.rssMiB)),
-        n(med(key, (r) => r.redisCpuUs), 1),
-        n(calls(key).reduce((t, [, v]) => t + v, 0), 3),
+        n(
+          med(key, (r) => r.redisCpuUs),
+          1,
+        ),
+        n(
+          calls(key).reduce((t, [, v]) => t + v, 0),
+          3,
+        ),
         n(med(key, (r) => r.bytesPerResponse)),
         d.responses[key]?.headers.length ?? "?",
       ]),
@@ -179,16 +246,47 @@ export function renderReport(d: ReportData): string {
     "",
     "Redis commands executed per request, by command (redis-server's INFO commandstats; commands a Lua script runs with `redis.call` count too):",
     "",
-    ...keys.map((key) => `- ${LABELS[key]}: ${calls(key).map(([name, v]) => `${name} ${n(v, 3)}`).join(", ") || "none"}`),
+    ...keys.map(
+      (key) =>
+        `- ${LABELS[key]}: ${
+          calls(key)
+            .map(([name, v]) => `${name} ${n(v, 3)}`)
+            .join(", ") || "none"
+        }`,
+    ),
     "",
     `Every peer answered with the app's envelope and the same product data: ${keys.every((key) => d.responses[key]?.sameData) ? "yes" : `**no** (${keys.filter((key) => !d.responses[key]?.sameData).join(", ")})`}. Response headers: ${keys.map((key) => `${key}: ${d.responses[key]?.headers.join(", ")}`).join("; ")}.`,
     "",
     "### Every measured run",
     "",
     table(
-      ["scenario", "round", "req/s", "p50 ms", "p99 ms", "responses", "failures", "server CPU µs / req", "server RSS MiB", "Redis round trips / req", "other processes (cores)"],
+      [
+        "scenario",
+        "round",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "responses",
+        "failures",
+        "server CPU µs / req",
+        "server RSS MiB",
+        "Redis round trips / req",
+        "other processes (cores)",
+      ],
       "lrrrrrrrrrr",
-      d.runs.map((r) => [r.key, r.round, n(r.reqPerSec), n(r.p50, 2), n(r.p99, 2), n(r.responses), n(r.failures), n(r.serverCpuUs), n(r.rssMiB), r.key in FULL_STACKS ? n(r.roundTrips, 3) : "–", n(r.otherCores, 2)]),
+      d.runs.map((r) => [
+        r.key,
+        r.round,
+        n(r.reqPerSec),
+        n(r.p50, 2),
+        n(r.p99, 2),
+        n(r.responses),
+        n(r.failures),
+        n(r.serverCpuUs),
+        n(r.rssMiB),
+        r.key in FULL_STACKS ? n(r.roundTrips, 3) : "–",
+        n(r.otherCores, 2),
+      ]),
     ),
     "",
     "## How it is measured",
@@ -207,7 +305,8 @@ export function renderReport(d: ReportData): string {
     const scale = (p: (typeof d.profiles)[number], us: number) => us / Math.max(1, p.served);
     const full = d.profiles.find((p) => p.key === "full");
     const groups = [...new Set(d.profiles.flatMap((p) => p.summary.groups.map(([g]) => g)))];
-    const groupUs = (p: (typeof d.profiles)[number] | undefined, g: string) => (p ? scale(p, p.summary.groups.find(([name]) => name === g)?.[1] ?? 0) : 0);
+    const groupUs = (p: (typeof d.profiles)[number] | undefined, g: string) =>
+      p ? scale(p, p.summary.groups.find(([name]) => name === g)?.[1] ?? 0) : 0;
     groups.sort((a, b) => groupUs(full, b) - groupUs(full, a));
     out.push(
       "## Where the CPU goes",
@@ -217,7 +316,13 @@ export function renderReport(d: ReportData): string {
       table(
         ["group", ...d.profiles.map((p) => `${p.key} µs / req`), ...(full ? ["full stack share"] : [])],
         `l${"r".repeat(d.profiles.length + (full ? 1 : 0))}`,
-        groups.filter((g) => d.profiles.some((p) => groupUs(p, g) >= 0.5)).map((g) => [g, ...d.profiles.map((p) => n(groupUs(p, g), 1)), ...(full ? [`${n((100 * groupUs(full, g) * full.served) / Math.max(1, full.summary.busyUs), 1)} %`] : [])]),
+        groups
+          .filter((g) => d.profiles.some((p) => groupUs(p, g) >= 0.5))
+          .map((g) => [
+            g,
+            ...d.profiles.map((p) => n(groupUs(p, g), 1)),
+            ...(full ? [`${n((100 * groupUs(full, g) * full.served) / Math.max(1, full.summary.busyUs), 1)} %`] : []),
+          ]),
       ),
       "",
     );
@@ -225,15 +330,27 @@ export function renderReport(d: ReportData): string {
       out.push(
         "Top functions of the full stack by self time (`module:line` as loaded; src/ through tsx):",
         "",
-        table(["function", "µs / req", "share"], "lrr", full.summary.functions.slice(0, 15).map(([fn, us]) => [`\`${fn}\``, n(scale(full, us), 2), `${n((100 * us) / full.summary.busyUs, 1)} %`])),
+        table(
+          ["function", "µs / req", "share"],
+          "lrr",
+          full.summary.functions
+            .slice(0, 15)
+            .map(([fn, us]) => [`\`${fn}\``, n(scale(full, us), 2), `${n((100 * us) / full.summary.busyUs, 1)} %`]),
+        ),
         "",
       );
       const hono = d.profiles.find((p) => p.key === "hono");
       if (hono) {
-        const extra = groups.map((g) => [g, groupUs(full, g) - groupUs(hono, g)] as const).filter(([, us]) => us >= 0.5).sort((x, y) => y[1] - x[1]);
+        const extra = groups
+          .map((g) => [g, groupUs(full, g) - groupUs(hono, g)] as const)
+          .filter(([, us]) => us >= 0.5)
+          .sort((x, y) => y[1] - x[1]);
         out.push(
           "**Where the full stack's extra CPU goes, and why.** Compared with bare Hono + one GET, per request: " +
-            extra.slice(0, 8).map(([g, us]) => `${g} +${n(us, 1)} µs`).join(", ") +
+            extra
+              .slice(0, 8)
+              .map(([g, us]) => `${g} +${n(us, 1)} µs`)
+              .join(", ") +
             ". None of it is one hot spot left to cut: it is the work the app does and the bare handler does not — a sliding-window check " +
             "through @upstash/ratelimit (its script call, its response object and `pending` promise handed to the background), the caller's " +
             "identity (memoized hashes and MAC check, still a few awaits each), seven middleware through hono's compose (compression and " +
@@ -291,7 +408,8 @@ export function renderReport(d: ReportData): string {
     );
   }
   if (d.replicaWait.length) {
-    const waitMedian = (waitReplicas: number, pick: (r: ReplicaWaitRun) => number) => median(d.replicaWait.filter((r) => r.waitReplicas === waitReplicas).map(pick));
+    const waitMedian = (waitReplicas: number, pick: (r: ReplicaWaitRun) => number) =>
+      median(d.replicaWait.filter((r) => r.waitReplicas === waitReplicas).map(pick));
     const waitRatio = (pick: (r: ReplicaWaitRun) => number) => waitMedian(1, pick) / waitMedian(0, pick);
     out.push(
       "## Write-throughs waiting for a replica (`REDIS_WAIT_REPLICAS`)",
@@ -299,12 +417,55 @@ export function renderReport(d: ReportData): string {
       `The full stack on the same redis-server, now with a replica (\`--replicaof\`, loopback), a fresh child per run (its own cache namespace, warmed ${s.BENCH_WARMUP_S} s), four runs in the order 0, 1, 1, 0; each for ${s.BENCH_DURATION_S} s at once: ${s.BENCH_CONNECTIONS} connections reading products round-robin and ${s.writeConnections} connections PATCHing them (\`{"stock": n}\`, admin token). With 1, every write-through batch is its own round trip, ending with \`WAIT 1 20\`, on a second connection (other requests' commands do not wait behind it). Database loads per read stay 0 when no write-through is left owed (an owed one makes its writer read the database).`,
       "",
       table(
-        ["run", "REDIS_WAIT_REPLICAS", "reads / s", "read p50 ms", "read p99 ms", "writes / s", "write p50 ms", "write p99 ms", "failures", "WAIT / write", "database loads / read", "app CPU µs / req", "redis-server CPU µs / req"],
+        [
+          "run",
+          "REDIS_WAIT_REPLICAS",
+          "reads / s",
+          "read p50 ms",
+          "read p99 ms",
+          "writes / s",
+          "write p50 ms",
+          "write p99 ms",
+          "failures",
+          "WAIT / write",
+          "database loads / read",
+          "app CPU µs / req",
+          "redis-server CPU µs / req",
+        ],
         "rrrrrrrrrrrrr",
-        d.replicaWait.map((r, i) => [i + 1, r.waitReplicas, n(r.reads.perSec), n(r.reads.p50, 2), n(r.reads.p99, 2), n(r.writes.perSec), n(r.writes.p50, 2), n(r.writes.p99, 2), r.reads.failures + r.writes.failures, n(r.waitsPerWrite, 2), n(r.loadsPerRead, 3), n(r.serverCpuUs), n(r.redisCpuUs, 1)]),
+        d.replicaWait.map((r, i) => [
+          i + 1,
+          r.waitReplicas,
+          n(r.reads.perSec),
+          n(r.reads.p50, 2),
+          n(r.reads.p99, 2),
+          n(r.writes.perSec),
+          n(r.writes.p50, 2),
+          n(r.writes.p99, 2),
+          r.reads.failures + r.writes.failures,
+          n(r.waitsPerWrite, 2),
+          n(r.loadsPerRead, 3),
+          n(r.serverCpuUs),
+          n(r.redisCpuUs, 1),
+        ]),
       ),
       "",
-      `Medians of the runs with 1 ÷ those with 0: reads / s ${n(waitRatio((r) => r.reads.perSec), 2)}, writes / s ${n(waitRatio((r) => r.writes.perSec), 2)}, write p50 ${n(waitRatio((r) => r.writes.p50), 2)}, app CPU per request ${n(waitRatio((r) => r.serverCpuUs), 2)}, redis-server CPU per request ${n(waitRatio((r) => r.redisCpuUs), 2)}.`,
+      `Medians of the runs with 1 ÷ those with 0: reads / s ${n(
+        waitRatio((r) => r.reads.perSec),
+        2,
+      )}, writes / s ${n(
+        waitRatio((r) => r.writes.perSec),
+        2,
+      )}, write p50 ${n(
+        waitRatio((r) => r.writes.p50),
+        2,
+      )}, app CPU per request ${n(
+        waitRatio((r) => r.serverCpuUs),
+        2,
+      )}, redis-server CPU per request ${n(
+        waitRatio((r) => r.redisCpuUs),
+        2,
+      )}.`,
       "",
     );
   }

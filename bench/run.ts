@@ -30,10 +30,21 @@ import { summariseProfile, type CpuProfile } from "./profile";
 import { renderReport, type ClusterResult, type ReplicaWaitRun, type Run, type ScenarioKey } from "./report";
 import type { ConsistencyResult, FromChild, Request, ServerRuntime, Spec, Stats } from "./server";
 
-const KNOBS = { BENCH_DURATION_S: 10, BENCH_ROUNDS: 3, BENCH_WARMUP_S: 3, BENCH_CONNECTIONS: 50, BENCH_PROFILE_S: 5, BENCH_STAMPEDE_TRIALS: 3, BENCH_CONSISTENCY_PRODUCTS: 2000, BENCH_CLUSTER: 1, BENCH_WAIT: 1 };
+const KNOBS = {
+  BENCH_DURATION_S: 10,
+  BENCH_ROUNDS: 3,
+  BENCH_WARMUP_S: 3,
+  BENCH_CONNECTIONS: 50,
+  BENCH_PROFILE_S: 5,
+  BENCH_STAMPEDE_TRIALS: 3,
+  BENCH_CONSISTENCY_PRODUCTS: 2000,
+  BENCH_CLUSTER: 1,
+  BENCH_WAIT: 1,
+};
 const knob = (name: keyof typeof KNOBS) => {
   const value = Number(process.env[name] || KNOBS[name]);
-  if (!Number.isInteger(value) || value < (/DURATION|ROUNDS|CONNECTIONS/.test(name) ? 1 : 0)) throw new Error(`${name} must be a whole number${/DURATION|ROUNDS|CONNECTIONS/.test(name) ? " ≥ 1" : " ≥ 0 (0 skips it)"}`);
+  if (!Number.isInteger(value) || value < (/DURATION|ROUNDS|CONNECTIONS/.test(name) ? 1 : 0))
+    throw new Error(`${name} must be a whole number${/DURATION|ROUNDS|CONNECTIONS/.test(name) ? " ≥ 1" : " ≥ 0 (0 skips it)"}`);
   return value;
 };
 const settings = Object.fromEntries(Object.keys(KNOBS).map((name) => [name, knob(name as keyof typeof KNOBS)])) as typeof KNOBS;
@@ -106,7 +117,12 @@ const LAUNCH: Record<ServerRuntime, { execPath: string; execArgv: string[] }> = 
 
 function startChild(name: string, spec: Spec): Promise<Child> {
   const launch = LAUNCH[spec.kind === "app" ? spec.runtime : "node"];
-  const proc = fork(fileURLToPath(new URL("./server.ts", import.meta.url)), [], { cwd: ROOT, ...launch, env: { ...process.env, BENCH_SPEC: JSON.stringify(spec) }, stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const proc = fork(fileURLToPath(new URL("./server.ts", import.meta.url)), [], {
+    cwd: ROOT,
+    ...launch,
+    env: { ...process.env, BENCH_SPEC: JSON.stringify(spec) },
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
   children.add(proc);
   const pending = new Map<number, { resolve: (stats?: Stats) => void; reject: (error: Error) => void }>();
   let calls = 0;
@@ -128,7 +144,8 @@ function startChild(name: string, spec: Spec): Promise<Child> {
       for (const waiter of [{ reject }, ...pending.values()]) waiter.reject(error);
     };
     proc.on("message", (message: FromChild) => {
-      if (message.type === "ready") resolve({ port: message.port, result: message.result, call, stop, stats: async () => (await call("stats"))! });
+      if (message.type === "ready")
+        resolve({ port: message.port, result: message.result, call, stop, stats: async () => (await call("stats"))! });
       else if (message.type === "failed") fail(new Error(`${name}: ${message.error}`));
       else {
         const waiter = pending.get(message.id);
@@ -154,7 +171,14 @@ async function main() {
   const redisVersion = /^redis_version:(.*)$/m.exec(await admin.info("server"))?.[1]?.trim() ?? "?";
   const prefix = `bench-${crypto.randomUUID().slice(0, 8)}`;
   const appEnv = (redisPrefix: string, database = "catalogue"): Record<string, string> => {
-    return { DATABASE_URL: `file:${join(temp!, `${database}.db`)}`, REDIS_URL: redisServer.url, REDIS_PREFIX: redisPrefix, LOG_LEVEL: "error", RATE_LIMIT_MAX: String(RATE_LIMIT), ADMIN_TOKEN: crypto.randomUUID() };
+    return {
+      DATABASE_URL: `file:${join(temp!, `${database}.db`)}`,
+      REDIS_URL: redisServer.url,
+      REDIS_PREFIX: redisPrefix,
+      LOG_LEVEL: "error",
+      RATE_LIMIT_MAX: String(RATE_LIMIT),
+      ADMIN_TOKEN: crypto.randomUUID(),
+    };
   };
   log(`redis-server ${redisVersion} on ${redisServer.url}, temp dir ${temp}`);
 
@@ -168,7 +192,9 @@ async function main() {
       await seedIfEmpty(services.catalogue, backgroundRunner(services.logger));
       const app = createApp(services);
       for (let page = 1, pages = 1; page <= pages; page++) {
-        const body = (await (await app.request(`/api/products?limit=100&page=${page}`)).json()) as { data: { products: { id: string }[]; totalPages: number } };
+        const body = (await (await app.request(`/api/products?limit=100&page=${page}`)).json()) as {
+          data: { products: { id: string }[]; totalPages: number };
+        };
         products.push(...body.data.products);
         pages = body.data.totalPages;
       }
@@ -179,8 +205,18 @@ async function main() {
     const ids = products.map((product) => product.id);
     log(`seeded ${ids.length} demo products`);
 
-    const peer = (name: PeerName): Spec => ({ kind: "peer", peer: name, options: { redisUrl: redisServer.url, productPrefix: peerPrefix, limiterPrefix: `${prefix}-${name}:`, limit: RATE_LIMIT } });
-    const specs: [ScenarioKey, Spec][] = [["full", { kind: "app", runtime: "node", env: appEnv(prefix), dbLatencyMs: 0 }], ...(["bun", "deno"] as const).map((runtime) => [`full-${runtime}`, { kind: "app", runtime, env: appEnv(prefix), dbLatencyMs: 0 }] as [ScenarioKey, Spec]), ...(["hono", "node", "express", "flexible"] as const).map((name) => [name, peer(name)] as [ScenarioKey, Spec])];
+    const peer = (name: PeerName): Spec => ({
+      kind: "peer",
+      peer: name,
+      options: { redisUrl: redisServer.url, productPrefix: peerPrefix, limiterPrefix: `${prefix}-${name}:`, limit: RATE_LIMIT },
+    });
+    const specs: [ScenarioKey, Spec][] = [
+      ["full", { kind: "app", runtime: "node", env: appEnv(prefix), dbLatencyMs: 0 }],
+      ...(["bun", "deno"] as const).map(
+        (runtime) => [`full-${runtime}`, { kind: "app", runtime, env: appEnv(prefix), dbLatencyMs: 0 }] as [ScenarioKey, Spec],
+      ),
+      ...(["hono", "node", "express", "flexible"] as const).map((name) => [name, peer(name)] as [ScenarioKey, Spec]),
+    ];
     const scenarios = await Promise.all(specs.map(async ([key, spec]) => ({ key, child: await startChild(key, spec) })));
 
     // One response of each: the same envelope and product as the app's?
@@ -193,7 +229,9 @@ async function main() {
       reference ||= dataOf(text);
       responses[key] = { status: res.status, headers: [...res.headers.keys()], sameData: dataOf(text) === reference };
     }
-    log(`servers up: ${scenarios.map((s) => `${s.key} :${s.child.port} (${responses[s.key]!.status}${responses[s.key]!.sameData ? "" : ", DIFFERENT DATA"})`).join(", ")}`);
+    log(
+      `servers up: ${scenarios.map((s) => `${s.key} :${s.child.port} (${responses[s.key]!.status}${responses[s.key]!.sameData ? "" : ", DIFFERENT DATA"})`).join(", ")}`,
+    );
 
     let next = 0;
     const rotating = () => `/api/products/${ids[next++ % ids.length]!}`;
@@ -207,23 +245,46 @@ async function main() {
     for (let round = 1; round <= settings.BENCH_ROUNDS; round++) {
       // Rotated each round, so no scenario always runs first or last.
       for (const { key, child } of scenarios.map((_, i) => scenarios[(i + round - 1) % scenarios.length]!)) {
-        const [before, redisBefore, cannonBefore, busyBefore, wallBefore] = [await child.stats(), await readRedis(admin), process.cpuUsage(), machineBusyUs(), performance.now()];
+        const [before, redisBefore, cannonBefore, busyBefore, wallBefore] = [
+          await child.stats(),
+          await readRedis(admin),
+          process.cpuUsage(),
+          machineBusyUs(),
+          performance.now(),
+        ];
         const result = await load(child.port, settings.BENCH_DURATION_S);
         await sleep(300); // requests still queued in the server finish their Redis work
         const cannonCpu = process.cpuUsage(cannonBefore);
-        const [after, redis, busy, wallUs] = [await child.stats(), redisDelta(redisBefore, await readRedis(admin)), machineBusyUs() - busyBefore, (performance.now() - wallBefore) * 1000];
+        const [after, redis, busy, wallUs] = [
+          await child.stats(),
+          redisDelta(redisBefore, await readRedis(admin)),
+          machineBusyUs() - busyBefore,
+          (performance.now() - wallBefore) * 1000,
+        ];
         const served = Math.max(1, after.served - before.served);
         const serverCpu = after.cpuUs - before.cpuUs;
         const run: Run = {
-          key, round, responses: result.responses, failures: result.failures,
-          reqPerSec: result.responses / result.seconds, p50: percentile(result.latencies, 50), p99: percentile(result.latencies, 99),
-          bytesPerResponse: result.bytes / Math.max(1, result.responses), serverCpuUs: serverCpu / served, rssMiB: after.rssBytes / 2 ** 20, redisCpuUs: redis.cpuUs / served,
-          roundTrips: (after.roundTrips - before.roundTrips) / served, commands: (after.commands - before.commands) / served, loads: (after.loads - before.loads) / served,
+          key,
+          round,
+          responses: result.responses,
+          failures: result.failures,
+          reqPerSec: result.responses / result.seconds,
+          p50: percentile(result.latencies, 50),
+          p99: percentile(result.latencies, 99),
+          bytesPerResponse: result.bytes / Math.max(1, result.responses),
+          serverCpuUs: serverCpu / served,
+          rssMiB: after.rssBytes / 2 ** 20,
+          redisCpuUs: redis.cpuUs / served,
+          roundTrips: (after.roundTrips - before.roundTrips) / served,
+          commands: (after.commands - before.commands) / served,
+          loads: (after.loads - before.loads) / served,
           redisCalls: Object.fromEntries(Object.entries(redis.calls).map(([name, calls]) => [name, calls / served])),
           otherCores: Math.max(0, busy - serverCpu - redis.cpuUs - cannonCpu.user - cannonCpu.system) / wallUs,
         };
         runs.push(run);
-        log(`round ${round} ${key.padEnd(8)} ${run.reqPerSec.toFixed(0).padStart(6)} req/s  p50 ${run.p50.toFixed(2)} ms  p99 ${run.p99.toFixed(2)} ms  failures ${run.failures}  server ${run.serverCpuUs.toFixed(0)} µs/req ${run.rssMiB.toFixed(0)} MiB  redis ${run.redisCpuUs.toFixed(1)} µs/req  rt ${run.roundTrips.toFixed(3)}  cmd ${run.commands.toFixed(3)}  other ${run.otherCores.toFixed(2)} cores`);
+        log(
+          `round ${round} ${key.padEnd(8)} ${run.reqPerSec.toFixed(0).padStart(6)} req/s  p50 ${run.p50.toFixed(2)} ms  p99 ${run.p99.toFixed(2)} ms  failures ${run.failures}  server ${run.serverCpuUs.toFixed(0)} µs/req ${run.rssMiB.toFixed(0)} MiB  redis ${run.redisCpuUs.toFixed(1)} µs/req  rt ${run.roundTrips.toFixed(3)}  cmd ${run.commands.toFixed(3)}  other ${run.otherCores.toFixed(2)} cores`,
+        );
       }
     }
 
@@ -237,7 +298,11 @@ async function main() {
       await sleep(300);
       const after = await child.stats();
       await child.call({ type: "profile-stop", file });
-      profiles.push({ key, served: after.served - before.served, summary: summariseProfile(JSON.parse(readFileSync(file, "utf8")) as CpuProfile, ROOT) });
+      profiles.push({
+        key,
+        served: after.served - before.served,
+        summary: summariseProfile(JSON.parse(readFileSync(file, "utf8")) as CpuProfile, ROOT),
+      });
       log(`profiled ${key}`);
     }
     for (const { child } of scenarios) await child.stop();
@@ -245,15 +310,36 @@ async function main() {
     // Stampede: each trial, one never-read product requested by 500 connections at once.
     const stampede: { responses: number; failures: number; loads: number; p50: number; p99: number }[] = [];
     if (settings.BENCH_STAMPEDE_TRIALS > 0) {
-      const child = await startChild("stampede", { kind: "app", runtime: "node", env: appEnv(`${prefix}-s`), dbLatencyMs: STAMPEDE.dbLatencyMs });
+      const child = await startChild("stampede", {
+        kind: "app",
+        runtime: "node",
+        env: appEnv(`${prefix}-s`),
+        dbLatencyMs: STAMPEDE.dbLatencyMs,
+      });
       const others = ids.slice(settings.BENCH_STAMPEDE_TRIALS);
-      await cannon({ port: child.port, connections: settings.BENCH_CONNECTIONS, duration: 2, path: () => `/api/products/${others[next++ % others.length]!}` });
+      await cannon({
+        port: child.port,
+        connections: settings.BENCH_CONNECTIONS,
+        duration: 2,
+        path: () => `/api/products/${others[next++ % others.length]!}`,
+      });
       for (const id of ids.slice(0, settings.BENCH_STAMPEDE_TRIALS)) {
         const before = await child.stats();
-        const result = await cannon({ port: child.port, connections: STAMPEDE.connections, amount: STAMPEDE.connections, path: () => `/api/products/${id}` });
+        const result = await cannon({
+          port: child.port,
+          connections: STAMPEDE.connections,
+          amount: STAMPEDE.connections,
+          path: () => `/api/products/${id}`,
+        });
         await sleep(300);
         const loads = (await child.stats()).loads - before.loads;
-        stampede.push({ responses: result.responses, failures: result.failures, loads, p50: percentile(result.latencies, 50), p99: percentile(result.latencies, 99) });
+        stampede.push({
+          responses: result.responses,
+          failures: result.failures,
+          loads,
+          p50: percentile(result.latencies, 50),
+          p99: percentile(result.latencies, 99),
+        });
         log(`stampede: ${result.responses} responses, ${loads} database load(s)`);
       }
       await child.stop();
@@ -277,10 +363,16 @@ async function main() {
         // bench's one client (both buckets under one hash tag); a session would add its user's slot.
         const slotOwner = await clusterSlotOwners(redisCluster.nodes[0]!);
         const limiterSlot = calculateSlot(await findClusterKey(redisCluster.nodes, `${prefix}-k:ratelimit:default:*`));
-        const mastersPerRead = ids.map((id) => new Set([slotOwner(calculateSlot(`${prefix}-k:cache:product:${id}`)), slotOwner(limiterSlot)]).size);
+        const mastersPerRead = ids.map(
+          (id) => new Set([slotOwner(calculateSlot(`${prefix}-k:cache:product:${id}`)), slotOwner(limiterSlot)]).size,
+        );
         cluster = {
-          reqPerSec: result.responses / result.seconds, p50: percentile(result.latencies, 50), p99: percentile(result.latencies, 99), failures: result.failures,
-          serverCpuUs: (after.cpuUs - before.cpuUs) / served, sends: (after.roundTrips - before.roundTrips) / served,
+          reqPerSec: result.responses / result.seconds,
+          p50: percentile(result.latencies, 50),
+          p99: percentile(result.latencies, 99),
+          failures: result.failures,
+          serverCpuUs: (after.cpuUs - before.cpuUs) / served,
+          sends: (after.roundTrips - before.roundTrips) / served,
           mastersPerRead: mastersPerRead.reduce((sum, count) => sum + count, 0) / mastersPerRead.length,
         };
         log(`cluster: ${cluster.reqPerSec.toFixed(0)} req/s, ${cluster.mastersPerRead.toFixed(2)} masters per read`);
@@ -304,7 +396,11 @@ async function main() {
           const child = await startChild(`wait-${waitReplicas}`, { kind: "app", runtime: "node", env, dbLatencyMs: 0 });
           await load(child.port, settings.BENCH_WARMUP_S); // fills this namespace's cache
           let stock = 0;
-          const writes = { method: "PATCH" as const, headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" }, body: () => JSON.stringify({ stock: ++stock }) };
+          const writes = {
+            method: "PATCH" as const,
+            headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+            body: () => JSON.stringify({ stock: ++stock }),
+          };
           const [redisBefore, before] = [await readRedis(admin), await child.stats()];
           const [read, written] = await Promise.all([
             load(child.port, settings.BENCH_DURATION_S),
@@ -312,7 +408,12 @@ async function main() {
           ]);
           await sleep(300);
           const [redis, after] = [redisDelta(redisBefore, await readRedis(admin)), await child.stats()];
-          const summary = (result: typeof read) => ({ perSec: result.responses / result.seconds, p50: percentile(result.latencies, 50), p99: percentile(result.latencies, 99), failures: result.failures });
+          const summary = (result: typeof read) => ({
+            perSec: result.responses / result.seconds,
+            p50: percentile(result.latencies, 50),
+            p99: percentile(result.latencies, 99),
+            failures: result.failures,
+          });
           const served = Math.max(1, after.served - before.served);
           const measured: ReplicaWaitRun = {
             waitReplicas,
@@ -324,7 +425,9 @@ async function main() {
             redisCpuUs: redis.cpuUs / served,
           };
           replicaWait.push(measured);
-          log(`replica wait ${waitReplicas}: reads ${n0(measured.reads.perSec)}/s, writes ${n0(measured.writes.perSec)}/s (p50 ${measured.writes.p50.toFixed(2)} ms), app ${n0(measured.serverCpuUs)} µs/req, redis-server ${measured.redisCpuUs.toFixed(1)} µs/req, ${measured.loadsPerRead.toFixed(3)} loads/read`);
+          log(
+            `replica wait ${waitReplicas}: reads ${n0(measured.reads.perSec)}/s, writes ${n0(measured.writes.perSec)}/s (p50 ${measured.writes.p50.toFixed(2)} ms), app ${n0(measured.serverCpuUs)} µs/req, redis-server ${measured.redisCpuUs.toFixed(1)} µs/req, ${measured.loadsPerRead.toFixed(3)} loads/read`,
+          );
           await child.stop();
         }
       } finally {
@@ -335,7 +438,11 @@ async function main() {
     let consistency: ConsistencyResult | undefined;
     if (settings.BENCH_CONSISTENCY_PRODUCTS > 0) {
       log(`consistency: creating ${settings.BENCH_CONSISTENCY_PRODUCTS} products through POST /api/products, then one run`);
-      const child = await startChild("consistency", { kind: "consistency", env: appEnv(`${prefix}-c`, "consistency"), products: settings.BENCH_CONSISTENCY_PRODUCTS });
+      const child = await startChild("consistency", {
+        kind: "consistency",
+        env: appEnv(`${prefix}-c`, "consistency"),
+        products: settings.BENCH_CONSISTENCY_PRODUCTS,
+      });
       consistency = child.result!;
       await child.stop();
       log(`consistency: ${consistency.report.scanned} keys in ${consistency.runSeconds.toFixed(2)} s`);

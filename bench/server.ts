@@ -44,12 +44,24 @@ export interface ConsistencyResult {
   products: number;
   createSeconds: number;
   runSeconds: number;
-  report: { scanned: number; consistent: number; stale: number; orphaned: number; corrupt: number; repaired: number; errors: number; complete: boolean };
+  report: {
+    scanned: number;
+    consistent: number;
+    stale: number;
+    orphaned: number;
+    corrupt: number;
+    repaired: number;
+    errors: number;
+    complete: boolean;
+  };
 }
 
 export type Request = { type: "stats" | "profile-start" | "exit" } | { type: "profile-stop"; file: string };
 export type ToChild = Request & { id: number };
-export type FromChild = { type: "ready"; port: number; result?: ConsistencyResult } | { type: "failed"; error: string } | { type: "reply"; id: number; stats?: Stats; error?: string };
+export type FromChild =
+  | { type: "ready"; port: number; result?: ConsistencyResult }
+  | { type: "failed"; error: string }
+  | { type: "reply"; id: number; stats?: Stats; error?: string };
 
 type Extras = NonNullable<Parameters<typeof createSelfHostedServices>[2]>;
 type Transport = Parameters<NonNullable<Extras["wrapRedis"]>>[0];
@@ -96,8 +108,18 @@ async function consistency(spec: Extract<Spec, { kind: "consistency" }>): Promis
     await Promise.all(
       Array.from({ length: Math.min(25, spec.products - next) }, async () => {
         const i = next++;
-        const body = { name: `Bench product ${i}`, description: `Product ${i}, created for the consistency run.`, price: (i % 9999) / 100, stock: i % 500, category: `Category ${i % 12}` };
-        const res = await app.request("/api/products", { method: "POST", headers: { authorization: `Bearer ${spec.env.ADMIN_TOKEN}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+        const body = {
+          name: `Bench product ${i}`,
+          description: `Product ${i}, created for the consistency run.`,
+          price: (i % 9999) / 100,
+          stock: i % 500,
+          category: `Category ${i % 12}`,
+        };
+        const res = await app.request("/api/products", {
+          method: "POST",
+          headers: { authorization: `Bearer ${spec.env.ADMIN_TOKEN}`, "content-type": "application/json" },
+          body: JSON.stringify(body),
+        });
         if (res.status !== 201) throw new Error(`POST /api/products: ${res.status} ${await res.text()}`);
       }),
     );
@@ -109,7 +131,16 @@ async function consistency(spec: Extract<Spec, { kind: "consistency" }>): Promis
   const runSeconds = (performance.now() - t) / 1000;
   await close();
   const { scanned, consistent, stale, orphaned, corrupt, repaired, errors, complete } = report;
-  send({ type: "ready", port: 0, result: { products: spec.products, createSeconds, runSeconds, report: { scanned, consistent, stale, orphaned, corrupt, repaired, errors, complete } } });
+  send({
+    type: "ready",
+    port: 0,
+    result: {
+      products: spec.products,
+      createSeconds,
+      runSeconds,
+      report: { scanned, consistent, stale, orphaned, corrupt, repaired, errors, complete },
+    },
+  });
 }
 
 /** A listening server: its port, and how to stop it and what it holds. */

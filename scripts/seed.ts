@@ -29,7 +29,11 @@ async function seedNode(): Promise<void> {
   try {
     const created = await seedDemoCatalogue();
     const where = config.DATABASE_URL.split("?")[0];
-    console.log(created > 0 ? `seeded ${created} demo products into ${where}` : `${where} already has products (or another process is seeding it); nothing seeded`);
+    console.log(
+      created > 0
+        ? `seeded ${created} demo products into ${where}`
+        : `${where} already has products (or another process is seeding it); nothing seeded`,
+    );
   } finally {
     await close();
   }
@@ -70,28 +74,27 @@ const literal = (text: string) => `'${text.replaceAll("'", "''")}'`;
 
 /** One INSERT per product, columns as in migrations/0001_catalogue.sql, derived columns as src/db/products.ts computes them. */
 function demoCatalogueInserts(now = Date.now()): string[] {
-  return demoCatalogue()
-    .map((product, i) => {
-      // Distinct timestamps, newest first, so sorting by createdAt is meaningful.
-      const at = now - i * 60_000;
-      const values = [
-        literal(crypto.randomUUID()),
-        literal(product.name),
-        literal(product.description),
-        toCents(product.price),
-        product.stock,
-        literal(product.category),
-        literal(product.category.toLowerCase()),
-        literal(`${product.name}\n${product.description}`.toLowerCase()),
-        literal(JSON.stringify(product.images)),
-        product.isActive ? 1 : 0,
-        0,
-        1,
-        at,
-        at,
-      ];
-      return `INSERT INTO products (id, name, description, price_cents, stock, category, category_key, search_text, images, is_active, wishlist_count, version, created_at, updated_at) VALUES (${values.join(", ")});`;
-    });
+  return demoCatalogue().map((product, i) => {
+    // Distinct timestamps, newest first, so sorting by createdAt is meaningful.
+    const at = now - i * 60_000;
+    const values = [
+      literal(crypto.randomUUID()),
+      literal(product.name),
+      literal(product.description),
+      toCents(product.price),
+      product.stock,
+      literal(product.category),
+      literal(product.category.toLowerCase()),
+      literal(`${product.name}\n${product.description}`.toLowerCase()),
+      literal(JSON.stringify(product.images)),
+      product.isActive ? 1 : 0,
+      0,
+      1,
+      at,
+      at,
+    ];
+    return `INSERT INTO products (id, name, description, price_cents, stock, category, category_key, search_text, images, is_active, wishlist_count, version, created_at, updated_at) VALUES (${values.join(", ")});`;
+  });
 }
 
 async function seedD1(): Promise<void> {

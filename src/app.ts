@@ -39,7 +39,8 @@ export function createApp(services: Services) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.use(requestContext(services));
   // Cloudflare compresses at its edge; every self-hosted server is compressed here.
-  if (services.runtime !== "workerd") app.use(compression({ encodesItself: (path) => encodesItself(path) || dashboardEncodesItself(path) }));
+  if (services.runtime !== "workerd")
+    app.use(compression({ encodesItself: (path) => encodesItself(path) || dashboardEncodesItself(path) }));
   app.onError(handleError);
   // Only requests that may carry a body: reading a GET's (absent) body costs every request.
   app.on(
@@ -78,7 +79,8 @@ export function createApp(services: Services) {
     info: {
       title: "JollyJet Edge API",
       version: services.version,
-      description: "Product catalogue for the edge, with a Redis layer: cache-aside reads, write-through writes, sessions, sliding-window rate limits and cache consistency runs.",
+      description:
+        "Product catalogue for the edge, with a Redis layer: cache-aside reads, write-through writes, sessions, sliding-window rate limits and cache consistency runs.",
       contact: { name: "JollyJet Edge engineering" },
       // package.json is private: no open-source licence is granted.
       // OpenAPI 3.1's SPDX identifier (the registry's types know only 3.0's fields).
@@ -97,7 +99,10 @@ export function createApp(services: Services) {
   app.openAPIRegistry.registerComponent("securitySchemes", "cookieAuth", { type: "apiKey", in: "cookie", name: "sid" });
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer" });
   // GET /openapi.json among them: the document is generated at its first request (every route is registered by then) and kept for the app's life.
-  app.route("/", docsRoutes(services.docsAssets, () => app.getOpenAPI31Document(openApiConfig)));
+  app.route(
+    "/",
+    docsRoutes(services.docsAssets, () => app.getOpenAPI31Document(openApiConfig)),
+  );
   app.notFound(notFoundHandler(app.routes));
   return app;
 }

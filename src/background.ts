@@ -15,7 +15,11 @@ export type Background = (label: string, work: Promise<unknown>) => void;
  * `levelOf` picks the level per failure (an expected one, e.g. while Redis is known to be down, is debug).
  * @example const background = backgroundRunner(logger, ctx.waitUntil.bind(ctx));
  */
-export function backgroundRunner(logger: Logger, waitUntil?: (work: Promise<unknown>) => void, levelOf: (error: unknown) => "debug" | "warn" = () => "warn"): Background {
+export function backgroundRunner(
+  logger: Logger,
+  waitUntil?: (work: Promise<unknown>) => void,
+  levelOf: (error: unknown) => "debug" | "warn" = () => "warn",
+): Background {
   return (label, work) => {
     const guarded = work.catch((error: unknown) => logger[levelOf(error)]("background task failed", { task: label, error }));
     waitUntil?.(guarded);

@@ -41,7 +41,11 @@ interface DatabasePosition {
 
 /** A request's position before it has done anything: at what the client presented. */
 export function startingPosition(presented: { redis?: string; database?: string }, trackWrites: boolean): ClientPosition {
-  return { trackWrites, redis: { readAt: presented.redis, wroteAt: undefined }, database: { readAt: presented.database, reached: undefined } };
+  return {
+    trackWrites,
+    redis: { readAt: presented.redis, wroteAt: undefined },
+    database: { readAt: presented.database, reached: undefined },
+  };
 }
 
 /** The position of the request whose code is running, carried through its async calls. */

@@ -9,7 +9,11 @@ import ipaddr from "ipaddr.js";
 import { z } from "zod";
 
 const positiveInt = (fallback: number) =>
-  z.coerce.number({ error: "must be a positive integer" }).int("must be a positive integer").positive("must be a positive integer").default(fallback);
+  z.coerce
+    .number({ error: "must be a positive integer" })
+    .int("must be a positive integer")
+    .positive("must be a positive integer")
+    .default(fallback);
 const optionalText = z
   .string()
   .trim()
@@ -19,7 +23,12 @@ const optionalText = z
 const hostPortList = z
   .string()
   .optional()
-  .transform((value) => (value ?? "").split(",").map((node) => node.trim()).filter(Boolean))
+  .transform((value) =>
+    (value ?? "")
+      .split(",")
+      .map((node) => node.trim())
+      .filter(Boolean),
+  )
   .pipe(z.array(z.string().regex(/^[\w.-]+:\d{1,5}$/, "must be host:port entries separated by commas")))
   .transform((nodes) => (nodes.length === 0 ? undefined : nodes));
 const booleanFlag = z
@@ -36,7 +45,12 @@ const environmentSchema = z.object({
     .default("file:./.data/jollyjet.db"),
   DATABASE_AUTH_TOKEN: optionalText,
   /** Node, `file:` databases: how long a write waits for another process's lock before it fails (503). */
-  DATABASE_BUSY_TIMEOUT_MS: z.coerce.number({ error: "must be a whole number of milliseconds" }).int("must be a whole number of milliseconds").min(0).max(600_000).default(5000),
+  DATABASE_BUSY_TIMEOUT_MS: z.coerce
+    .number({ error: "must be a whole number of milliseconds" })
+    .int("must be a whole number of milliseconds")
+    .min(0)
+    .max(600_000)
+    .default(5000),
   LIBSQL_URL: optionalText,
   /** Redis Cluster: comma-separated `host:port` of some of its nodes (the rest are discovered). */
   REDIS_CLUSTER_NODES: hostPortList,
@@ -67,7 +81,12 @@ const environmentSchema = z.object({
    * failover cannot lose it; until then it is owed and retried. Unset: 1 with Sentinel or
    * Cluster (a Cluster waits only at masters that have a replica), else 0.
    */
-  REDIS_WAIT_REPLICAS: z.coerce.number({ error: "must be a whole number of replicas" }).int("must be a whole number of replicas").min(0).max(16).optional(),
+  REDIS_WAIT_REPLICAS: z.coerce
+    .number({ error: "must be a whole number of replicas" })
+    .int("must be a whole number of replicas")
+    .min(0)
+    .max(16)
+    .optional(),
   ADMIN_EMAIL: optionalText,
   ADMIN_PASSWORD: optionalText,
   ADMIN_TOKEN: optionalText,
@@ -95,8 +114,19 @@ const environmentSchema = z.object({
   TRUST_PROXY_CIDRS: z
     .string()
     .optional()
-    .transform((value) => (value ?? "").split(",").map((entry) => entry.trim()).filter(Boolean))
-    .pipe(z.array(z.string().refine((entry) => ipaddr.isValidCIDR(entry) || ipaddr.isValid(entry), "must be CIDR ranges or addresses separated by commas")))
+    .transform((value) =>
+      (value ?? "")
+        .split(",")
+        .map((entry) => entry.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(
+        z
+          .string()
+          .refine((entry) => ipaddr.isValidCIDR(entry) || ipaddr.isValid(entry), "must be CIDR ranges or addresses separated by commas"),
+      ),
+    )
     .transform((ranges) => (ranges.length === 0 ? undefined : ranges)),
   /**
    * Key of the app's HMAC, which signs session and consistency tokens (at least 32 characters).
@@ -107,7 +137,12 @@ const environmentSchema = z.object({
   CORS_ORIGINS: z
     .string()
     .default("")
-    .transform((value) => value.split(",").map((origin) => origin.trim()).filter(Boolean))
+    .transform((value) =>
+      value
+        .split(",")
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.url({ protocol: /^https?$/, error: "must be http(s) origins separated by commas" }))),
   COOKIE_SECURE: booleanFlag,
   /**
@@ -130,7 +165,11 @@ const environmentSchema = z.object({
    * leaves the rest to the next run. Unset: unbounded on the self-hosted servers, 200 on
    * Workers (a batch costs about four subrequests; see the README on plan limits).
    */
-  CONSISTENCY_MAX_BATCHES: z.coerce.number({ error: "must be a positive integer" }).int("must be a positive integer").positive("must be a positive integer").optional(),
+  CONSISTENCY_MAX_BATCHES: z.coerce
+    .number({ error: "must be a positive integer" })
+    .int("must be a positive integer")
+    .positive("must be a positive integer")
+    .optional(),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   /** How often an instance adds its counted metrics to Redis (0: after every request). */
   METRICS_FLUSH_MS: z.coerce.number({ error: "must be a whole number of milliseconds" }).int().min(0).max(60_000).default(1000),
@@ -147,7 +186,13 @@ type RedisSelection =
 
 export type Config = Omit<
   Environment,
-  "REDIS_URL" | "REDIS_CLUSTER_NODES" | "REDIS_SENTINELS" | "REDIS_SENTINEL_NAME" | "UPSTASH_REDIS_REST_URL" | "UPSTASH_REDIS_REST_TOKEN" | "REDIS_WAIT_REPLICAS"
+  | "REDIS_URL"
+  | "REDIS_CLUSTER_NODES"
+  | "REDIS_SENTINELS"
+  | "REDIS_SENTINEL_NAME"
+  | "UPSTASH_REDIS_REST_URL"
+  | "UPSTASH_REDIS_REST_TOKEN"
+  | "REDIS_WAIT_REPLICAS"
 > & { redis: RedisSelection; REDIS_WAIT_REPLICAS: number };
 
 /** A configuration that cannot start; the message names every offending variable. */
@@ -167,7 +212,8 @@ function selectRedis(env: Environment): RedisSelection {
   if (REDIS_URL) return { adapter: "ioredis", url: REDIS_URL };
   if (REDIS_CLUSTER_NODES) return { adapter: "ioredis", clusterNodes: REDIS_CLUSTER_NODES };
   if (REDIS_SENTINELS) {
-    if (!REDIS_SENTINEL_NAME) throw new ConfigError("REDIS_SENTINEL_NAME is required with REDIS_SENTINELS: the name the sentinels monitor the primary under");
+    if (!REDIS_SENTINEL_NAME)
+      throw new ConfigError("REDIS_SENTINEL_NAME is required with REDIS_SENTINELS: the name the sentinels monitor the primary under");
     return { adapter: "ioredis", sentinels: REDIS_SENTINELS, sentinelName: REDIS_SENTINEL_NAME };
   }
   if (UPSTASH_REDIS_REST_URL) {
@@ -190,31 +236,44 @@ function selectRedis(env: Environment): RedisSelection {
  * @example const config = parseConfig(process.env);
  */
 export function parseConfig(raw: Record<string, unknown>): Config {
-  const strings = Object.fromEntries(
-    Object.entries(raw).filter((entry): entry is [string, string] => typeof entry[1] === "string"),
-  );
+  const strings = Object.fromEntries(Object.entries(raw).filter((entry): entry is [string, string] => typeof entry[1] === "string"));
   const parsed = environmentSchema.safeParse(strings);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
     throw new ConfigError(`Invalid environment: ${problems.join("; ")}`);
   }
-  const { REDIS_URL: _r, REDIS_CLUSTER_NODES: _c, REDIS_SENTINELS: _s, REDIS_SENTINEL_NAME: _n, UPSTASH_REDIS_REST_URL: _u, UPSTASH_REDIS_REST_TOKEN: _t, REDIS_WAIT_REPLICAS, ...rest } = parsed.data;
+  const {
+    REDIS_URL: _r,
+    REDIS_CLUSTER_NODES: _c,
+    REDIS_SENTINELS: _s,
+    REDIS_SENTINEL_NAME: _n,
+    UPSTASH_REDIS_REST_URL: _u,
+    UPSTASH_REDIS_REST_TOKEN: _t,
+    REDIS_WAIT_REPLICAS,
+    ...rest
+  } = parsed.data;
   const redis = selectRedis(parsed.data);
   // Sentinel cannot fail over without a replica, so one is there to wait for; a Cluster adapter
   // waits only where the slot map lists a replica (src/redis/adapters/ioredis-cluster.ts).
   // Only cache writes wait: with REDIS_CACHE_URL they go to that Redis, not the Sentinel or Cluster one.
   const waitReplicas = REDIS_WAIT_REPLICAS ?? (!rest.REDIS_CACHE_URL && ("sentinels" in redis || "clusterNodes" in redis) ? 1 : 0);
   if (rest.REDIS_CACHE_URL && redis.adapter !== "ioredis") {
-    throw new ConfigError("REDIS_CACHE_URL: only with REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES (sessions and rate limits need a Redis of their own beside it)");
+    throw new ConfigError(
+      "REDIS_CACHE_URL: only with REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES (sessions and rate limits need a Redis of their own beside it)",
+    );
   }
   if (waitReplicas > 0 && redis.adapter !== "ioredis") {
-    throw new ConfigError("REDIS_WAIT_REPLICAS: only with REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS (Upstash replicates by itself; the embedded store has no replicas)");
+    throw new ConfigError(
+      "REDIS_WAIT_REPLICAS: only with REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS (Upstash replicates by itself; the embedded store has no replicas)",
+    );
   }
   if (rest.TRUST_PROXY_CIDRS && !rest.TRUST_PROXY) {
     throw new ConfigError("TRUST_PROXY_CIDRS: set TRUST_PROXY=true too (the ranges say which socket peers X-Forwarded-For is taken from)");
   }
   if (rest.NODE_ENV === "production" && !rest.ADMIN_TOKEN && !(rest.ADMIN_EMAIL && rest.ADMIN_PASSWORD)) {
-    throw new ConfigError("NODE_ENV=production needs an admin decision: set ADMIN_TOKEN, or ADMIN_EMAIL and ADMIN_PASSWORD (no development admin is made in production)");
+    throw new ConfigError(
+      "NODE_ENV=production needs an admin decision: set ADMIN_TOKEN, or ADMIN_EMAIL and ADMIN_PASSWORD (no development admin is made in production)",
+    );
   }
   return { ...rest, redis, REDIS_WAIT_REPLICAS: waitReplicas };
 }

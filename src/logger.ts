@@ -30,11 +30,19 @@ const REDACTED = "[REDACTED]";
  * redacted, errors keep name, message and stack (never shown to clients, useful here).
  */
 function serialise(value: unknown, depth = 0): unknown {
-  if (value instanceof Error) return { name: value.name, message: serialise(value.message, depth + 1), stack: serialise(value.stack, depth + 1), cause: value.cause === undefined ? undefined : serialise(value.cause, depth + 1) };
+  if (value instanceof Error)
+    return {
+      name: value.name,
+      message: serialise(value.message, depth + 1),
+      stack: serialise(value.stack, depth + 1),
+      cause: value.cause === undefined ? undefined : serialise(value.cause, depth + 1),
+    };
   if (typeof value === "string") return value.replace(SESSION_TOKEN, REDACTED);
   if (value === null || typeof value !== "object" || depth > 6) return value;
   if (Array.isArray(value)) return value.map((item) => serialise(item, depth + 1));
-  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, SECRET_FIELD.test(key) ? REDACTED : serialise(item, depth + 1)]));
+  return Object.fromEntries(
+    Object.entries(value).map(([key, item]) => [key, SECRET_FIELD.test(key) ? REDACTED : serialise(item, depth + 1)]),
+  );
 }
 
 /**

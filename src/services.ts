@@ -63,7 +63,11 @@ export function buildServices(options: {
       positions,
       onCircuitChange: (state, cause) =>
         state === "open"
-          ? logger.warn("Redis unreachable: circuit open, requests skip Redis until it answers again", { adapter: transport.adapter, role, error: cause })
+          ? logger.warn("Redis unreachable: circuit open, requests skip Redis until it answers again", {
+              adapter: transport.adapter,
+              role,
+              error: cause,
+            })
           : logger.info("Redis answers again: circuit closed", { adapter: transport.adapter, role }),
     });
   const redis = portOf(options.redisTransport, "state");
@@ -76,9 +80,20 @@ export function buildServices(options: {
   const metrics = createMetrics({ redis, keys, flushEveryMs: config.METRICS_FLUSH_MS });
   // A WAIT holds the connection, and every request's commands behind it, until it returns (a
   // replica's acknowledgement takes a few ms): a short bound, a tenth of the Redis timeout at most.
-  const replicas = config.REDIS_WAIT_REPLICAS > 0 ? { count: config.REDIS_WAIT_REPLICAS, timeoutMs: Math.max(1, Math.min(20, Math.floor(config.REDIS_TIMEOUT_MS / 10))) } : undefined;
+  const replicas =
+    config.REDIS_WAIT_REPLICAS > 0
+      ? { count: config.REDIS_WAIT_REPLICAS, timeoutMs: Math.max(1, Math.min(20, Math.floor(config.REDIS_TIMEOUT_MS / 10))) }
+      : undefined;
   // A Worker's background work ends soon after its request; elsewhere the process stays.
-  const cache = createCacheService({ redis: cacheRedis, keys, metrics, logger, positions, replicas, owedRetryMs: runtime === "workerd" ? 2_000 : 60_000 });
+  const cache = createCacheService({
+    redis: cacheRedis,
+    keys,
+    metrics,
+    logger,
+    positions,
+    replicas,
+    owedRetryMs: runtime === "workerd" ? 2_000 : 60_000,
+  });
   const readPrimary = <T>(read: () => Promise<T>) => (positions ? positions.outside(read) : read());
   const mac = createMac({ redis, keys, secret: config.SESSION_SECRET });
   return {
@@ -124,9 +139,24 @@ export function buildServices(options: {
       redis,
       keys,
       policies: {
-        default: { name: "default", limit: config.RATE_LIMIT_MAX, windowSeconds: config.RATE_LIMIT_WINDOW_S, failMode: config.RATE_LIMIT_FAIL_MODE },
-        auth: { name: "auth", limit: config.RATE_LIMIT_AUTH_MAX, windowSeconds: config.RATE_LIMIT_AUTH_WINDOW_S, failMode: config.RATE_LIMIT_AUTH_FAIL_MODE },
-        "auth-email": { name: "auth-email", limit: config.RATE_LIMIT_AUTH_EMAIL_MAX, windowSeconds: config.RATE_LIMIT_AUTH_WINDOW_S, failMode: config.RATE_LIMIT_AUTH_FAIL_MODE },
+        default: {
+          name: "default",
+          limit: config.RATE_LIMIT_MAX,
+          windowSeconds: config.RATE_LIMIT_WINDOW_S,
+          failMode: config.RATE_LIMIT_FAIL_MODE,
+        },
+        auth: {
+          name: "auth",
+          limit: config.RATE_LIMIT_AUTH_MAX,
+          windowSeconds: config.RATE_LIMIT_AUTH_WINDOW_S,
+          failMode: config.RATE_LIMIT_AUTH_FAIL_MODE,
+        },
+        "auth-email": {
+          name: "auth-email",
+          limit: config.RATE_LIMIT_AUTH_EMAIL_MAX,
+          windowSeconds: config.RATE_LIMIT_AUTH_WINDOW_S,
+          failMode: config.RATE_LIMIT_AUTH_FAIL_MODE,
+        },
       },
     }),
     clientAddress,
@@ -141,12 +171,20 @@ export function buildServices(options: {
  * exist" is remembered for a minute at most, so unknown ids do not all reach the database.
  */
 function cachePolicies(config: Config, keys: RedisKeys): CataloguePolicies {
-  const policy = (freshSeconds: number, missingMs: number): CachePolicy => ({ freshMs: freshSeconds * 1000, graceMs: freshSeconds * 1000, missingMs, schema: CACHE_SCHEMA });
+  const policy = (freshSeconds: number, missingMs: number): CachePolicy => ({
+    freshMs: freshSeconds * 1000,
+    graceMs: freshSeconds * 1000,
+    missingMs,
+    schema: CACHE_SCHEMA,
+  });
   return {
     product: policy(config.CACHE_TTL_PRODUCT_S, Math.min(60_000, config.CACHE_TTL_PRODUCT_S * 1000)),
     // Each distinct query is a key a client chooses: at most CACHE_LIST_MAX_ENTRIES filled per
     // list lifetime, so at most about twice that many are cached at once.
-    list: { ...policy(config.CACHE_TTL_LIST_S, 0), budget: { key: keys.listBudget, limit: config.CACHE_LIST_MAX_ENTRIES, windowMs: 2 * config.CACHE_TTL_LIST_S * 1000 } },
+    list: {
+      ...policy(config.CACHE_TTL_LIST_S, 0),
+      budget: { key: keys.listBudget, limit: config.CACHE_LIST_MAX_ENTRIES, windowMs: 2 * config.CACHE_TTL_LIST_S * 1000 },
+    },
   };
 }
 

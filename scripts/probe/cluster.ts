@@ -80,7 +80,11 @@ function appInstance(port: number, env: Record<string, string>, cwd: string): Ap
 
   const start = async () => {
     output = "";
-    const proc = spawn(process.execPath, ["--import", TSX_LOADER, ENTRY], { cwd, env: { ...env, PORT: String(port) }, stdio: ["ignore", "pipe", "pipe"] });
+    const proc = spawn(process.execPath, ["--import", TSX_LOADER, ENTRY], {
+      cwd,
+      env: { ...env, PORT: String(port) },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     child = proc;
     liveChildren.add(proc);
     let gone = false;
@@ -96,7 +100,8 @@ function appInstance(port: number, env: Record<string, string>, cwd: string): Ap
     proc.stderr?.on("data", keep);
     const deadline = Date.now() + READY_TIMEOUT_MS;
     while (!(await healthy(url))) {
-      if (gone || Date.now() > deadline) throw new Error(`app instance on port ${port} ${gone ? "exited" : "did not answer /health"} while starting:\n${output}`);
+      if (gone || Date.now() > deadline)
+        throw new Error(`app instance on port ${port} ${gone ? "exited" : "did not answer /health"} while starting:\n${output}`);
       await sleep(100);
     }
   };
@@ -196,11 +201,26 @@ export async function startCluster(options: { instances: number; mode: Consisten
     await stop();
     throw error;
   }
-  return { urls: instances.map((instance) => instance.url), instances, redis, databaseUrl, redisUrl: server.url, redisPrefix: "jollyjet", admin, stop };
+  return {
+    urls: instances.map((instance) => instance.url),
+    instances,
+    redis,
+    databaseUrl,
+    redisUrl: server.url,
+    redisPrefix: "jollyjet",
+    admin,
+    stop,
+  };
 }
 
 /** Instances someone else runs: loopback only; final checks only with the database and Redis URLs given. */
-export function targetCluster(options: { urls: string[]; databaseUrl?: string; redisUrl?: string; redisPrefix?: string; admin: Cluster["admin"] }): Cluster {
+export function targetCluster(options: {
+  urls: string[];
+  databaseUrl?: string;
+  redisUrl?: string;
+  redisPrefix?: string;
+  admin: Cluster["admin"];
+}): Cluster {
   for (const url of options.urls) {
     const host = new URL(url).hostname;
     if (!["127.0.0.1", "localhost", "[::1]"].includes(host)) throw new Error(`--targets: ${url} is not a loopback address`);

@@ -37,7 +37,14 @@ const CACHE_WAIT_ATTEMPTS = 30;
 
 /** A product as the API shows it, from its row, with some fields made up. */
 function productOf(row: ProductRow, overrides: Record<string, unknown> = {}) {
-  return { id: row.id, ...contentOfRow(row), version: row.version, createdAt: new Date(row.created_at).toISOString(), updatedAt: new Date(row.updated_at).toISOString(), ...overrides };
+  return {
+    id: row.id,
+    ...contentOfRow(row),
+    version: row.version,
+    createdAt: new Date(row.created_at).toISOString(),
+    updatedAt: new Date(row.updated_at).toISOString(),
+    ...overrides,
+  };
 }
 
 /** Reads the product through the first instance until its current version is what Redis holds (the DB changes behind this entry). */
@@ -56,7 +63,10 @@ async function inject(cluster: Cluster, db: Client, redis: Redis, category: stri
   const failed: string[] = [];
   const keys = createRedisKeys(cluster.redisPrefix);
   const url = cluster.urls[0]!;
-  const result = await db.execute({ sql: "SELECT * FROM products WHERE category_key = ? ORDER BY version DESC, id", args: [category.toLowerCase()] });
+  const result = await db.execute({
+    sql: "SELECT * FROM products WHERE category_key = ? ORDER BY version DESC, id",
+    args: [category.toLowerCase()],
+  });
   const rows = result.rows as unknown as ProductRow[];
   const [older, newer, garbage, truncated, otherSchema, tombstoned, bumped, unbumped] = rows;
   if (!older || older.version < 2 || !unbumped || !newer || !garbage || !truncated || !otherSchema || !tombstoned || !bumped) {
@@ -71,14 +81,27 @@ async function inject(cluster: Cluster, db: Client, redis: Redis, category: stri
   const entry = (row: ProductRow, version: number, overrides: Record<string, unknown> = {}, schema = CACHE_SCHEMA) =>
     encodeEntry({ kind: "entry", version, freshUntil, schema, value: productOf(row, { version, ...overrides }) });
 
-  await set(older.id, entry(older, older.version - 1, { name: `Drift older ${older.id.slice(0, 8)}` }), `entry at v${older.version - 1}, the database at v${older.version}`);
-  await set(newer.id, entry(newer, newer.version + 100, { name: "Drift made-up payload" }), `entry at v${newer.version + 100} with a made-up payload, the database at v${newer.version}`);
+  await set(
+    older.id,
+    entry(older, older.version - 1, { name: `Drift older ${older.id.slice(0, 8)}` }),
+    `entry at v${older.version - 1}, the database at v${older.version}`,
+  );
+  await set(
+    newer.id,
+    entry(newer, newer.version + 100, { name: "Drift made-up payload" }),
+    `entry at v${newer.version + 100} with a made-up payload, the database at v${newer.version}`,
+  );
   await set(garbage.id, "\u0000garbage, not a cache entry", "garbage");
   await set(truncated.id, entry(truncated, truncated.version).slice(0, 48), "an entry cut off inside its JSON");
   await set(otherSchema.id, entry(otherSchema, otherSchema.version, {}, CACHE_SCHEMA + 1), `an entry of cache schema ${CACHE_SCHEMA + 1}`);
-  await set(tombstoned.id, encodeEntry({ kind: "tombstone", version: tombstoned.version + 1, freshUntil }), `tombstone at v${tombstoned.version + 1} over the live product at v${tombstoned.version}`);
+  await set(
+    tombstoned.id,
+    encodeEntry({ kind: "tombstone", version: tombstoned.version + 1, freshUntil }),
+    `tombstone at v${tombstoned.version + 1} over the live product at v${tombstoned.version}`,
+  );
   const orphanIds = [`probe-orphan-${randomToken(6)}`, `probe-orphan-${randomToken(6)}`];
-  for (const id of orphanIds) await set(id, entry({ ...older, id }, 3, { name: "Drift orphan" }), "an entry for an id the database does not have");
+  for (const id of orphanIds)
+    await set(id, entry({ ...older, id }, 3, { name: "Drift orphan" }), "an entry for an id the database does not have");
 
   // Behind the cache: entries (and a list page) hold the rows, then the rows change.
   const cached = (await cacheCurrent(url, redis, keys, bumped)) && (await cacheCurrent(url, redis, keys, unbumped));
@@ -96,15 +119,29 @@ async function inject(cluster: Cluster, db: Client, redis: Redis, category: stri
       failed.push(`${row.id}: could not change the row (${(error as Error).message})`);
     }
   };
-  await rename(bumped, "Drift renamed behind the cache, bumped", true, `database row renamed and bumped to v${bumped.version + 1} behind its cache entry`);
-  await rename(unbumped, "Drift renamed behind the cache, same version", false, `database row renamed at the same version v${unbumped.version} behind its cache entry`);
+  await rename(
+    bumped,
+    "Drift renamed behind the cache, bumped",
+    true,
+    `database row renamed and bumped to v${bumped.version + 1} behind its cache entry`,
+  );
+  await rename(
+    unbumped,
+    "Drift renamed behind the cache, same version",
+    false,
+    `database row renamed at the same version v${unbumped.version} behind its cache entry`,
+  );
   return { injected, orphanIds, failed };
 }
 
 /** POST /api/cache/consistency/run (ADMIN_TOKEN); a run already in progress (409) is waited out. */
 async function runConsistency(cluster: Cluster): Promise<Record<string, unknown>> {
   for (let attempt = 0; attempt < RUN_ATTEMPTS; attempt++) {
-    const reply = await send(`${cluster.urls[0]}/api/cache/consistency/run`, { method: "POST", headers: { authorization: `Bearer ${cluster.admin.token}` } }, 60_000);
+    const reply = await send(
+      `${cluster.urls[0]}/api/cache/consistency/run`,
+      { method: "POST", headers: { authorization: `Bearer ${cluster.admin.token}` } },
+      60_000,
+    );
     const report = dataOf<Record<string, unknown>>(reply);
     if (reply.outcome === 200 && report) return report;
     if (reply.outcome !== 409) throw new Error(`consistency run answered ${String(reply.outcome)}`);
@@ -115,7 +152,8 @@ async function runConsistency(cluster: Cluster): Promise<Record<string, unknown>
 
 export async function applyDrift(cluster: Cluster, category: string): Promise<DriftResult> {
   const { databaseUrl, redisUrl } = cluster;
-  if (!databaseUrl || !redisUrl || !cluster.admin.token) throw new Error("drift needs the database, Redis and ADMIN_TOKEN (the probe's own cluster)");
+  if (!databaseUrl || !redisUrl || !cluster.admin.token)
+    throw new Error("drift needs the database, Redis and ADMIN_TOKEN (the probe's own cluster)");
   const injected = await withDatabase(databaseUrl, (db) => withRedis(redisUrl, (redis) => inject(cluster, db, redis, category)));
   const reports = [await runConsistency(cluster), await runConsistency(cluster)];
   const score = reports[1]?.score;

@@ -59,7 +59,8 @@ export async function sessionAuth(baseUrl: string, email: string, password: stri
   const login = async () => {
     const reply = await send(`${baseUrl}/api/auth/login`, jsonInit("POST", { email, password }));
     const next = dataOf<{ token: string }>(reply)?.token;
-    if (reply.outcome !== 200 || !next) throw new Error(`admin sign-in at ${baseUrl} failed: ${String(reply.outcome)} ${codeOf(reply) ?? ""}`);
+    if (reply.outcome !== 200 || !next)
+      throw new Error(`admin sign-in at ${baseUrl} failed: ${String(reply.outcome)} ${codeOf(reply) ?? ""}`);
     token = next;
   };
   await login();

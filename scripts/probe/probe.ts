@@ -57,7 +57,14 @@ export interface ProbeResult {
   /** Why this run fails the probe (empty: it passes). */
   failures: string[];
   /** The first few of each finding, to start an investigation from. */
-  examples: { lost: Finding[]; phantomReads: Finding[]; stale: Finding[]; backwards: Finding[]; deletedServed: Finding[]; cacheVsDb: string[] };
+  examples: {
+    lost: Finding[];
+    phantomReads: Finding[];
+    stale: Finding[];
+    backwards: Finding[];
+    deletedServed: Finding[];
+    cacheVsDb: string[];
+  };
 }
 
 /** After the workload (and the fault) ends: write-throughs owed during a fault are retried within about this. */
@@ -68,7 +75,8 @@ async function writeAuths(cluster: Cluster, kind: ProbeOptions["auth"]): Promise
   const { email, password, token } = cluster.admin;
   const auths: WriteAuth[] = [];
   if (kind !== "operator") {
-    if (!email || !password) throw new Error(`--auth ${kind} needs the admin's email and password (--admin-email, --admin-password with --targets)`);
+    if (!email || !password)
+      throw new Error(`--auth ${kind} needs the admin's email and password (--admin-email, --admin-password with --targets)`);
     auths.push(await sessionAuth(cluster.urls[0]!, email, password));
   }
   if (kind !== "session") {
@@ -83,10 +91,13 @@ function failuresOf(result: Omit<ProbeResult, "failures">): string[] {
   const failures: string[] = [];
   const { counts } = result;
   if (counts.ackedWrites === 0 || counts.okReads === 0) failures.push("nothing was acknowledged or read: the run shows nothing");
-  if (result.lost + result.phantomReads > 0) failures.push(`${result.lost} acknowledged writes lost, ${result.phantomReads} reads of content no write produced`);
+  if (result.lost + result.phantomReads > 0)
+    failures.push(`${result.lost} acknowledged writes lost, ${result.phantomReads} reads of content no write produced`);
   if (counts.other5xx > 0) failures.push(`${counts.other5xx} 5xx other than 503`);
-  if (result.cacheVsDb !== null && result.cacheVsDb > 0) failures.push(`${result.cacheVsDb} cache/instance answers differ from the database after quiescence`);
-  if (result.drift && result.drift.secondScore !== 100) failures.push(`the second consistency run after drift scored ${String(result.drift.secondScore)}`);
+  if (result.cacheVsDb !== null && result.cacheVsDb > 0)
+    failures.push(`${result.cacheVsDb} cache/instance answers differ from the database after quiescence`);
+  if (result.drift && result.drift.secondScore !== 100)
+    failures.push(`the second consistency run after drift scored ${String(result.drift.secondScore)}`);
   if (result.drift && result.drift.failed.length > 0) failures.push(`drift not injected: ${result.drift.failed.join("; ")}`);
   if (result.mode === "strict") {
     if (result.stale > 0) failures.push(`${result.stale} stale reads`);
@@ -107,8 +118,11 @@ function afterRedisBack(findings: readonly Finding[], events: readonly FaultEven
 }
 
 export async function runProbe(options: ProbeOptions): Promise<ProbeResult> {
-  if (options.targets && needsOwnCluster(options.fault)) throw new Error(`fault ${options.fault} needs the probe to start the instances (not --targets)`);
-  const cluster = options.targets ? targetCluster(options.targets) : await startCluster({ instances: options.instances, mode: options.mode });
+  if (options.targets && needsOwnCluster(options.fault))
+    throw new Error(`fault ${options.fault} needs the probe to start the instances (not --targets)`);
+  const cluster = options.targets
+    ? targetCluster(options.targets)
+    : await startCluster({ instances: options.instances, mode: options.mode });
   try {
     const auths = await writeAuths(cluster, options.auth);
     // Lower case: the category filter compares case-insensitively, and the probe compares keys as given.

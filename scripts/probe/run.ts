@@ -56,7 +56,10 @@ function count(name: string, value: string, max: number): number {
 }
 
 function optionsFor(mode: ConsistencyMode, fault: Fault): ProbeOptions {
-  const targets = values.targets?.split(",").map((url) => url.trim()).filter(Boolean);
+  const targets = values.targets
+    ?.split(",")
+    .map((url) => url.trim())
+    .filter(Boolean);
   return {
     mode,
     fault,

@@ -57,8 +57,13 @@ export interface StateInput {
   expectedList: ExpectedList;
 }
 
-
-function compareProduct(subject: string, where: string, id: string, seen: Seen | undefined, rows: ReadonlyMap<string, DbRow>): Mismatch | undefined {
+function compareProduct(
+  subject: string,
+  where: string,
+  id: string,
+  seen: Seen | undefined,
+  rows: ReadonlyMap<string, DbRow>,
+): Mismatch | undefined {
   const row = rows.get(id);
   const differs = (detail: string) => ({ subject, detail: `${where}: product ${id} ${detail}` });
   if (!seen) return row ? differs(`is missing, the database has v${row.version}`) : undefined;
@@ -70,7 +75,8 @@ function compareProduct(subject: string, where: string, id: string, seen: Seen |
 
 function compareIds(subject: string, where: string, ids: string[], total: number, expected: ExpectedList): Mismatch | undefined {
   if (total !== expected.total) return { subject, detail: `${where}: total ${total}, the database counts ${expected.total}` };
-  if (ids.join() !== expected.ids.join()) return { subject, detail: `${where}: holds other products (or another order) than the database's query` };
+  if (ids.join() !== expected.ids.join())
+    return { subject, detail: `${where}: holds other products (or another order) than the database's query` };
   return undefined;
 }
 
@@ -93,7 +99,11 @@ export function compareCache(cache: CacheSnapshot, input: StateInput): Mismatch[
   for (const { id, raw } of cache.products) {
     const subject = `product:${id}`;
     const entry = decodeEntry(raw, input.schema);
-    if (!entry) found.push({ subject, detail: `cache entry of ${id}: unreadable or of another schema (${JSON.stringify(raw.slice(0, 40))}) left in place` });
+    if (!entry)
+      found.push({
+        subject,
+        detail: `cache entry of ${id}: unreadable or of another schema (${JSON.stringify(raw.slice(0, 40))}) left in place`,
+      });
     else if (entry.kind === "tombstone") {
       const row = input.rows.get(id);
       if (row) found.push({ subject, detail: `cache entry of ${id}: tombstone v${entry.version} over a live product at v${row.version}` });
@@ -108,7 +118,16 @@ export function compareCache(cache: CacheSnapshot, input: StateInput): Mismatch[
     const subject = `list:${key}`;
     const where = `cached list ${key}`;
     for (const product of page.products) found.push(compareProduct(subject, where, product.id, seenOf(product), input.rows));
-    if (input.isProbeQuery(query)) found.push(compareIds(subject, where, page.products.map((product) => product.id), page.total, input.expectedList));
+    if (input.isProbeQuery(query))
+      found.push(
+        compareIds(
+          subject,
+          where,
+          page.products.map((product) => product.id),
+          page.total,
+          input.expectedList,
+        ),
+      );
   }
   return present(found);
 }
@@ -118,7 +137,8 @@ export function compareReads(reads: InstanceRead[], listReads: InstanceListRead[
   const found: (Mismatch | undefined)[] = [];
   for (const read of reads) {
     const where = `GET through instance ${read.instance}`;
-    if (read.outcome === 200 || read.outcome === 404) found.push(compareProduct(`product:${read.id}`, where, read.id, read.seen, input.rows));
+    if (read.outcome === 200 || read.outcome === 404)
+      found.push(compareProduct(`product:${read.id}`, where, read.id, read.seen, input.rows));
     else found.push({ subject: `product:${read.id}`, detail: `${where}: product ${read.id} answered ${read.outcome}` });
   }
   const subject = "list:served";
@@ -129,7 +149,15 @@ export function compareReads(reads: InstanceRead[], listReads: InstanceListRead[
       continue;
     }
     for (const item of list.items) found.push(compareProduct(subject, where, item.id, item, input.rows));
-    found.push(compareIds(subject, where, list.items.map((item) => item.id), list.total, input.expectedList));
+    found.push(
+      compareIds(
+        subject,
+        where,
+        list.items.map((item) => item.id),
+        list.total,
+        input.expectedList,
+      ),
+    );
   }
   return present(found);
 }

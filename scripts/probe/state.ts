@@ -10,9 +10,19 @@ import type { Cluster } from "./cluster";
 import { contentOfRow, digestOf, seenOf, type ApiProduct, type ProductRow } from "./content";
 import type { FinalRow } from "./history/types";
 import { dataOf, send } from "./http";
-import { compareCache, compareReads, idsInCache, type CacheSnapshot, type Mismatch, type DbRow, type ExpectedList, type InstanceListRead, type InstanceRead, type StateInput } from "./state-check";
+import {
+  compareCache,
+  compareReads,
+  idsInCache,
+  type CacheSnapshot,
+  type Mismatch,
+  type DbRow,
+  type ExpectedList,
+  type InstanceListRead,
+  type InstanceRead,
+  type StateInput,
+} from "./state-check";
 import { LIST_LIMIT, listPath } from "./workload";
-
 
 const SCAN_COUNT = 500;
 
@@ -38,7 +48,10 @@ export async function withRedis<T>(url: string, use: (redis: Redis) => Promise<T
 }
 
 export async function readRows(db: Client, ids: Iterable<string>): Promise<Map<string, ProductRow>> {
-  const result = await db.execute({ sql: "SELECT * FROM products WHERE id IN (SELECT value FROM json_each(?))", args: [JSON.stringify([...ids])] });
+  const result = await db.execute({
+    sql: "SELECT * FROM products WHERE id IN (SELECT value FROM json_each(?))",
+    args: [JSON.stringify([...ids])],
+  });
   return new Map(result.rows.map((row) => [String(row.id), row as unknown as ProductRow]));
 }
 
@@ -47,7 +60,10 @@ export const dbRowOf = (row: ProductRow): DbRow => ({ version: row.version, dige
 /** The probe's list query (category, first page, default sort -createdAt with ties by id) run on the database. */
 export async function readExpectedList(db: Client, category: string): Promise<ExpectedList> {
   const key = category.toLowerCase();
-  const ids = await db.execute({ sql: "SELECT id FROM products WHERE category_key = ? ORDER BY created_at DESC, id DESC LIMIT ?", args: [key, LIST_LIMIT] });
+  const ids = await db.execute({
+    sql: "SELECT id FROM products WHERE category_key = ? ORDER BY created_at DESC, id DESC LIMIT ?",
+    args: [key, LIST_LIMIT],
+  });
   const total = await db.execute({ sql: "SELECT count(*) AS n FROM products WHERE category_key = ?", args: [key] });
   return { ids: ids.rows.map((row) => String(row.id)), total: Number(total.rows[0]?.n ?? 0) };
 }
@@ -75,7 +91,11 @@ export async function readCacheSnapshot(redis: Redis, keys: RedisKeys): Promise<
 }
 
 /** Every id through every instance, then the list through every instance. */
-export async function readThroughInstances(urls: string[], ids: string[], category: string): Promise<{ reads: InstanceRead[]; listReads: InstanceListRead[] }> {
+export async function readThroughInstances(
+  urls: string[],
+  ids: string[],
+  category: string,
+): Promise<{ reads: InstanceRead[]; listReads: InstanceListRead[] }> {
   const reads: InstanceRead[] = [];
   const listReads: InstanceListRead[] = [];
   await Promise.all(
@@ -87,7 +107,11 @@ export async function readThroughInstances(urls: string[], ids: string[], catego
       }
       const reply = await send(`${url}${listPath(category)}`);
       const page = reply.outcome === 200 ? dataOf<{ products: ApiProduct[]; total: number }>(reply) : undefined;
-      listReads.push({ instance, outcome: reply.outcome, ...(page ? { items: page.products.map((p) => ({ id: p.id, ...seenOf(p) })), total: page.total } : {}) });
+      listReads.push({
+        instance,
+        outcome: reply.outcome,
+        ...(page ? { items: page.products.map((p) => ({ id: p.id, ...seenOf(p) })), total: page.total } : {}),
+      });
     }),
   );
   return { reads, listReads };
@@ -97,7 +121,13 @@ export async function readThroughInstances(urls: string[], ids: string[], catego
 const isProbeQueryOf = (category: string) => (query: unknown) => {
   const q = query as Record<string, unknown>;
   const others = ["search", "isActive", "minPrice", "maxPrice"].every((field) => q[field] === undefined || q[field] === null);
-  return q.page === 1 && q.limit === LIST_LIMIT && q.sort === "-createdAt" && String(q.category).toLowerCase() === category.toLowerCase() && others;
+  return (
+    q.page === 1 &&
+    q.limit === LIST_LIMIT &&
+    q.sort === "-createdAt" &&
+    String(q.category).toLowerCase() === category.toLowerCase() &&
+    others
+  );
 };
 
 export interface FinalState {
@@ -126,8 +156,17 @@ export async function readFinalState(cluster: Cluster, category: string, history
     for (const id of after ? idsInCache(after, CACHE_SCHEMA) : []) ids.add(id);
     for (const list of listReads) for (const item of list.items ?? []) ids.add(item.id);
     const rows = await readRows(db, ids);
-    const input: StateInput = { schema: CACHE_SCHEMA, rows: new Map([...rows].map(([id, row]) => [id, dbRowOf(row)])), isProbeQuery: isProbeQueryOf(category), expectedList };
-    const mismatches = [...(before ? compareCache(before, input) : []), ...compareReads(reads, listReads, input), ...(after ? compareCache(after, input) : [])];
+    const input: StateInput = {
+      schema: CACHE_SCHEMA,
+      rows: new Map([...rows].map(([id, row]) => [id, dbRowOf(row)])),
+      isProbeQuery: isProbeQueryOf(category),
+      expectedList,
+    };
+    const mismatches = [
+      ...(before ? compareCache(before, input) : []),
+      ...compareReads(reads, listReads, input),
+      ...(after ? compareCache(after, input) : []),
+    ];
     const finalRows = new Map<string, FinalRow>([...ids].map((id) => [id, input.rows.get(id) ?? null]));
     return { rows: finalRows, mismatches };
   });

@@ -24,7 +24,6 @@ export interface WorkloadOptions {
   alongside?: () => Promise<void>;
 }
 
-
 /** Each client rests this long (plus up to as much again at random) between operations: load stays modest. */
 const THINK_MS = 15;
 /** A GET goes to a recently deleted product this often, so deleted products get read after their 204. */
@@ -51,13 +50,32 @@ export async function runWorkload(options: WorkloadOptions): Promise<Op[]> {
   const nextMarker = () => (markers += 1);
 
   /** Sends one request and records it; `describe` turns a reply into what the history keeps. */
-  async function perform(client: number, kind: OpKind, productId: string | undefined, path: string, init: RequestInit, extra: Partial<Op> = {}, describe?: (reply: Reply) => Partial<Op>): Promise<Op> {
+  async function perform(
+    client: number,
+    kind: OpKind,
+    productId: string | undefined,
+    path: string,
+    init: RequestInit,
+    extra: Partial<Op> = {},
+    describe?: (reply: Reply) => Partial<Op>,
+  ): Promise<Op> {
     const instance = randomInt(urls.length);
     const wallStart = Date.now();
     const start = performance.now();
     const reply = await send(`${urls[instance]}${path}`, init);
     const end = performance.now();
-    const op: Op = { seq: ops.length, client, instance, kind, start, end, wallStart, wallEnd: wallStart + (end - start), outcome: reply.outcome, ...extra };
+    const op: Op = {
+      seq: ops.length,
+      client,
+      instance,
+      kind,
+      start,
+      end,
+      wallStart,
+      wallEnd: wallStart + (end - start),
+      outcome: reply.outcome,
+      ...extra,
+    };
     if (productId !== undefined) op.productId = productId;
     const code = codeOf(reply);
     if (code !== undefined) op.code = code;
@@ -88,10 +106,18 @@ export async function runWorkload(options: WorkloadOptions): Promise<Op[]> {
     creating += 1;
     const body = fullBody(nextMarker());
     try {
-      const op = await perform(client, "create", undefined, "/api/products", jsonInit("POST", body, authOf(client).header()), { intent: { name: body.name, stock: body.stock } }, (reply) => {
-        const product = reply.outcome === 201 ? dataOf<ApiProduct>(reply) : undefined;
-        return product ? { productId: product.id, result: seenOf(product) } : {};
-      });
+      const op = await perform(
+        client,
+        "create",
+        undefined,
+        "/api/products",
+        jsonInit("POST", body, authOf(client).header()),
+        { intent: { name: body.name, stock: body.stock } },
+        (reply) => {
+          const product = reply.outcome === 201 ? dataOf<ApiProduct>(reply) : undefined;
+          return product ? { productId: product.id, result: seenOf(product) } : {};
+        },
+      );
       if (op.productId !== undefined) live.push(op.productId);
     } finally {
       creating -= 1;
@@ -99,7 +125,15 @@ export async function runWorkload(options: WorkloadOptions): Promise<Op[]> {
   }
 
   const write = (client: number, kind: "patch" | "put", id: string, body: object, intent: Op["intent"]) =>
-    perform(client, kind, id, `/api/products/${id}`, jsonInit(kind.toUpperCase(), body, authOf(client).header()), { intent: intent ?? {} }, productResult);
+    perform(
+      client,
+      kind,
+      id,
+      `/api/products/${id}`,
+      jsonInit(kind.toUpperCase(), body, authOf(client).header()),
+      { intent: intent ?? {} },
+      productResult,
+    );
 
   async function deleteAndRecreate(client: number): Promise<void> {
     const id = live.splice(randomInt(live.length), 1)[0];
@@ -147,7 +181,8 @@ export async function runWorkload(options: WorkloadOptions): Promise<Op[]> {
 
   // Seed, one create at a time until K exist: a refused create is retried a little later.
   for (let attempts = 0; live.length < options.products; attempts++) {
-    if (attempts >= options.products * SEED_ATTEMPTS_PER_PRODUCT) throw new Error(`could not seed ${options.products} products: ${live.length} created in ${attempts} attempts`);
+    if (attempts >= options.products * SEED_ATTEMPTS_PER_PRODUCT)
+      throw new Error(`could not seed ${options.products} products: ${live.length} created in ${attempts} attempts`);
     const before = live.length;
     await create(-1);
     if (live.length === before) await sleep(SEED_RETRY_MS);

@@ -45,7 +45,8 @@ export function createMac(options: { redis: RedisPort; keys: RedisKeys; secret: 
         macKey = undefined;
         throw error;
       }));
-  return async (body) => new Uint8Array(await crypto.subtle.sign("HMAC", await sharedKey(), new TextEncoder().encode(body))).slice(0, MAC_BYTES);
+  return async (body) =>
+    new Uint8Array(await crypto.subtle.sign("HMAC", await sharedKey(), new TextEncoder().encode(body))).slice(0, MAC_BYTES);
 }
 
 const encoder = new TextEncoder();

@@ -20,13 +20,21 @@
 
 /** A stored value as read back: its kind and header (an entry's payload stays JSON text). */
 export type CacheEntry =
-  | { kind: "entry"; version: number; freshUntil: number; schema: number; /** The payload as stored: parsed only by whoever needs the value. */ json: string }
+  | {
+      kind: "entry";
+      version: number;
+      freshUntil: number;
+      schema: number /** The payload as stored: parsed only by whoever needs the value. */;
+      json: string;
+    }
   | { kind: "tombstone"; version: number; freshUntil: number }
   | { kind: "pending"; version: number; freshUntil: number }
   | { kind: "floor"; version: number; freshUntil: number };
 
 /** What a fill or write-through stores: an entry (of a value) or a tombstone. */
-export type NewEntry = { kind: "entry"; version: number; freshUntil: number; schema: number; value: unknown } | { kind: "tombstone"; version: number; freshUntil: number };
+export type NewEntry =
+  | { kind: "entry"; version: number; freshUntil: number; schema: number; value: unknown }
+  | { kind: "tombstone"; version: number; freshUntil: number };
 
 const ENTRY_HEADER = /^E\|(\d+)\|(\d+)\|(\d+)\|/;
 const TOMBSTONE = /^T\|(\d+)\|(\d+)\|$/;

@@ -29,10 +29,12 @@ const POLL_MAX_MS = 30;
 
 const entryFor = <T>(loaded: Loaded<T>, policy: CachePolicy): NewEntry | undefined => {
   const now = Date.now();
-  if (loaded.value !== null) return { kind: "entry", version: loaded.version, freshUntil: now + policy.freshMs, schema: policy.schema, value: loaded.value };
+  if (loaded.value !== null)
+    return { kind: "entry", version: loaded.version, freshUntil: now + policy.freshMs, schema: policy.schema, value: loaded.value };
   return policy.missingMs > 0 ? { kind: "tombstone", version: loaded.version, freshUntil: now + policy.missingMs } : undefined;
 };
-const ttlFor = (entry: NewEntry, policy: CachePolicy) => (entry.kind === "entry" ? hardTtlMs(policy) : Math.max(1, entry.freshUntil - Date.now()));
+const ttlFor = (entry: NewEntry, policy: CachePolicy) =>
+  entry.kind === "entry" ? hardTtlMs(policy) : Math.max(1, entry.freshUntil - Date.now());
 
 export function createLoader(options: { redis: RedisPort; keys: RedisKeys; metrics: Metrics; logger: Logger }) {
   const { redis, keys, metrics, logger } = options;
@@ -50,10 +52,17 @@ export function createLoader(options: { redis: RedisPort; keys: RedisKeys; metri
    * that read at a client's own last write, do not wait for one that may have read the
    * database before it.
    */
-  const loaderLock = (key: string, version: number | undefined, at = "") => ownedLock(keys.lock(`${key}@${version ?? 0}${at && ` ${at}`}`), LOCK_MS);
+  const loaderLock = (key: string, version: number | undefined, at = "") =>
+    ownedLock(keys.lock(`${key}@${version ?? 0}${at && ` ${at}`}`), LOCK_MS);
 
   /** Loads under the lock it holds, then fills (if the cache epoch is still `epoch`) and releases in one round trip. */
-  async function loadAndFill<T>(key: string, policy: CachePolicy, load: () => Promise<Loaded<T>>, lock: OwnedLock | undefined, epoch: string): Promise<Loaded<T>> {
+  async function loadAndFill<T>(
+    key: string,
+    policy: CachePolicy,
+    load: () => Promise<Loaded<T>>,
+    lock: OwnedLock | undefined,
+    epoch: string,
+  ): Promise<Loaded<T>> {
     let loaded: Loaded<T>;
     try {
       loaded = await load();
@@ -63,7 +72,9 @@ export function createLoader(options: { redis: RedisPort; keys: RedisKeys; metri
     }
     const { budget } = policy;
     const admitted = (entry: NewEntry | undefined): Promise<boolean> =>
-      entry && budget ? redis.run(ops.script(takeBudget, [budget.key], [budget.limit, budget.windowMs], (reply) => reply === 1)).catch(() => false) : Promise.resolve(true);
+      entry && budget
+        ? redis.run(ops.script(takeBudget, [budget.key], [budget.limit, budget.windowMs], (reply) => reply === 1)).catch(() => false)
+        : Promise.resolve(true);
     const candidate = entryFor(loaded, policy);
     const entry = (await admitted(candidate)) ? candidate : undefined;
     const writes = [...(entry ? [readerFillOp(key, entry, ttlFor(entry, policy), epoch)] : []), ...(lock ? [lock.release] : [])];
@@ -91,7 +102,13 @@ export function createLoader(options: { redis: RedisPort; keys: RedisKeys; metri
     return loadedResult(await load(), "BYPASS");
   }
 
-  async function missThroughLock<T>(key: string, policy: CachePolicy, load: () => Promise<Loaded<T>>, version: number | undefined, at: string): Promise<CacheResult<T>> {
+  async function missThroughLock<T>(
+    key: string,
+    policy: CachePolicy,
+    load: () => Promise<Loaded<T>>,
+    version: number | undefined,
+    at: string,
+  ): Promise<CacheResult<T>> {
     const lock = loaderLock(key, version, at);
     let acquired: boolean;
     let current: string | null;
@@ -124,7 +141,13 @@ export function createLoader(options: { redis: RedisPort; keys: RedisKeys; metri
     return loadedResult(await loadAndFill(key, policy, load, undefined, epoch), "MISS");
   }
 
-  function refreshInBackground<T>(key: string, policy: CachePolicy, load: () => Promise<Loaded<T>>, version: number | undefined, background: Background) {
+  function refreshInBackground<T>(
+    key: string,
+    policy: CachePolicy,
+    load: () => Promise<Loaded<T>>,
+    version: number | undefined,
+    background: Background,
+  ) {
     if (refreshes.has(key)) return;
     refreshes.add(key);
     const lock = loaderLock(key, version);

@@ -48,22 +48,31 @@ export interface MetricsHistory {
 }
 
 /** The history: at most one sample per `intervalMs`, the newest `capacity` kept (defaults: 5 s, 720 = one hour). */
-export function createMetricsHistory(options: { redis: RedisPort; keys: RedisKeys; intervalMs?: number; capacity?: number }): MetricsHistory {
+export function createMetricsHistory(options: {
+  redis: RedisPort;
+  keys: RedisKeys;
+  intervalMs?: number;
+  capacity?: number;
+}): MetricsHistory {
   const { redis, keys, intervalMs = 5_000, capacity = 720 } = options;
   return {
     async record(sample) {
-      const kept = await redis.run(ops.script(appendSample, [keys.metricsHistory.gate, keys.metricsHistory.samples], [intervalMs, JSON.stringify(sample), capacity]));
+      const kept = await redis.run(
+        ops.script(appendSample, [keys.metricsHistory.gate, keys.metricsHistory.samples], [intervalMs, JSON.stringify(sample), capacity]),
+      );
       return kept === 1;
     },
     async read() {
       const items = await redis.run(ops.lrange(keys.metricsHistory.samples, 0, capacity - 1));
-      return items.flatMap((item) => {
-        try {
-          return [JSON.parse(item) as MetricsSample];
-        } catch {
-          return []; // not ours to show
-        }
-      }).reverse();
+      return items
+        .flatMap((item) => {
+          try {
+            return [JSON.parse(item) as MetricsSample];
+          } catch {
+            return []; // not ours to show
+          }
+        })
+        .reverse();
     },
   };
 }

@@ -51,11 +51,18 @@ export function createReadPath(options: {
    */
   const readingAt = () => {
     const position = positions?.current();
-    return position && (position.redis.readAt !== undefined || position.database.readAt !== undefined) ? `${position.redis.readAt ?? ""} ${position.database.readAt ?? ""}` : "";
+    return position && (position.redis.readAt !== undefined || position.database.readAt !== undefined)
+      ? `${position.redis.readAt ?? ""} ${position.database.readAt ?? ""}`
+      : "";
   };
   const flights = new Map<string, Promise<CacheResult<unknown>>>();
 
-  return async function get<T>(key: string, policy: CachePolicy, load: () => Promise<Loaded<T>>, options: CacheReadOptions): Promise<CacheResult<T>> {
+  return async function get<T>(
+    key: string,
+    policy: CachePolicy,
+    load: () => Promise<Loaded<T>>,
+    options: CacheReadOptions,
+  ): Promise<CacheResult<T>> {
     let raw: string | null;
     let version: number | undefined;
     let fillPolicy: CachePolicy;

@@ -26,7 +26,12 @@ const writerFillOp = (key: string, entry: NewEntry | undefined, ttlMs: number, w
   ops.script(versionedFill, [key], [entry?.version ?? 0, entry ? encodeEntry(entry) : "", ttlMs, writer, Date.now()]);
 
 export const putOp = (key: string, version: number, value: unknown, policy: CachePolicy, writer: string) =>
-  writerFillOp(key, { kind: "entry", version, freshUntil: Date.now() + policy.freshMs, schema: policy.schema, value }, hardTtlMs(policy), writer);
+  writerFillOp(
+    key,
+    { kind: "entry", version, freshUntil: Date.now() + policy.freshMs, schema: policy.schema, value },
+    hardTtlMs(policy),
+    writer,
+  );
 
 export function tombstoneOp(key: string, version: number, policy: CachePolicy, writer: string): Op<unknown> {
   const lifetime = policy.freshMs + policy.graceMs;

@@ -52,7 +52,8 @@ export function createWriteThrough(options: {
       return;
     }
     const replies = await redis.pipeline([...writes, ops.wait(replicas.count, replicas.timeoutMs)]);
-    if ((replies.at(-1) as number) < replicas.count) throw new Error(`fewer than ${replicas.count} replica(s) acknowledged within ${replicas.timeoutMs} ms`);
+    if ((replies.at(-1) as number) < replicas.count)
+      throw new Error(`fewer than ${replicas.count} replica(s) acknowledged within ${replicas.timeoutMs} ms`);
   }
 
   /** One attempt to hand Redis everything owed; entries replaced meanwhile stay owed. */
@@ -91,7 +92,10 @@ export function createWriteThrough(options: {
       return;
     } catch (error) {
       metrics.count("errors");
-      logger[redisFailureLevel(error)]("cache write-through failed; owed until Redis takes it", { keys: changes.map((change) => change.key), error });
+      logger[redisFailureLevel(error)]("cache write-through failed; owed until Redis takes it", {
+        keys: changes.map((change) => change.key),
+        error,
+      });
       for (const change of changes) owed.set(change.key, change.op);
       settleInBackground(background);
     }

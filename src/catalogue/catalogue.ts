@@ -14,7 +14,15 @@
  * No HTTP here (src/http/routes/products.ts); the consistency run is ./consistency.ts.
  */
 import { sha256, toBase64Url } from "../encoding";
-import { WriteNotConfirmedError, type CacheChange, type CachePolicy, type CacheService, type CacheStatus, type Found, type Loaded } from "../cache/cache-service";
+import {
+  WriteNotConfirmedError,
+  type CacheChange,
+  type CachePolicy,
+  type CacheService,
+  type CacheStatus,
+  type Found,
+  type Loaded,
+} from "../cache/cache-service";
 import { bumpGeneration, decrementToZero } from "../cache/scripts";
 import type { Metrics } from "../cache/metrics";
 import type { ProductRepository } from "../catalogue/repository";
@@ -142,7 +150,11 @@ export async function loadPage(products: ProductRepository, query: ProductListQu
 export function createCatalogue(deps: CatalogueDependencies) {
   const { products, cache, redis, keys, policies, metrics, logger, readPrimary, consistency } = deps;
   const bumpGenerationOp = () => ops.script(bumpGeneration, [keys.listGeneration], [Date.now() * 1000]);
-  const writeWindowListPolicy: CachePolicy = { ...policies.list, freshMs: Math.min(policies.list.freshMs, LIST_FILL_IN_WINDOW_MS), graceMs: 0 };
+  const writeWindowListPolicy: CachePolicy = {
+    ...policies.list,
+    freshMs: Math.min(policies.list.freshMs, LIST_FILL_IN_WINDOW_MS),
+    graceMs: 0,
+  };
 
   const loadProduct = async (id: string): Promise<Loaded<Product>> => {
     const product = await products.findById(id);
@@ -170,9 +182,17 @@ export function createCatalogue(deps: CatalogueDependencies) {
     const writer = cache.newWriter();
     const productKey = id === undefined ? undefined : keys.product(id);
     const leaveWindow: CacheChange[] = listed ? [{ key: keys.listWriters, op: ops.script(decrementToZero, [keys.listWriters], []) }] : [];
-    const enterWindow = listed ? [ops.incrby(keys.listWriters), ops.pexpire(keys.listWriters, LIST_WRITE_WINDOW_MS), bumpGenerationOp()] : [];
+    const enterWindow = listed
+      ? [ops.incrby(keys.listWriters), ops.pexpire(keys.listWriters, LIST_WRITE_WINDOW_MS), bumpGenerationOp()]
+      : [];
     // Off the marker (which gives back the entry it replaced) and out of the window, at once.
-    const withdraw = () => redis.pipeline([...(productKey ? [cache.abandonOp(productKey, policies.product, writer)] : []), ...leaveWindow.map((change) => change.op)]).catch(() => {});
+    const withdraw = () =>
+      redis
+        .pipeline([
+          ...(productKey ? [cache.abandonOp(productKey, policies.product, writer)] : []),
+          ...leaveWindow.map((change) => change.op),
+        ])
+        .catch(() => {});
     try {
       await cache.announce([...(productKey ? [cache.markWriteOp(productKey, writer)] : []), ...enterWindow]);
     } catch (error) {
@@ -180,7 +200,14 @@ export function createCatalogue(deps: CatalogueDependencies) {
       if (consistency === "strict") {
         // Part of it may have landed (or the replicas may not have it): take back what did.
         await withdraw();
-        throw new AppError(503, "CACHE_UNAVAILABLE", "The cache cannot be told of this change right now, so it was not made; try again shortly", undefined, error, { retryAfterS: RETRY_AFTER_S });
+        throw new AppError(
+          503,
+          "CACHE_UNAVAILABLE",
+          "The cache cannot be told of this change right now, so it was not made; try again shortly",
+          undefined,
+          error,
+          { retryAfterS: RETRY_AFTER_S },
+        );
       }
       logger.warn("could not mark the product as being written", { error });
     }
@@ -225,7 +252,8 @@ export function createCatalogue(deps: CatalogueDependencies) {
     /** The tag (see Cached) of a product as a write returned it. */
     tagOf: (product: Product) => tagOf(product.version),
 
-    create: (input: ProductInput, scope: ReadScope): Promise<Product> => write(undefined, () => products.create(input), putProduct, scope.background),
+    create: (input: ProductInput, scope: ReadScope): Promise<Product> =>
+      write(undefined, () => products.create(input), putProduct, scope.background),
 
     readAhead(id: string): ProductReadAhead {
       const raw = redis.run(ops.get(keys.product(id)));
@@ -249,7 +277,10 @@ export function createCatalogue(deps: CatalogueDependencies) {
       const result = await cache.get(
         key,
         policies.list,
-        async (): Promise<Loaded<CachedList>> => ({ value: { query, page: await readPrimary(() => loadPage(products, query)) }, version: generation }),
+        async (): Promise<Loaded<CachedList>> => ({
+          value: { query, page: await readPrimary(() => loadPage(products, query)) },
+          version: generation,
+        }),
         {
           background: scope.background,
           dependsOn: keys.listGeneration,
@@ -271,7 +302,12 @@ export function createCatalogue(deps: CatalogueDependencies) {
      * `ifVersion` (If-Match): only from that version, else 412.
      */
     update: (id: string, changes: Partial<ProductInput>, scope: ReadScope, ifVersion?: number): Promise<Product> =>
-      write(id, async () => (await products.update(id, changes, ifVersion)) ?? (await versionMoved(id, ifVersion)), putProduct, scope.background),
+      write(
+        id,
+        async () => (await products.update(id, changes, ifVersion)) ?? (await versionMoved(id, ifVersion)),
+        putProduct,
+        scope.background,
+      ),
 
     async remove(id: string, scope: ReadScope, ifVersion?: number): Promise<void> {
       // The deletion is a change too: the tombstone outranks every fill of the last version.
@@ -279,11 +315,22 @@ export function createCatalogue(deps: CatalogueDependencies) {
         key: keys.product(id),
         op: cache.tombstoneOp(keys.product(id), deleted.version + 1, policies.product, writer),
       });
-      await write(id, async () => (await products.delete(id, ifVersion)) ?? (await versionMoved(id, ifVersion)), tombstone, scope.background);
+      await write(
+        id,
+        async () => (await products.delete(id, ifVersion)) ?? (await versionMoved(id, ifVersion)),
+        tombstone,
+        scope.background,
+      );
     },
 
     async toggleWishlist(userId: string, productId: string, scope: ReadScope): Promise<WishlistToggle> {
-      const toggled = await write(productId, () => products.toggleWishlist(userId, productId), (result, writer) => putProduct(result.product, writer), scope.background, false);
+      const toggled = await write(
+        productId,
+        () => products.toggleWishlist(userId, productId),
+        (result, writer) => putProduct(result.product, writer),
+        scope.background,
+        false,
+      );
       return { productId, wishlisted: toggled.wishlisted, wishlistCount: toggled.product.wishlistCount };
     },
 

@@ -39,7 +39,12 @@ const tombstoneAfter = (version: number, policy: CachePolicy, now: number) =>
  * value left alone and not counted: none (it expired between SCAN and MGET), a write in
  * progress, or a floor the next read fills.
  */
-export function judgeCachedProduct(raw: string | null | undefined, row: Product | undefined, policy: CachePolicy, now: number): Decision | undefined {
+export function judgeCachedProduct(
+  raw: string | null | undefined,
+  row: Product | undefined,
+  policy: CachePolicy,
+  now: number,
+): Decision | undefined {
   if (raw === null || raw === undefined) return undefined;
   const replaceWith = (replacement: string | null): Repair => ({ examined: raw, replacement });
   const entry = decodeEntry(raw, policy.schema);
@@ -52,7 +57,9 @@ export function judgeCachedProduct(raw: string | null | undefined, row: Product 
   if (!row) {
     if (entry?.kind === "tombstone") return { verdict: "consistent" };
     // An entry (or a floor) of a product the primary does not have: a tombstone outranks every fill of it.
-    return unreadable ? { verdict: "stale", repair: replaceWith(null) } : { verdict: "orphaned", repair: replaceWith(tombstoneAfter(cachedVersion, policy, now)) };
+    return unreadable
+      ? { verdict: "stale", repair: replaceWith(null) }
+      : { verdict: "orphaned", repair: replaceWith(tombstoneAfter(cachedVersion, policy, now)) };
   }
   // Ahead of the primary: a lost write, or drift. Every instance would serve it (or, a floor,
   // refuse every fill) until it expires: back to the primary's row.
@@ -69,5 +76,7 @@ export function judgeCachedProduct(raw: string | null | undefined, row: Product 
  * otherwise stale and deleted, so that the next read runs the query and fills.
  */
 export function judgeCachedList(raw: string, cached: ProductPage, fresh: ProductPage): Decision {
-  return JSON.stringify(listedContent(fresh)) === JSON.stringify(listedContent(cached)) ? { verdict: "consistent" } : { verdict: "stale", repair: { examined: raw, replacement: null } };
+  return JSON.stringify(listedContent(fresh)) === JSON.stringify(listedContent(cached))
+    ? { verdict: "consistent" }
+    : { verdict: "stale", repair: { examined: raw, replacement: null } };
 }

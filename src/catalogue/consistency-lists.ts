@@ -61,7 +61,9 @@ export async function checkListSample(context: ConsistencyContext, tally: Tally,
  */
 async function* currentLists(cacheRedis: RedisPort, page: string[], generation: number): AsyncGenerator<{ key: string; raw: string }> {
   if (page.length === 0) return;
-  const heads = await cacheRedis.pipeline(page.map((key) => ops.script(headOf, [key], [LIST_HEAD_BYTES], (reply) => reply as [string, number] | null)));
+  const heads = await cacheRedis.pipeline(
+    page.map((key) => ops.script(headOf, [key], [LIST_HEAD_BYTES], (reply) => reply as [string, number] | null)),
+  );
   const current = page.flatMap((key, index) => {
     const head = heads[index];
     const header = head ? /^E\|(\d+)\|/.exec(head[0]) : null;

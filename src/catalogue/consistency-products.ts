@@ -18,7 +18,11 @@ export interface ProductPassBudget {
 }
 
 /** Judges and repairs the cached products into `tally`; true when the walk reached the end (its cursor is then cleared). */
-export async function checkProducts(context: ConsistencyContext, tally: Tally, { batchSize, maxBatches }: ProductPassBudget): Promise<boolean> {
+export async function checkProducts(
+  context: ConsistencyContext,
+  tally: Tally,
+  { batchSize, maxBatches }: ProductPassBudget,
+): Promise<boolean> {
   const { redis, cacheRedis, keys, logger } = context;
   let cursor = (await redis.run(ops.get(keys.consistency.cursor))) ?? "0";
   let batches = 0;
@@ -41,7 +45,11 @@ export async function checkProducts(context: ConsistencyContext, tally: Tally, {
   return complete;
 }
 
-async function checkProductPage({ cacheRedis, keys, products, productPolicy, readPrimary }: ConsistencyContext, tally: Tally, pageKeys: string[]): Promise<void> {
+async function checkProductPage(
+  { cacheRedis, keys, products, productPolicy, readPrimary }: ConsistencyContext,
+  tally: Tally,
+  pageKeys: string[],
+): Promise<void> {
   const idOf = (key: string) => key.slice(keys.product("").length);
   const raws = await cacheRedis.run(ops.mget(pageKeys));
   const rows = new Map((await readPrimary(() => products.findByIds(pageKeys.map(idOf)))).map((row) => [row.id, row]));

@@ -77,11 +77,13 @@ export async function runConsistencyCheck(trigger: ConsistencyReport["trigger"],
   const tally = emptyTally();
   try {
     const complete = await checkProducts(options, tally, { batchSize: options.batchSize ?? 500, maxBatches });
-    const listsChecked = await checkListSample(options, tally, { limit: options.listSample ?? 20, maxPages: maxBatches }).catch((error: unknown) => {
-      tally.errors += 1;
-      logger.warn("consistency list sample failed", { error });
-      return 0;
-    });
+    const listsChecked = await checkListSample(options, tally, { limit: options.listSample ?? 20, maxPages: maxBatches }).catch(
+      (error: unknown) => {
+        tally.errors += 1;
+        logger.warn("consistency list sample failed", { error });
+        return 0;
+      },
+    );
     const report = reportOf(trigger, started, tally, { complete, listsChecked });
     await saveReport(redis, keys, report);
     logger.info("consistency run", { ...report });
@@ -92,7 +94,12 @@ export async function runConsistencyCheck(trigger: ConsistencyReport["trigger"],
 }
 
 /** A finished run's report, from what it counted. */
-function reportOf(trigger: ConsistencyReport["trigger"], started: number, tally: Tally, outcome: Pick<ConsistencyReport, "complete" | "listsChecked">): ConsistencyReport {
+function reportOf(
+  trigger: ConsistencyReport["trigger"],
+  started: number,
+  tally: Tally,
+  outcome: Pick<ConsistencyReport, "complete" | "listsChecked">,
+): ConsistencyReport {
   const scanned = tally.consistent + tally.stale + tally.ahead + tally.orphaned + tally.corrupt;
   const finished = Date.now();
   return {
@@ -126,8 +133,14 @@ async function saveReport(redis: RedisPort, keys: RedisKeys, report: Consistency
 }
 
 /** The latest report and the history (newest first), as stored by runConsistencyCheck. */
-export async function readConsistencyReports(redis: RedisPort, keys: RedisKeys): Promise<{ latest: ConsistencyReport | null; history: ConsistencyReport[] }> {
-  const [latest, history] = await redis.pipeline([ops.get(keys.consistency.latest), ops.lrange(keys.consistency.history, 0, HISTORY_LENGTH - 1)]);
+export async function readConsistencyReports(
+  redis: RedisPort,
+  keys: RedisKeys,
+): Promise<{ latest: ConsistencyReport | null; history: ConsistencyReport[] }> {
+  const [latest, history] = await redis.pipeline([
+    ops.get(keys.consistency.latest),
+    ops.lrange(keys.consistency.history, 0, HISTORY_LENGTH - 1),
+  ]);
   return {
     latest: latest ? (JSON.parse(latest) as ConsistencyReport) : null,
     history: history.map((item) => JSON.parse(item) as ConsistencyReport),

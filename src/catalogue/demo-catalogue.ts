@@ -109,7 +109,11 @@ const CATEGORIES: CategorySpec[] = [
       "Non-slip feet keep it steady on any worktop.",
       "Replacement parts are available for at least ten years.",
     ],
-    closers: ["Comes with a lifetime guarantee against defects.", "Makes a lovely housewarming gift.", "Care instructions are printed inside the box."],
+    closers: [
+      "Comes with a lifetime guarantee against defects.",
+      "Makes a lovely housewarming gift.",
+      "Care instructions are printed inside the box.",
+    ],
   },
   {
     category: "Outdoors",
@@ -134,7 +138,11 @@ const CATEGORIES: CategorySpec[] = [
       "It has been tested in alpine conditions through all four seasons.",
       "A reflective trim keeps you visible at dusk.",
     ],
-    closers: ["Includes a stuff sack and repair kit.", "Leave no trace: the packaging is fully compostable.", "Covered by our no-questions repair programme."],
+    closers: [
+      "Includes a stuff sack and repair kit.",
+      "Leave no trace: the packaging is fully compostable.",
+      "Covered by our no-questions repair programme.",
+    ],
   },
   {
     category: "Toys",
@@ -257,7 +265,8 @@ const slugOf = (category: string) =>
     .replace(/[^a-z0-9]+/g, "-")
     .replace(/^-|-$/g, "");
 
-const fill = (template: string, values: Record<string, string>) => template.replace(/\{(\w+)\}/g, (_, field: string) => values[field] ?? "");
+const fill = (template: string, values: Record<string, string>) =>
+  template.replace(/\{(\w+)\}/g, (_, field: string) => values[field] ?? "");
 
 /** Price endings that look like a shop's: mostly .99, some .49, .95 and round. */
 const ENDINGS = [99, 99, 99, 49, 95, 0];

@@ -8,7 +8,8 @@ import type { Client, InArgs, InStatement, TransactionMode } from "@libsql/clien
 
 type BatchStatement = InStatement | [string, InArgs?];
 
-const sqlOf = (statement: BatchStatement) => (typeof statement === "string" ? statement : Array.isArray(statement) ? statement[0] : statement.sql);
+const sqlOf = (statement: BatchStatement) =>
+  typeof statement === "string" ? statement : Array.isArray(statement) ? statement[0] : statement.sql;
 
 /** What drizzle emits for its selects; anything else may write. */
 const READ_ONLY = /^\s*select\b/i;

@@ -42,7 +42,9 @@ export async function openNodeDatabase(config: Pick<Config, "DATABASE_URL" | "DA
   const file = databaseFilePath(config.DATABASE_URL);
   if (file) mkdirSync(dirname(file), { recursive: true });
   const client = withBatchModes(
-    file ? createFileClient(file, config.DATABASE_BUSY_TIMEOUT_MS) : createClient({ url: config.DATABASE_URL, authToken: config.DATABASE_AUTH_TOKEN, timeout: config.DATABASE_BUSY_TIMEOUT_MS }),
+    file
+      ? createFileClient(file, config.DATABASE_BUSY_TIMEOUT_MS)
+      : createClient({ url: config.DATABASE_URL, authToken: config.DATABASE_AUTH_TOKEN, timeout: config.DATABASE_BUSY_TIMEOUT_MS }),
   );
   let journalMode: string | undefined;
   try {

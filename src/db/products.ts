@@ -105,7 +105,12 @@ export function createProductRepository(db: AppDatabase): ProductRepository {
     async findByIds(ids) {
       if (ids.length === 0) return [];
       // One bound parameter however many ids: D1 refuses a query with more than 100 (a consistency batch has 500).
-      return (await db.select().from(products).where(sql`${products.id} in (select value from json_each(${JSON.stringify(ids)}))`)).map(toProduct);
+      return (
+        await db
+          .select()
+          .from(products)
+          .where(sql`${products.id} in (select value from json_each(${JSON.stringify(ids)}))`)
+      ).map(toProduct);
     },
 
     async list(query) {
@@ -130,7 +135,11 @@ export function createProductRepository(db: AppDatabase): ProductRepository {
       const bumped = { version: sql`${products.version} + 1`, updatedAt: new Date() };
       const atVersion = ifVersion === undefined ? undefined : eq(products.version, ifVersion);
       if ((changes.name === undefined) === (changes.description === undefined)) {
-        const [row] = await db.update(products).set({ ...columnsFor(changes), ...bumped }).where(and(eq(products.id, id), atVersion)).returning();
+        const [row] = await db
+          .update(products)
+          .set({ ...columnsFor(changes), ...bumped })
+          .where(and(eq(products.id, id), atVersion))
+          .returning();
         return row && toProduct(row);
       }
       // searchText needs the field the PATCH leaves alone, read from the row: the update
@@ -146,7 +155,13 @@ export function createProductRepository(db: AppDatabase): ProductRepository {
         const [row] = await db
           .update(products)
           .set({ ...columnsFor(changes, current), ...bumped })
-          .where(and(eq(products.id, id), atVersion, changes.name === undefined ? eq(products.name, current.name) : eq(products.description, current.description)))
+          .where(
+            and(
+              eq(products.id, id),
+              atVersion,
+              changes.name === undefined ? eq(products.name, current.name) : eq(products.description, current.description),
+            ),
+          )
           .returning();
         if (row) return toProduct(row);
       }
@@ -161,7 +176,9 @@ export function createProductRepository(db: AppDatabase): ProductRepository {
           .delete(products)
           .where(and(eq(products.id, id), ifVersion === undefined ? undefined : eq(products.version, ifVersion)))
           .returning({ version: products.version }),
-        db.delete(wishlists).where(and(eq(wishlists.productId, id), sql`NOT EXISTS (SELECT 1 FROM ${products} WHERE ${products.id} = ${id})`)),
+        db
+          .delete(wishlists)
+          .where(and(eq(wishlists.productId, id), sql`NOT EXISTS (SELECT 1 FROM ${products} WHERE ${products.id} = ${id})`)),
       ]);
       return deleted[0];
     },

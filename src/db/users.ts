@@ -19,7 +19,11 @@ const withoutPassword = ({ passwordHash: _hash, ...user }: UserWithPassword): Us
 export function createUserRepository(db: AppDatabase): UserRepository {
   return {
     async findByEmail(email) {
-      const [row] = await db.select().from(users).where(eq(users.email, normaliseEmail(email))).limit(1);
+      const [row] = await db
+        .select()
+        .from(users)
+        .where(eq(users.email, normaliseEmail(email)))
+        .limit(1);
       return row && toUser(row);
     },
     async findById(id) {

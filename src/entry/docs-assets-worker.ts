@@ -12,7 +12,11 @@ import dashboardPage from "../http/dashboard/index.html";
 import type { DashboardFile, DocsAssetFile, DocsAssets } from "../http/docs-assets";
 
 const FILES: Record<DocsAssetFile, string> = { "swagger-ui.css": css, "swagger-ui-bundle.js": bundle };
-const DASHBOARD_FILES: Record<DashboardFile, string> = { "index.html": dashboardPage, "dashboard.css": dashboardCss, "dashboard.js": dashboardScript };
+const DASHBOARD_FILES: Record<DashboardFile, string> = {
+  "index.html": dashboardPage,
+  "dashboard.css": dashboardCss,
+  "dashboard.js": dashboardScript,
+};
 
 /**
  * Swagger UI's files and the dashboard's as the Worker bundle carries them. No compressor:

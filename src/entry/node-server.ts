@@ -66,7 +66,9 @@ export const nodeServer: ServerAdapter = {
 };
 
 /** Starts the API on Node; resolves once listening (startSelfHosted). */
-export const startNodeServer = (environment: Record<string, unknown>, options: { developmentDefaults?: boolean } = {}) => startSelfHosted(nodeServer, environment, options);
+export const startNodeServer = (environment: Record<string, unknown>, options: { developmentDefaults?: boolean } = {}) =>
+  startSelfHosted(nodeServer, environment, options);
 
 /** The self-hosted services with Node's idea of the client (for app.request in tests, scripts and benchmarks). */
-export const createNodeServices = (config: Config, extras: Parameters<typeof createSelfHostedServices>[2] = {}) => createSelfHostedServices(config, nodeServer, extras);
+export const createNodeServices = (config: Config, extras: Parameters<typeof createSelfHostedServices>[2] = {}) =>
+  createSelfHostedServices(config, nodeServer, extras);

@@ -28,7 +28,8 @@ export interface ServerAdapter extends ServerIdentity {
 }
 
 /** The one-line answer to a port that is taken, the same on every runtime. */
-export const portInUse = (port: number) => new ConfigError(`PORT ${port} is already in use: stop whatever listens there, or set PORT to another port`);
+export const portInUse = (port: number) =>
+  new ConfigError(`PORT ${port} is already in use: stop whatever listens there, or set PORT to another port`);
 
 /** The development admin's email: made on a local first start when no admin is configured. */
 const DEVELOPMENT_ADMIN_EMAIL = "admin@jollyjet.local";
@@ -38,7 +39,10 @@ const DEVELOPMENT_ADMIN_EMAIL = "admin@jollyjet.local";
  * no admin is configured a development admin is made (once: resolves to its credentials
  * then, to be shown once; later starts find it). Best effort: a failure is logged.
  */
-async function prepareLocalDevelopment(services: Services, seedDemoCatalogue: () => Promise<number>): Promise<{ email: string; password: string } | undefined> {
+async function prepareLocalDevelopment(
+  services: Services,
+  seedDemoCatalogue: () => Promise<number>,
+): Promise<{ email: string; password: string } | undefined> {
   const { config, logger, users } = services;
   if (!config.DATABASE_URL.startsWith("file:") || config.NODE_ENV === "production") return undefined;
   const products = await seedDemoCatalogue().catch((error: unknown) => {
@@ -50,7 +54,11 @@ async function prepareLocalDevelopment(services: Services, seedDemoCatalogue: ()
   const password = toBase64Url(randomBytes(12));
   // Created only if absent: of several processes starting at once, one makes it and shows
   // its password (overwriting it, as ensureAdminAccount would, makes the others' shown ones wrong).
-  const created = await users.create({ email: DEVELOPMENT_ADMIN_EMAIL, passwordHash: await hashPassword(password), roles: ["user", "admin"] });
+  const created = await users.create({
+    email: DEVELOPMENT_ADMIN_EMAIL,
+    passwordHash: await hashPassword(password),
+    roles: ["user", "admin"],
+  });
   return created && { email: DEVELOPMENT_ADMIN_EMAIL, password };
 }
 
@@ -79,8 +87,14 @@ const DEVELOPMENT_ENVIRONMENT = { RATE_LIMIT_AUTH_MAX: "20", RATE_LIMIT_AUTH_WIN
  * @param environment the raw variables (process.env)
  * @param options.developmentDefaults `npm start`'s defaults: the development rate limits, demo catalogue and admin
  */
-export async function startSelfHosted(server: ServerAdapter, environment: Record<string, unknown>, options: { developmentDefaults?: boolean } = {}) {
-  const config = parseConfig(options.developmentDefaults && environment.NODE_ENV !== "production" ? { ...DEVELOPMENT_ENVIRONMENT, ...environment } : environment);
+export async function startSelfHosted(
+  server: ServerAdapter,
+  environment: Record<string, unknown>,
+  options: { developmentDefaults?: boolean } = {},
+) {
+  const config = parseConfig(
+    options.developmentDefaults && environment.NODE_ENV !== "production" ? { ...DEVELOPMENT_ENVIRONMENT, ...environment } : environment,
+  );
   const { services, close: closeServices, seedDemoCatalogue } = await createSelfHostedServices(config, server);
   const developmentAdmin = options.developmentDefaults ? await prepareLocalDevelopment(services, seedDemoCatalogue) : undefined;
   let consistencyJob: Cron;
@@ -108,7 +122,12 @@ export async function startSelfHosted(server: ServerAdapter, environment: Record
     redis: services.redis.adapter,
     database: config.DATABASE_URL.split("?")[0],
     authRateLimit: `${config.RATE_LIMIT_AUTH_MAX} sign-in attempts per ${config.RATE_LIMIT_AUTH_WINDOW_S} s per client`,
-    admin: config.ADMIN_TOKEN || config.ADMIN_EMAIL ? "configured (ADMIN_TOKEN / ADMIN_EMAIL)" : options.developmentDefaults && config.NODE_ENV !== "production" && config.DATABASE_URL.startsWith("file:") ? `development admin ${DEVELOPMENT_ADMIN_EMAIL} (its password was shown at the first start; set ADMIN_EMAIL/ADMIN_PASSWORD to choose one)` : "none: set ADMIN_TOKEN, or ADMIN_EMAIL and ADMIN_PASSWORD, for the admin endpoints",
+    admin:
+      config.ADMIN_TOKEN || config.ADMIN_EMAIL
+        ? "configured (ADMIN_TOKEN / ADMIN_EMAIL)"
+        : options.developmentDefaults && config.NODE_ENV !== "production" && config.DATABASE_URL.startsWith("file:")
+          ? `development admin ${DEVELOPMENT_ADMIN_EMAIL} (its password was shown at the first start; set ADMIN_EMAIL/ADMIN_PASSWORD to choose one)`
+          : "none: set ADMIN_TOKEN, or ADMIN_EMAIL and ADMIN_PASSWORD, for the admin endpoints",
   });
 
   let closing: Promise<void> | undefined;
@@ -133,7 +152,9 @@ export async function runSelfHosted(server: ServerAdapter): Promise<void> {
     if (running.developmentAdmin) {
       const { email, password } = running.developmentAdmin;
       // Shown once, on the start that made it (the log redacts passwords on purpose).
-      console.error(`jollyjet: development admin created — email ${email}, password ${password} (shown once; set ADMIN_EMAIL/ADMIN_PASSWORD to choose your own)`);
+      console.error(
+        `jollyjet: development admin created — email ${email}, password ${password} (shown once; set ADMIN_EMAIL/ADMIN_PASSWORD to choose your own)`,
+      );
     }
     for (const signal of ["SIGINT", "SIGTERM"] as const) {
       process.once(signal, () => {

@@ -99,7 +99,10 @@ export async function createSelfHostedServices(
     client.close();
   };
   if (file && journalMode !== "wal") {
-    services.logger.warn("the database file cannot use WAL journal mode (is it on a network file system?): processes sharing it block each other's reads and writes", { journalMode });
+    services.logger.warn(
+      "the database file cannot use WAL journal mode (is it on a network file system?): processes sharing it block each other's reads and writes",
+      { journalMode },
+    );
   }
   try {
     await migrateDatabase(db, MIGRATIONS_FOLDER);
@@ -109,7 +112,8 @@ export async function createSelfHostedServices(
     await close();
     throw error;
   }
-  const seedDemoCatalogue = () => seedIfEmpty(services.catalogue, backgroundRunner(services.logger), file ? claimingSeed(client) : undefined);
+  const seedDemoCatalogue = () =>
+    seedIfEmpty(services.catalogue, backgroundRunner(services.logger), file ? claimingSeed(client) : undefined);
   return { services, close, seedDemoCatalogue };
 }
 
@@ -117,8 +121,11 @@ export async function createSelfHostedServices(
 async function warnIfStateEvicts({ redis, logger }: Services): Promise<void> {
   const memory = await redis.run(ops.info("memory")).catch((): Record<string, string> => ({}));
   if (evictsKeys(memory)) {
-    logger.warn("the Redis holding sessions and rate limits may evict keys under memory pressure: set maxmemory-policy noeviction there, and put the cache on REDIS_CACHE_URL (allkeys-lru)", {
-      maxmemoryPolicy: memory.maxmemory_policy,
-    });
+    logger.warn(
+      "the Redis holding sessions and rate limits may evict keys under memory pressure: set maxmemory-policy noeviction there, and put the cache on REDIS_CACHE_URL (allkeys-lru)",
+      {
+        maxmemoryPolicy: memory.maxmemory_policy,
+      },
+    );
   }
 }

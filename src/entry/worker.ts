@@ -40,7 +40,12 @@ function onceUntilSuccess(task: () => Promise<void>): () => Promise<void> {
     }));
 }
 
-function openDatabase(env: WorkerEnv, libsqlUrl: string | undefined, authToken: string | undefined, positions: PositionContext): AppDatabase {
+function openDatabase(
+  env: WorkerEnv,
+  libsqlUrl: string | undefined,
+  authToken: string | undefined,
+  positions: PositionContext,
+): AppDatabase {
   if (libsqlUrl) return drizzleLibsql(createClient({ url: libsqlUrl, authToken }), { schema });
   // Through D1 sessions whether or not read replication is on: without replicas every session is the primary.
   if (env.DB) return drizzleD1(withD1Sessions(env.DB, positions), { schema });
@@ -51,7 +56,10 @@ function openDatabase(env: WorkerEnv, libsqlUrl: string | undefined, authToken: 
  * The Worker's services from its bindings: the Upstash adapter, D1 (or libSQL over HTTP).
  * @throws ConfigError naming what is missing or wrong.
  */
-export function createWorkerServices(env: WorkerEnv, extras: Pick<Parameters<typeof buildServices>[0], "wrapProducts" | "wrapRedis"> = {}): Services {
+export function createWorkerServices(
+  env: WorkerEnv,
+  extras: Pick<Parameters<typeof buildServices>[0], "wrapProducts" | "wrapRedis"> = {},
+): Services {
   const config = parseConfig(env);
   if (config.redis.adapter !== "upstash") {
     throw new ConfigError(

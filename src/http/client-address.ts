@@ -50,7 +50,9 @@ export function parseRanges(entries: readonly string[]): AddressRange[] {
     if (ipaddr.isValidCIDR(entry)) {
       const [network, bits] = ipaddr.parseCIDR(entry);
       // An IPv4-mapped range (::ffff:10.0.0.0/104) stands for the IPv4 one, as parsed addresses do.
-      return network instanceof ipaddr.IPv6 && network.isIPv4MappedAddress() && bits >= 96 ? [network.toIPv4Address(), bits - 96] : [network, bits];
+      return network instanceof ipaddr.IPv6 && network.isIPv4MappedAddress() && bits >= 96
+        ? [network.toIPv4Address(), bits - 96]
+        : [network, bits];
     }
     const address = parseAddress(entry);
     if (!address) throw new Error(`${entry} is not an address or a CIDR range`);
@@ -58,7 +60,8 @@ export function parseRanges(entries: readonly string[]): AddressRange[] {
   });
 }
 
-const within = (address: Address, ranges: readonly AddressRange[]) => ranges.some(([network, bits]) => network.kind() === address.kind() && address.match(network, bits));
+const within = (address: Address, ranges: readonly AddressRange[]) =>
+  ranges.some(([network, bits]) => network.kind() === address.kind() && address.match(network, bits));
 
 /**
  * The client of a request that may have come through trusted proxies: starting at the socket
@@ -70,7 +73,10 @@ const within = (address: Address, ranges: readonly AddressRange[]) => ranges.som
  * @example forwardedClient("10.0.0.2", "198.51.100.7, 10.0.0.1", parseRanges(["10.0.0.0/8"])) // "198.51.100.7"
  */
 export function forwardedClient(peer: string, forwardedFor: string | undefined, trusted: readonly AddressRange[]): string {
-  const hops = (forwardedFor ?? "").split(",").map((entry) => entry.trim()).filter(Boolean);
+  const hops = (forwardedFor ?? "")
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter(Boolean);
   let client = peer;
   for (let next = hops.length - 1; next >= 0; next -= 1) {
     const address = parseAddress(client);

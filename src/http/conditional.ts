@@ -52,17 +52,22 @@ export async function ifMatchVersion(c: Context<AppEnv>, id: string): Promise<nu
   const header = c.req.header("if-match")?.trim();
   if (header === undefined) return undefined;
   if (header === "*") return "*";
-  const versions = TAG_LIST.test(header) ? [...new Set((header.match(ENTITY_TAG) ?? []).flatMap((tag) => OUR_TAG.exec(tag)?.[1] ?? []).map(Number))] : [];
+  const versions = TAG_LIST.test(header)
+    ? [...new Set((header.match(ENTITY_TAG) ?? []).flatMap((tag) => OUR_TAG.exec(tag)?.[1] ?? []).map(Number))]
+    : [];
   const [first] = versions;
   if (first === undefined) throw new AppError(412, "PRECONDITION_FAILED", "If-Match names no version of this product; read it again");
   if (versions.length === 1) return first;
   // Not found is the write's own answer (404), as with one tag.
-  const current = await c.get("services").catalogue.get(id, { background: c.get("background") }).then(
-    (read) => Number(OUR_TAG.exec(`"${read.tag}"`)?.[1]),
-    (error: unknown) => {
-      if (error instanceof ProductNotFoundError) return first;
-      throw error;
-    },
-  );
+  const current = await c
+    .get("services")
+    .catalogue.get(id, { background: c.get("background") })
+    .then(
+      (read) => Number(OUR_TAG.exec(`"${read.tag}"`)?.[1]),
+      (error: unknown) => {
+        if (error instanceof ProductNotFoundError) return first;
+        throw error;
+      },
+    );
   return versions.includes(current) ? current : first;
 }

@@ -29,5 +29,9 @@ export function setSessionCookie(c: Context<AppEnv>, token: string): void {
 }
 
 export function clearSessionCookie(c: Context<AppEnv>): void {
-  setHeader(c, "Set-Cookie", generateCookie(SESSION_COOKIE, "", { httpOnly: true, sameSite: "Lax", path: "/", secure: isSecure(c), maxAge: 0 }));
+  setHeader(
+    c,
+    "Set-Cookie",
+    generateCookie(SESSION_COOKIE, "", { httpOnly: true, sameSite: "Lax", path: "/", secure: isSecure(c), maxAge: 0 }),
+  );
 }

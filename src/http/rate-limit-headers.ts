@@ -21,7 +21,11 @@ const secondsUntil = (epochMs: number) => Math.max(0, Math.ceil((epochMs - Date.
 export function applyRateLimit(c: Context<AppEnv>, decision: RateLimitDecision): void {
   const decisions = [...c.get("rateLimits"), decision];
   c.set("rateLimits", decisions);
-  setHeader(c, "RateLimit-Policy", decisions.map(({ policy }) => `"${policy.name}";q=${policy.limit};w=${policy.windowSeconds}`).join(", "));
+  setHeader(
+    c,
+    "RateLimit-Policy",
+    decisions.map(({ policy }) => `"${policy.name}";q=${policy.limit};w=${policy.windowSeconds}`).join(", "),
+  );
   setHeader(c, "RateLimit", decisions.map((d) => `"${d.policy.name}";r=${d.remaining};t=${secondsUntil(d.reset)}`).join(", "));
   const tightest = decisions.reduce((a, b) => (b.remaining < a.remaining || !b.success ? b : a));
   setHeader(c, "X-RateLimit-Limit", String(tightest.policy.limit));

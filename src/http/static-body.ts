@@ -42,7 +42,10 @@ const etagOf = async (bytes: Uint8Array): Promise<string> => `"${await contentHa
  * Encodes `body` in every coding `compress` makes (none without it) and tags each result.
  * @example const spec = await makeStaticBody(bytes, { contentType: "application/json", cacheControl: "public, no-cache", compress });
  */
-export async function makeStaticBody(body: Uint8Array, options: { contentType: string; cacheControl: string; compress?: Compressor }): Promise<StaticBody> {
+export async function makeStaticBody(
+  body: Uint8Array,
+  options: { contentType: string; cacheControl: string; compress?: Compressor },
+): Promise<StaticBody> {
   const { compress } = options;
   const [identity, ...encoded] = await Promise.all([
     etagOf(body).then((etag): Representation => ({ body, etag })),
@@ -53,7 +56,12 @@ export async function makeStaticBody(body: Uint8Array, options: { contentType: s
         })
       : []),
   ]);
-  return { contentType: options.contentType, cacheControl: options.cacheControl, identity: identity!, encoded: encoded.filter((representation) => representation.body.length < body.length) };
+  return {
+    contentType: options.contentType,
+    cacheControl: options.cacheControl,
+    identity: identity!,
+    encoded: encoded.filter((representation) => representation.body.length < body.length),
+  };
 }
 
 const QUALITY = /^\s*q\s*=\s*([0-9.]+)\s*$/i;

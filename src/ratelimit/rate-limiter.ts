@@ -45,7 +45,11 @@ export interface RateLimiter {
  * admitted ones).
  * @example const decision = await limiter.check("default", "user:42", background);
  */
-export function createRateLimiter(options: { redis: RedisPort; policies: Record<PolicyName, RateLimitPolicy>; keys: RedisKeys }): RateLimiter {
+export function createRateLimiter(options: {
+  redis: RedisPort;
+  policies: Record<PolicyName, RateLimitPolicy>;
+  keys: RedisKeys;
+}): RateLimiter {
   const client = createRatelimitClient(options.redis) as unknown as ConstructorParameters<typeof Ratelimit>[0]["redis"];
   const limiterFor = (policy: RateLimitPolicy) =>
     new Ratelimit({
@@ -56,7 +60,10 @@ export function createRateLimiter(options: { redis: RedisPort; policies: Record<
       analytics: false,
       timeout: 0,
     });
-  const limiters = Object.fromEntries(Object.values(options.policies).map((policy) => [policy.name, limiterFor(policy)])) as Record<PolicyName, Ratelimit>;
+  const limiters = Object.fromEntries(Object.values(options.policies).map((policy) => [policy.name, limiterFor(policy)])) as Record<
+    PolicyName,
+    Ratelimit
+  >;
   return {
     policies: options.policies,
     async check(name, identity, background) {

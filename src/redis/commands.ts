@@ -7,7 +7,19 @@
  * every adapter answers alike.
  */
 import type { Redis as UpstashRedis } from "@upstash/redis/cloudflare";
-import { asBoolean, asHash, asInfo, asInteger, asNullableString, asNullableStrings, asScanPage, asStrings, isOk, isPong, passThrough } from "./replies";
+import {
+  asBoolean,
+  asHash,
+  asInfo,
+  asInteger,
+  asNullableString,
+  asNullableStrings,
+  asScanPage,
+  asStrings,
+  isOk,
+  isPong,
+  passThrough,
+} from "./replies";
 import type { LuaScript } from "./script";
 
 type Arg = string | number;
@@ -75,7 +87,13 @@ const COMMANDS = {
   /** Resolves true when the value was written (false when NX found the key, or XX did not). */
   set: spec({
     fields: (key: string, value: string, options: { pxMs?: number; nx?: boolean; xx?: boolean } = {}) => ({ key, value, ...options }),
-    wire: ({ key, value, pxMs, nx, xx }) => [key, value, ...(pxMs === undefined ? [] : ["PX", pxMs]), ...(nx ? ["NX"] : []), ...(xx ? ["XX"] : [])],
+    wire: ({ key, value, pxMs, nx, xx }) => [
+      key,
+      value,
+      ...(pxMs === undefined ? [] : ["PX", pxMs]),
+      ...(nx ? ["NX"] : []),
+      ...(xx ? ["XX"] : []),
+    ],
     keysTouched: theKey,
     readOnly: false,
     decode: isOk,
@@ -132,8 +150,18 @@ const COMMANDS = {
     decode: asScanPage,
     upstash: (pipeline, { cursor, match, count }) => pipeline.scan(cursor, { match, count }),
   }),
-  sadd: spec({ ...aKeyAndMembers, readOnly: false, decode: asInteger, upstash: (pipeline, { key, members }) => pipeline.sadd(key, ...(members as [string, ...string[]])) }),
-  srem: spec({ ...aKeyAndMembers, readOnly: false, decode: asInteger, upstash: (pipeline, { key, members }) => pipeline.srem(key, ...members) }),
+  sadd: spec({
+    ...aKeyAndMembers,
+    readOnly: false,
+    decode: asInteger,
+    upstash: (pipeline, { key, members }) => pipeline.sadd(key, ...(members as [string, ...string[]])),
+  }),
+  srem: spec({
+    ...aKeyAndMembers,
+    readOnly: false,
+    decode: asInteger,
+    upstash: (pipeline, { key, members }) => pipeline.srem(key, ...members),
+  }),
   smembers: spec({ ...justAKey, readOnly: true, decode: asStrings, upstash: (pipeline, { key }) => pipeline.smembers(key) }),
   lpush: spec({
     fields: (key: string, values: string[]) => ({ key, values }),
@@ -143,8 +171,18 @@ const COMMANDS = {
     decode: asInteger,
     upstash: (pipeline, { key, values }) => pipeline.lpush(key, ...values),
   }),
-  ltrim: spec({ ...aKeyAndRange, readOnly: false, decode: isOk, upstash: (pipeline, { key, start, stop }) => pipeline.ltrim(key, start, stop) }),
-  lrange: spec({ ...aKeyAndRange, readOnly: true, decode: asStrings, upstash: (pipeline, { key, start, stop }) => pipeline.lrange(key, start, stop) }),
+  ltrim: spec({
+    ...aKeyAndRange,
+    readOnly: false,
+    decode: isOk,
+    upstash: (pipeline, { key, start, stop }) => pipeline.ltrim(key, start, stop),
+  }),
+  lrange: spec({
+    ...aKeyAndRange,
+    readOnly: true,
+    decode: asStrings,
+    upstash: (pipeline, { key, start, stop }) => pipeline.lrange(key, start, stop),
+  }),
   /** Raw EVALSHA for libraries that manage their own scripts (@upstash/ratelimit); their EVAL goes through `ops.script`. */
   evalsha: spec({
     fields: (sha: string, keys: string[], args: string[]) => ({ sha, keys, args }),
@@ -221,7 +259,12 @@ const { eval: evalOp, ...tableOps } = Object.fromEntries(
 export const ops = {
   ...tableOps,
   /** Runs a Lua script: EVAL until the server has it, then EVALSHA (EVAL again on NOSCRIPT). */
-  script: <T = unknown>(source: LuaScript, keys: string[], args: (string | number)[], decode: (reply: unknown) => T = passThrough as (reply: unknown) => T): Op<T> => {
+  script: <T = unknown>(
+    source: LuaScript,
+    keys: string[],
+    args: (string | number)[],
+    decode: (reply: unknown) => T = passThrough as (reply: unknown) => T,
+  ): Op<T> => {
     const stringArgs = args.map(String);
     return { command: evalOp(source.source, keys, stringArgs).command, decode, script: { source, keys, args: stringArgs } };
   },

@@ -198,7 +198,11 @@ export function createRedisPort(
   async function sendSettled(batch: readonly Op<unknown>[], deadline: number, sync: ReplicaSync | undefined): Promise<RawReply[]> {
     const readAt = sync?.token;
     const wire = await Promise.all(batch.map(toWire));
-    const replies = await transport.send(wire.map(({ command }) => command), deadline, sync);
+    const replies = await transport.send(
+      wire.map(({ command }) => command),
+      deadline,
+      sync,
+    );
     // Scripts the server no longer has (restart, SCRIPT FLUSH, failover) go again as EVAL —
     // unless the caller has already given up on them. At the same position as the
     // first send (that answer replaced `sync.token`); the retry's answer is the latest.
@@ -207,7 +211,11 @@ export function createRedisPort(
       // A WAIT counts the writes sent before it: it goes again after the retried scripts, to count them too.
       const resent = [...retry, ...batch.flatMap((op, index) => (op.command.name === "wait" ? [index] : []))];
       const retrySync = sync && { token: readAt };
-      const again = await transport.send(resent.map((index) => batch[index]!.command), deadline, retrySync);
+      const again = await transport.send(
+        resent.map((index) => batch[index]!.command),
+        deadline,
+        retrySync,
+      );
       for (const [i, index] of resent.entries()) replies[index] = again[i]!;
       if (sync && retrySync?.token !== undefined) sync.token = retrySync.token;
     }
@@ -243,7 +251,16 @@ export function createRedisPort(
   function sendGroup(group: Queued[], token: string | undefined): void {
     const movesPosition = (item: Queued) => item.position?.trackWrites === true && !isReadOnly(item.op.command);
     const sync: ReplicaSync | undefined = token !== undefined || group.some(movesPosition) ? { token } : undefined;
-    guarded(() => withTimeout(sendSettled(group.map((item) => item.op), Date.now() + options.timeoutMs, sync), options.timeoutMs)).then(
+    guarded(() =>
+      withTimeout(
+        sendSettled(
+          group.map((item) => item.op),
+          Date.now() + options.timeoutMs,
+          sync,
+        ),
+        options.timeoutMs,
+      ),
+    ).then(
       (replies) =>
         group.forEach((item, index) => {
           if (sync?.token !== undefined && movesPosition(item)) item.position!.redis.wroteAt = sync.token;
@@ -259,7 +276,8 @@ export function createRedisPort(
 
   function enqueue<T>(op: Op<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      if (queue.push({ op, position: options.positions?.current(), resolve: resolve as (value: unknown) => void, reject }) === 1) afterThisTick(() => queue.length > 0 && flush());
+      if (queue.push({ op, position: options.positions?.current(), resolve: resolve as (value: unknown) => void, reject }) === 1)
+        afterThisTick(() => queue.length > 0 && flush());
       else if (queue.length >= MAX_BATCH) flush();
     });
   }

@@ -14,7 +14,13 @@ function unexpected(what: string, reply: unknown): never {
 }
 
 export const asNullableString = (reply: unknown): string | null =>
-  reply === null || reply === undefined ? null : typeof reply === "string" ? reply : typeof reply === "number" ? String(reply) : unexpected("string", reply);
+  reply === null || reply === undefined
+    ? null
+    : typeof reply === "string"
+      ? reply
+      : typeof reply === "number"
+        ? String(reply)
+        : unexpected("string", reply);
 
 export const asInteger = (reply: unknown): number => {
   const value = typeof reply === "string" ? Number(reply) : reply;

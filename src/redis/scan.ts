@@ -11,7 +11,12 @@ import type { RedisPort } from "./port";
  * leaving the loop. Background jobs only: request paths name their keys.
  * @example for await (const page of scanPages(redis, keys.cacheEntries, 500)) await redis.run(ops.unlink(page.keys));
  */
-export async function* scanPages(redis: RedisPort, pattern: string, count: number, cursor = "0"): AsyncGenerator<{ keys: string[]; cursor: string }> {
+export async function* scanPages(
+  redis: RedisPort,
+  pattern: string,
+  count: number,
+  cursor = "0",
+): AsyncGenerator<{ keys: string[]; cursor: string }> {
   do {
     const page = await redis.run(ops.scan(cursor, pattern, count));
     cursor = page.cursor;

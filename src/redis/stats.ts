@@ -30,7 +30,8 @@ export function evictsKeys(memory: Record<string, string>): boolean | null {
   return max > 0 && policy !== "noeviction";
 }
 
-const numberOrNull = (value: string | undefined) => (value === undefined || value === "" || !Number.isFinite(Number(value)) ? null : Number(value));
+const numberOrNull = (value: string | undefined) =>
+  value === undefined || value === "" || !Number.isFinite(Number(value)) ? null : Number(value);
 
 /** One round trip (PING, DBSIZE, INFO memory, coalesced by the port). @throws when Redis does not answer PING or DBSIZE. */
 export async function readRedisStats(redis: RedisPort): Promise<RedisStats> {

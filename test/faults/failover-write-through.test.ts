@@ -36,24 +36,39 @@ async function twoInstancesAfterLostWriteThrough(waitReplicas: string, consisten
     REDIS_TIMEOUT_MS: "400",
     CACHE_CONSISTENCY: consistency,
   });
-  const [writer, reader] = [await createTestApp({ ...shared, REDIS_URL: undefined }), await createTestApp({ ...shared, REDIS_URL: undefined })];
+  const [writer, reader] = [
+    await createTestApp({ ...shared, REDIS_URL: undefined }),
+    await createTestApp({ ...shared, REDIS_URL: undefined }),
+  ];
   opened.apps.push(writer, reader);
 
-  const created = await writer.app.request("/api/products", json({ name: "Failover Kettle", description: "Written as the primary dies.", price: 10, stock: 1, category: "failover" }, ADMIN));
+  const created = await writer.app.request(
+    "/api/products",
+    json({ name: "Failover Kettle", description: "Written as the primary dies.", price: 10, stock: 1, category: "failover" }, ADMIN),
+  );
   const { id } = ((await created.json()) as { data: Product }).data;
   await sentinel.replicaInSync();
   const cached = await reader.app.request(`/api/products/${id}`);
   expect([cached.headers.get("x-cache"), await stockOf(cached)]).toEqual(["HIT", 1]);
 
   sentinel.link!.hold();
-  const patched = await writer.app.request(`/api/products/${id}`, { method: "PATCH", headers: { "content-type": "application/json", ...ADMIN }, body: JSON.stringify({ stock: 2 }) });
+  const patched = await writer.app.request(`/api/products/${id}`, {
+    method: "PATCH",
+    headers: { "content-type": "application/json", ...ADMIN },
+    body: JSON.stringify({ stock: 2 }),
+  });
 
   await sentinel.killPrimaryAndAwaitPromotion(); // with the stock-2 write-through (if any) the replica never received
   return { writer, reader, id, patched };
 }
 
 /** Reads on `reader` until it answers (not BYPASS) through the new primary, nudging the writer's owed retries meanwhile. */
-async function readThroughNewPrimary(writer: App, reader: App, id: string, until: (stock: number) => boolean): Promise<{ stock: number; cache: string | null }> {
+async function readThroughNewPrimary(
+  writer: App,
+  reader: App,
+  id: string,
+  until: (stock: number) => boolean,
+): Promise<{ stock: number; cache: string | null }> {
   const giveUpAt = Date.now() + 15_000;
   for (;;) {
     await (await writer.app.request(`/api/products/${id}`)).arrayBuffer();

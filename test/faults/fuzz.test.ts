@@ -26,7 +26,13 @@ interface Page {
 
 const printable = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((code) => String.fromCharCode(code)), maxLength: 60 });
 /** Header-safe (ByteString, no CR/LF/NUL) but otherwise arbitrary: Latin-1 included. */
-const headerText = fc.string({ unit: fc.integer({ min: 0x20, max: 0xff }).filter((code) => code !== 0x7f).map((code) => String.fromCharCode(code)), maxLength: 80 });
+const headerText = fc.string({
+  unit: fc
+    .integer({ min: 0x20, max: 0xff })
+    .filter((code) => code !== 0x7f)
+    .map((code) => String.fromCharCode(code)),
+  maxLength: 80,
+});
 const anyText = fc.oneof(
   fc.string({ maxLength: 40 }),
   fc.string({ unit: "grapheme", maxLength: 20 }),
@@ -56,7 +62,32 @@ function arbitraries(realIds: string[]) {
     { weight: 3, arbitrary: fc.tuple(anyText, fc.boolean()).map(([text, raw]) => segmentOf(text, raw)) },
     {
       weight: 2,
-      arbitrary: fc.constantFrom("..", ".", "%00", "%2e%2e", "..%2f..%2fetc%2fpasswd", "%", "%zz", "%C0%AE", "%EF%BF%BF", "__proto__", "constructor", "prototype", "null", "undefined", "0", "-1", "1e309", "NaN", "' OR 1=1 --", "a;b", "ü", "😀", "a b", ""),
+      arbitrary: fc.constantFrom(
+        "..",
+        ".",
+        "%00",
+        "%2e%2e",
+        "..%2f..%2fetc%2fpasswd",
+        "%",
+        "%zz",
+        "%C0%AE",
+        "%EF%BF%BF",
+        "__proto__",
+        "constructor",
+        "prototype",
+        "null",
+        "undefined",
+        "0",
+        "-1",
+        "1e309",
+        "NaN",
+        "' OR 1=1 --",
+        "a;b",
+        "ü",
+        "😀",
+        "a b",
+        "",
+      ),
     },
     { weight: 1, arbitrary: fc.integer({ min: 65, max: 20_000 }).map((length) => "a".repeat(length)) },
   );
@@ -87,9 +118,31 @@ function arbitraries(realIds: string[]) {
     })),
   );
   const randomPath = fc.oneof(
-    fc.array(fc.tuple(anyText, fc.boolean()).map(([text, raw]) => segmentOf(text, raw)), { maxLength: 6 }).map((segments) => `/${segments.join("/")}`),
-    fc.constantFrom("/", "//", "/api", "/api/", "/api//products", "/API/PRODUCTS", "/api/products/", "/api/products/../cache", "/api/./products", "/health/", "/%2e%2e/etc/passwd", "/api/products?", "/.env", "/api/products/x/y/z"),
-    fc.tuple(fc.constantFrom("/api/products/", "/api/auth/", "/api/cache/", "/"), anyText).map(([prefix, text]) => prefix + segmentOf(text, false)),
+    fc
+      .array(
+        fc.tuple(anyText, fc.boolean()).map(([text, raw]) => segmentOf(text, raw)),
+        { maxLength: 6 },
+      )
+      .map((segments) => `/${segments.join("/")}`),
+    fc.constantFrom(
+      "/",
+      "//",
+      "/api",
+      "/api/",
+      "/api//products",
+      "/API/PRODUCTS",
+      "/api/products/",
+      "/api/products/../cache",
+      "/api/./products",
+      "/health/",
+      "/%2e%2e/etc/passwd",
+      "/api/products?",
+      "/.env",
+      "/api/products/x/y/z",
+    ),
+    fc
+      .tuple(fc.constantFrom("/api/products/", "/api/auth/", "/api/cache/", "/"), anyText)
+      .map(([prefix, text]) => prefix + segmentOf(text, false)),
   );
   const target = fc.oneof({ weight: 4, arbitrary: routed }, { weight: 1, arbitrary: fc.record({ path: randomPath, method }) });
 
@@ -139,53 +192,77 @@ function arbitraries(realIds: string[]) {
     {
       weight: 2,
       arbitrary: fc
-        .tuple(fc.constantFrom("page", "limit", "category", "search", "isActive", "minPrice", "maxPrice", "sort", "id", "q", "__proto__"), anyText)
+        .tuple(
+          fc.constantFrom("page", "limit", "category", "search", "isActive", "minPrice", "maxPrice", "sort", "id", "q", "__proto__"),
+          anyText,
+        )
         .map(([key, value]) => `${key}=${segmentOf(value, false)}`),
     },
     { weight: 1, arbitrary: fc.tuple(anyText, anyText).map(([key, value]) => `${segmentOf(key, false)}=${segmentOf(value, false)}`) },
     { weight: 1, arbitrary: fc.integer({ min: 1, max: 3_000 }).map((length) => `search=${"s".repeat(length)}`) },
   );
-  const query = fc.oneof({ weight: 2, arbitrary: fc.constant("") }, { weight: 3, arbitrary: fc.array(queryPair, { minLength: 1, maxLength: 5 }).map((pairs) => `?${pairs.join("&")}`) });
+  const query = fc.oneof(
+    { weight: 2, arbitrary: fc.constant("") },
+    { weight: 3, arbitrary: fc.array(queryPair, { minLength: 1, maxLength: 5 }).map((pairs) => `?${pairs.join("&")}`) },
+  );
 
   const optional = <T>(arbitrary: fc.Arbitrary<T>) => fc.option(arbitrary, { nil: undefined, freq: 3 });
   const headers = fc.record({
     contentType: optional(
       fc.oneof(
         { weight: 3, arbitrary: fc.constant("application/json") },
-        { weight: 2, arbitrary: fc.constantFrom(
-          "application/json",
-          "application/json; charset=utf-8",
-          "APPLICATION/JSON",
-          "application/problem+json",
-          "application/jsonx",
-          "application/json; charset=latin1",
-          "text/plain",
-          "text/html",
-          "application/x-www-form-urlencoded",
-          "multipart/form-data; boundary=xyz",
-          "application/octet-stream",
-          "",
-          ";",
-          "json",
-        ) },
+        {
+          weight: 2,
+          arbitrary: fc.constantFrom(
+            "application/json",
+            "application/json; charset=utf-8",
+            "APPLICATION/JSON",
+            "application/problem+json",
+            "application/jsonx",
+            "application/json; charset=latin1",
+            "text/plain",
+            "text/html",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data; boundary=xyz",
+            "application/octet-stream",
+            "",
+            ";",
+            "json",
+          ),
+        },
         { weight: 1, arbitrary: headerText },
       ),
     ),
     authorization: optional(
       fc.oneof(
         printable.map((token) => `Bearer ${token}`),
-        fc.constantFrom("Bearer", "Bearer ", "bearer x", "Bearer a b", "Basic YWRtaW46YWRtaW4=", "Bearer null", "Bearer undefined", "Bearer __proto__", `Bearer ${"A".repeat(5000)}`),
+        fc.constantFrom(
+          "Bearer",
+          "Bearer ",
+          "bearer x",
+          "Bearer a b",
+          "Basic YWRtaW46YWRtaW4=",
+          "Bearer null",
+          "Bearer undefined",
+          "Bearer __proto__",
+          `Bearer ${"A".repeat(5000)}`,
+        ),
         headerText,
       ),
     ),
     cookie: optional(
       fc.oneof(
         printable.map((value) => `sid=${value}`),
-        fc.constantFrom("sid=garbage", "sid=", "sid", "sid=a; sid=b", "sid=%00", "sid=\"quoted\"", "__proto__=1", `sid=${"x".repeat(4000)}`),
+        fc.constantFrom("sid=garbage", "sid=", "sid", "sid=a; sid=b", "sid=%00", 'sid="quoted"', "__proto__=1", `sid=${"x".repeat(4000)}`),
         headerText,
       ),
     ),
-    origin: optional(fc.oneof(fc.constantFrom("http://evil.example", "null", "http://localhost", "https://localhost", "file://", "http://localhost:1"), headerText)),
+    origin: optional(
+      fc.oneof(
+        fc.constantFrom("http://evil.example", "null", "http://localhost", "https://localhost", "file://", "http://localhost:1"),
+        headerText,
+      ),
+    ),
     requestId: optional(fc.oneof(printable, fc.constantFrom("", " ", "x".repeat(500), "../../etc", "<script>"))),
     forwardedFor: optional(fc.oneof(fc.ipV4(), fc.ipV6(), headerText)),
   });
@@ -246,7 +323,13 @@ function arbitraries(realIds: string[]) {
     },
     { weight: 1, arbitrary: fc.integer({ min: 1, max: 20_000 }).map((depth) => nest(depth, "[", "]")) },
     { weight: 1, arbitrary: fc.integer({ min: 1, max: 5_000 }).map((depth) => nest(depth, '{"a":', "}", "1")) },
-    { weight: 2, arbitrary: fc.oneof(anyText, fc.constantFrom("{", "}", "nul", "tru", "\u0000", '{"a":1,}', "{'a':1}", "NaN", "Infinity", "\uFEFF{}", "1 2", '"unterminated')) },
+    {
+      weight: 2,
+      arbitrary: fc.oneof(
+        anyText,
+        fc.constantFrom("{", "}", "nul", "tru", "\u0000", '{"a":1,}', "{'a':1}", "NaN", "Infinity", "\uFEFF{}", "1 2", '"unterminated'),
+      ),
+    },
     { weight: 1, arbitrary: fc.constant("") },
     { weight: 1, arbitrary: fc.integer({ min: 60_000, max: 80_000 }).map((size) => JSON.stringify({ description: "d".repeat(size) })) },
   );
@@ -276,7 +359,10 @@ describe("HTTP fuzzing of every route", () => {
     for (let i = 0; i < 4; i += 1) {
       const response = await built.app.request(
         "/api/products",
-        json({ name: `Fuzz Fixture ${i}`, description: "A product the fuzzer must not be able to change.", price: 5 + i, stock: i, category }, ADMIN),
+        json(
+          { name: `Fuzz Fixture ${i}`, description: "A product the fuzzer must not be able to change.", price: 5 + i, stock: i, category },
+          ADMIN,
+        ),
       );
       expect(response.status).toBe(201);
       fixtureIds.push(((await response.json()) as { data: Product }).data.id);
@@ -359,7 +445,10 @@ describe("HTTP fuzzing of every route", () => {
           if (!isOpenApiDocument && envelope?.status !== "success" && envelope?.status !== "error") {
             throw new Error(`JSON without the envelope (${response.status}) for ${describe}: ${text.slice(0, 300)}`);
           }
-          if (response.status >= 400 && (envelope.status !== "error" || typeof envelope.code !== "string" || typeof envelope.message !== "string")) {
+          if (
+            response.status >= 400 &&
+            (envelope.status !== "error" || typeof envelope.code !== "string" || typeof envelope.message !== "string")
+          ) {
             throw new Error(`error ${response.status} without {status:"error",code,message} for ${describe}: ${text.slice(0, 300)}`);
           }
         }
@@ -399,7 +488,13 @@ describe("HTTP fuzzing of every route", () => {
     expect(sent).toBeGreaterThanOrEqual(RUNS * 0.95);
     expect(catalogueAfter).toEqual(catalogueBefore);
     expect(fixtureAfter).toEqual(fixtureBefore);
-    expect(polluted).toEqual({ objectKeys: objectKeysBefore, arrayKeys: arrayKeysBefore, isAdmin: undefined, pollutedKey: undefined, roles: undefined });
+    expect(polluted).toEqual({
+      objectKeys: objectKeysBefore,
+      arrayKeys: arrayKeysBefore,
+      isAdmin: undefined,
+      pollutedKey: undefined,
+      roles: undefined,
+    });
   });
 });
 
@@ -407,6 +502,21 @@ describe("HTTP fuzzing of every route", () => {
 function routeOf(pathname: string): string {
   if (/^\/api\/products\/[^/]+\/wishlist$/.test(pathname)) return "/api/products/{id}/wishlist";
   if (/^\/api\/products\/[^/]+$/.test(pathname)) return "/api/products/{id}";
-  const known = ["/health", "/openapi.json", "/docs", "/api/auth/register", "/api/auth/login", "/api/auth/logout", "/api/auth/logout-all", "/api/auth/me", "/api/products", "/api/wishlist", "/api/cache", "/api/cache/metrics", "/api/cache/consistency", "/api/cache/consistency/run"];
+  const known = [
+    "/health",
+    "/openapi.json",
+    "/docs",
+    "/api/auth/register",
+    "/api/auth/login",
+    "/api/auth/logout",
+    "/api/auth/logout-all",
+    "/api/auth/me",
+    "/api/products",
+    "/api/wishlist",
+    "/api/cache",
+    "/api/cache/metrics",
+    "/api/cache/consistency",
+    "/api/cache/consistency/run",
+  ];
   return known.includes(pathname) ? pathname : "(other)";
 }

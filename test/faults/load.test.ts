@@ -88,7 +88,8 @@ describe("bounded load on the Node server (child process)", () => {
         })
         .catch(() => undefined);
       if (total === DEMO_PRODUCTS) break;
-      if (Date.now() > deadline) throw new Error(`the server did not serve ${DEMO_PRODUCTS} products within 45 s (last total ${String(total)}):\n${output}`);
+      if (Date.now() > deadline)
+        throw new Error(`the server did not serve ${DEMO_PRODUCTS} products within 45 s (last total ${String(total)}):\n${output}`);
       await sleep(200);
     }
   }, 60_000);
@@ -140,12 +141,45 @@ describe("bounded load on the Node server (child process)", () => {
     const count = (category: Category) => (status: number) => {
       byCategory[category][status] = (byCategory[category][status] ?? 0) + 1;
     };
-    const product: autocannon.Request = { method: "GET", setupRequest: (request) => ({ ...request, path: `/api/products/${pick(ids)}` }), onResponse: count("product") };
-    const list: autocannon.Request = { method: "GET", setupRequest: (request) => ({ ...request, path: `/api/products?page=${1 + Math.floor(Math.random() * pages)}&limit=20` }), onResponse: count("list") };
-    const missing: autocannon.Request = { method: "GET", setupRequest: (request) => ({ ...request, path: `/api/products/missing-${crypto.randomUUID()}` }), onResponse: count("missing") };
+    const product: autocannon.Request = {
+      method: "GET",
+      setupRequest: (request) => ({ ...request, path: `/api/products/${pick(ids)}` }),
+      onResponse: count("product"),
+    };
+    const list: autocannon.Request = {
+      method: "GET",
+      setupRequest: (request) => ({ ...request, path: `/api/products?page=${1 + Math.floor(Math.random() * pages)}&limit=20` }),
+      onResponse: count("list"),
+    };
+    const missing: autocannon.Request = {
+      method: "GET",
+      setupRequest: (request) => ({ ...request, path: `/api/products/missing-${crypto.randomUUID()}` }),
+      onResponse: count("missing"),
+    };
     const health: autocannon.Request = { method: "GET", path: "/health", onResponse: count("health") };
     // Per connection, cycled: 14 product reads, 3 list pages, 2 unknown ids, 1 health check.
-    const requests = [product, product, list, product, product, missing, product, product, list, product, product, product, missing, product, product, list, product, product, product, health];
+    const requests = [
+      product,
+      product,
+      list,
+      product,
+      product,
+      missing,
+      product,
+      product,
+      list,
+      product,
+      product,
+      product,
+      missing,
+      product,
+      product,
+      list,
+      product,
+      product,
+      product,
+      health,
+    ];
 
     const samples: number[] = [];
     const sampler = setInterval(() => {
@@ -157,8 +191,10 @@ describe("bounded load on the Node server (child process)", () => {
     let result: autocannon.Result;
     try {
       result = await new Promise<autocannon.Result>((resolve, reject) => {
-        const instance = autocannon({ url: base, connections: CONNECTIONS, duration: DURATION_S, timeout: 10, requests }, (error: unknown, done: autocannon.Result) =>
-          error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(done),
+        const instance = autocannon(
+          { url: base, connections: CONNECTIONS, duration: DURATION_S, timeout: 10, requests },
+          (error: unknown, done: autocannon.Result) =>
+            error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(done),
         );
         instance.on("response", (_client, statusCode) => {
           statuses[statusCode] = (statuses[statusCode] ?? 0) + 1;
@@ -187,7 +223,12 @@ describe("bounded load on the Node server (child process)", () => {
         timeouts: result.timeouts,
         statuses,
         byCategory,
-        rssMiB: { samples: samples.length, firstThird: Math.round(firstThird), lastThird: Math.round(lastThird), max: Math.round(Math.max(...samples) / 1024) },
+        rssMiB: {
+          samples: samples.length,
+          firstThird: Math.round(firstThird),
+          lastThird: Math.round(lastThird),
+          max: Math.round(Math.max(...samples) / 1024),
+        },
       })}`,
     );
 
@@ -204,6 +245,8 @@ describe("bounded load on the Node server (child process)", () => {
     expect.soft(unexpected("health", [200]), "health checks").toEqual([]);
     expect.soft(result.requests.total).toBeGreaterThan(0);
     expect.soft(samples.length, "RSS samples").toBeGreaterThanOrEqual(DURATION_S - 2);
-    expect.soft(lastThird, `mean RSS of the last third (${Math.round(lastThird)} MiB) vs the first (${Math.round(firstThird)} MiB)`).toBeLessThanOrEqual(RSS_GROWTH_BOUND * firstThird);
+    expect
+      .soft(lastThird, `mean RSS of the last third (${Math.round(lastThird)} MiB) vs the first (${Math.round(firstThird)} MiB)`)
+      .toBeLessThanOrEqual(RSS_GROWTH_BOUND * firstThird);
   });
 });

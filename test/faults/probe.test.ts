@@ -37,7 +37,16 @@ describe("probe: three processes, strict mode", () => {
           cacheVsDb: result.cacheVsDb,
           other5xx: result.counts.other5xx,
           ...(fault === "drift" ? { secondRunScore: result.drift?.secondScore } : {}),
-        }).toEqual({ lost: 0, phantomReads: 0, stale: 0, backwards: 0, deletedServed: 0, cacheVsDb: 0, other5xx: 0, ...(fault === "drift" ? { secondRunScore: 100 } : {}) });
+        }).toEqual({
+          lost: 0,
+          phantomReads: 0,
+          stale: 0,
+          backwards: 0,
+          deletedServed: 0,
+          cacheVsDb: 0,
+          other5xx: 0,
+          ...(fault === "drift" ? { secondRunScore: 100 } : {}),
+        });
         if (fault === "redis-pause" || fault === "redis-restart") expect(result.faultEvents.length).toBeGreaterThan(0);
       },
       SCENARIO_TIMEOUT_MS,

@@ -25,12 +25,12 @@ const START_AT_MS = 5_000;
 const RECOVERY_POLL_MS = 50;
 const RECOVERY_BOUND_MS = 2_000;
 
-
 type App = Awaited<ReturnType<typeof createTestApp>>;
 
 /** A failure list short enough to read: the first three, a count, the last. */
 const brief = (items: string[]) => (items.length <= 4 ? items : [...items.slice(0, 3), `… ${items.length - 4} more …`, items.at(-1)!]);
-const percentile = (sorted: number[], p: number) => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!);
+const percentile = (sorted: number[], p: number) =>
+  sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 const round = (value: number) => Math.round(value * 10) / 10;
 const summary = (latencies: number[]) => {
   const sorted = [...latencies].sort((a, b) => a - b);
@@ -41,7 +41,12 @@ const summary = (latencies: number[]) => {
  * Mixed traffic for `runMs` while `fault` breaks Redis; `fault` resolves with the moment
  * (performance.now()) Redis can answer again, from which recovery is timed.
  */
-async function mixedTrafficThroughFault(label: string, built: App, runMs: number, fault: (elapsed: () => number) => Promise<number>): Promise<void> {
+async function mixedTrafficThroughFault(
+  label: string,
+  built: App,
+  runMs: number,
+  fault: (elapsed: () => number) => Promise<number>,
+): Promise<void> {
   const strict = built.services.config.CACHE_CONSISTENCY === "strict";
   const { app, services } = built;
   const category = `outage-${crypto.randomUUID().slice(0, 8)}`;
@@ -49,7 +54,10 @@ async function mixedTrafficThroughFault(label: string, built: App, runMs: number
   for (let i = 0; i < PRODUCTS; i += 1) {
     const response = await app.request(
       "/api/products",
-      json({ name: `Outage Product ${i}`, description: "A product read and written while Redis dies.", price: 10 + i, stock: 0, category }, ADMIN),
+      json(
+        { name: `Outage Product ${i}`, description: "A product read and written while Redis dies.", price: 10 + i, stock: 0, category },
+        ADMIN,
+      ),
     );
     expect(response.status).toBe(201);
     ids.push(((await response.json()) as { data: Product }).data.id);
@@ -58,8 +66,22 @@ async function mixedTrafficThroughFault(label: string, built: App, runMs: number
   /** Per product: the last stock value a 2xx PATCH acknowledged (writers own disjoint products, so it only grows). */
   const acknowledged = new Map<string, number>(ids.map((id) => [id, 0]));
   const nextStock = new Map<string, number>(ids.map((id) => [id, 0]));
-  const reads = { total: 0, status: {} as Record<number, number>, xcache: {} as Record<string, number>, serverErrors: [] as string[], staleAfterAck: [] as string[], latencies: [] as number[] };
-  const writes = { total: 0, acknowledged: 0, status: {} as Record<number, number>, notAcknowledged: [] as string[], wronglyRefused: [] as string[], latencies: [] as number[] };
+  const reads = {
+    total: 0,
+    status: {} as Record<number, number>,
+    xcache: {} as Record<string, number>,
+    serverErrors: [] as string[],
+    staleAfterAck: [] as string[],
+    latencies: [] as number[],
+  };
+  const writes = {
+    total: 0,
+    acknowledged: 0,
+    status: {} as Record<number, number>,
+    notAcknowledged: [] as string[],
+    wronglyRefused: [] as string[],
+    latencies: [] as number[],
+  };
   const lists = { total: 0, serverErrors: [] as string[] };
 
   const started = performance.now();
@@ -78,17 +100,22 @@ async function mixedTrafficThroughFault(label: string, built: App, runMs: number
       reads.status[one.status] = (reads.status[one.status] ?? 0) + 1;
       const cache = one.headers.get("x-cache") ?? "none";
       reads.xcache[cache] = (reads.xcache[cache] ?? 0) + 1;
-      if (one.status >= 500) reads.serverErrors.push(`GET /api/products/${id} → ${one.status} at ${Math.round(elapsed())} ms: ${await one.text()}`);
+      if (one.status >= 500)
+        reads.serverErrors.push(`GET /api/products/${id} → ${one.status} at ${Math.round(elapsed())} ms: ${await one.text()}`);
       else if (one.status === 200) {
         const product = ((await one.json()) as { data: Product }).data;
         // API.md: after a 2xx write response, no read may return the old value.
-        if (product.stock < ackedBefore) reads.staleAfterAck.push(`${id}: read stock ${product.stock} (X-Cache ${cache}) after stock ${ackedBefore} was acknowledged, at ${Math.round(elapsed())} ms`);
+        if (product.stock < ackedBefore)
+          reads.staleAfterAck.push(
+            `${id}: read stock ${product.stock} (X-Cache ${cache}) after stock ${ackedBefore} was acknowledged, at ${Math.round(elapsed())} ms`,
+          );
       }
 
       const page = await app.request(`/api/products?limit=5&category=${category}`);
       lists.total += 1;
       reads.status[page.status] = (reads.status[page.status] ?? 0) + 1;
-      if (page.status >= 500) lists.serverErrors.push(`GET /api/products?limit=5 → ${page.status} at ${Math.round(elapsed())} ms: ${await page.text()}`);
+      if (page.status >= 500)
+        lists.serverErrors.push(`GET /api/products?limit=5 → ${page.status} at ${Math.round(elapsed())} ms: ${await page.text()}`);
       else await page.arrayBuffer();
     }
   }
@@ -100,7 +127,11 @@ async function mixedTrafficThroughFault(label: string, built: App, runMs: number
       const stock = nextStock.get(id)! + 1;
       nextStock.set(id, stock);
       const t0 = performance.now();
-      const response = await app.request(`/api/products/${id}`, { method: "PATCH", headers: { "content-type": "application/json", ...ADMIN }, body: JSON.stringify({ stock }) });
+      const response = await app.request(`/api/products/${id}`, {
+        method: "PATCH",
+        headers: { "content-type": "application/json", ...ADMIN },
+        body: JSON.stringify({ stock }),
+      });
       writes.latencies.push(performance.now() - t0);
       writes.total += 1;
       writes.status[response.status] = (writes.status[response.status] ?? 0) + 1;
@@ -112,7 +143,10 @@ async function mixedTrafficThroughFault(label: string, built: App, runMs: number
         const text = await response.text();
         writes.notAcknowledged.push(`PATCH ${id} stock=${stock} → ${response.status} at ${Math.round(elapsed())} ms: ${text}`);
         // Strict mode's refusals: Redis could not be told before the commit, or after it in time.
-        const refusal = response.status === 503 && response.headers.get("retry-after") !== null && /"code":"(CACHE_UNAVAILABLE|WRITE_NOT_CONFIRMED)"/.test(text);
+        const refusal =
+          response.status === 503 &&
+          response.headers.get("retry-after") !== null &&
+          /"code":"(CACHE_UNAVAILABLE|WRITE_NOT_CONFIRMED)"/.test(text);
         if (!strict || !refusal) writes.wronglyRefused.push(`PATCH ${id} stock=${stock} → ${response.status}: ${text}`);
       }
     }
@@ -156,15 +190,30 @@ async function mixedTrafficThroughFault(label: string, built: App, runMs: number
     const stored = (await repository.findById(id))?.stock;
     // A write refused after its commit (WRITE_NOT_CONFIRMED) is in the database: it may hold a newer stock than the last acknowledged one.
     const possible = stored !== undefined && stored >= expected && stored <= nextStock.get(id)!;
-    if (served !== stored || !possible) finalMismatches.push(`${id}: acknowledged ${expected}, GET ${String(served)} (X-Cache ${cache}), database ${String(stored)}`);
+    if (served !== stored || !possible)
+      finalMismatches.push(`${id}: acknowledged ${expected}, GET ${String(served)} (X-Cache ${cache}), database ${String(stored)}`);
   }
 
   console.log(
     `[faults] ${label}: ${JSON.stringify({
       streamMs: Math.round(streamMs),
       requests: reads.total + lists.total + writes.total,
-      reads: { product: reads.total, list: lists.total, status: reads.status, xcache: reads.xcache, serverErrors: reads.serverErrors.length + lists.serverErrors.length, staleAfterAck: reads.staleAfterAck.length, latencyMs: summary(reads.latencies) },
-      writes: { mode: strict ? "strict" : "available", total: writes.total, acknowledged: writes.acknowledged, status: writes.status, latencyMs: summary(writes.latencies) },
+      reads: {
+        product: reads.total,
+        list: lists.total,
+        status: reads.status,
+        xcache: reads.xcache,
+        serverErrors: reads.serverErrors.length + lists.serverErrors.length,
+        staleAfterAck: reads.staleAfterAck.length,
+        latencyMs: summary(reads.latencies),
+      },
+      writes: {
+        mode: strict ? "strict" : "available",
+        total: writes.total,
+        acknowledged: writes.acknowledged,
+        status: writes.status,
+        latencyMs: summary(writes.latencies),
+      },
       recoveryMs: recoveryMs === undefined ? "not recovered within 10 s" : Math.round(recoveryMs),
       final: { products: ids.length, mismatches: finalMismatches.length, xcache: finalCache },
       rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20),
@@ -185,30 +234,33 @@ async function mixedTrafficThroughFault(label: string, built: App, runMs: number
   expect.soft(recoveryMs!).toBeLessThan(RECOVERY_BOUND_MS);
 }
 
-describe.each(["strict", "available"])("Redis outage during mixed reads and writes (ioredis adapter, dedicated redis-server, CACHE_CONSISTENCY=%s)", (mode) => {
-  let server: RedisServerHandle;
-  let built: App;
+describe.each(["strict", "available"])(
+  "Redis outage during mixed reads and writes (ioredis adapter, dedicated redis-server, CACHE_CONSISTENCY=%s)",
+  (mode) => {
+    let server: RedisServerHandle;
+    let built: App;
 
-  beforeAll(async () => {
-    server = await startRedisServer();
-    built = await createTestApp({ REDIS_URL: server.url, ADMIN_TOKEN: "faults-admin", REDIS_TIMEOUT_MS: "200", CACHE_CONSISTENCY: mode });
-  });
-
-  afterAll(async () => {
-    await built?.close();
-    await server?.stop();
-  });
-
-  it("serves every read, acknowledges only what later reads show, and recovers within 2 s", async () => {
-    await mixedTrafficThroughFault(`redis-outage (${mode})`, built, 8_000, async (elapsed) => {
-      await sleep(STOP_AT_MS - elapsed());
-      await server.stop();
-      await sleep(START_AT_MS - elapsed());
-      await server.start();
-      return performance.now();
+    beforeAll(async () => {
+      server = await startRedisServer();
+      built = await createTestApp({ REDIS_URL: server.url, ADMIN_TOKEN: "faults-admin", REDIS_TIMEOUT_MS: "200", CACHE_CONSISTENCY: mode });
     });
-  });
-});
+
+    afterAll(async () => {
+      await built?.close();
+      await server?.stop();
+    });
+
+    it("serves every read, acknowledges only what later reads show, and recovers within 2 s", async () => {
+      await mixedTrafficThroughFault(`redis-outage (${mode})`, built, 8_000, async (elapsed) => {
+        await sleep(STOP_AT_MS - elapsed());
+        await server.stop();
+        await sleep(START_AT_MS - elapsed());
+        await server.start();
+        return performance.now();
+      });
+    });
+  },
+);
 
 describe("Sentinel failover during mixed reads and writes (ioredis through three sentinels)", () => {
   let sentinel: RedisSentinelHandle;
@@ -216,7 +268,13 @@ describe("Sentinel failover during mixed reads and writes (ioredis through three
 
   beforeAll(async () => {
     sentinel = await startRedisSentinel();
-    built = await createTestApp({ REDIS_URL: undefined, REDIS_SENTINELS: sentinel.sentinels.join(","), REDIS_SENTINEL_NAME: SENTINEL_NAME, ADMIN_TOKEN: "faults-admin", REDIS_TIMEOUT_MS: "200" });
+    built = await createTestApp({
+      REDIS_URL: undefined,
+      REDIS_SENTINELS: sentinel.sentinels.join(","),
+      REDIS_SENTINEL_NAME: SENTINEL_NAME,
+      ADMIN_TOKEN: "faults-admin",
+      REDIS_TIMEOUT_MS: "200",
+    });
   }, 60_000);
 
   afterAll(async () => {
@@ -245,7 +303,12 @@ describe("Redis Cluster master failover during mixed reads and writes (three mas
   beforeAll(async () => {
     cluster = await startRedisCluster({ replicasPerMaster: 1 });
     // Every master has a replica: write-throughs wait for it (REDIS_WAIT_REPLICAS unset: 1 with a Cluster), so the failover loses none.
-    built = await createTestApp({ REDIS_URL: undefined, REDIS_CLUSTER_NODES: cluster.nodes.join(","), ADMIN_TOKEN: "faults-admin", REDIS_TIMEOUT_MS: "200" });
+    built = await createTestApp({
+      REDIS_URL: undefined,
+      REDIS_CLUSTER_NODES: cluster.nodes.join(","),
+      ADMIN_TOKEN: "faults-admin",
+      REDIS_TIMEOUT_MS: "200",
+    });
   }, 60_000);
 
   afterAll(async () => {

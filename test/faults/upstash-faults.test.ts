@@ -27,7 +27,8 @@ type App = Awaited<ReturnType<typeof createTestApp>>;
 
 /** A failure list short enough to read: the first three, a count, the last. */
 const brief = (items: string[]) => (items.length <= 4 ? items : [...items.slice(0, 3), `… ${items.length - 4} more …`, items.at(-1)!]);
-const percentile = (sorted: number[], p: number) => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!);
+const percentile = (sorted: number[], p: number) =>
+  sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 const stats = (latencies: number[]) => {
   const sorted = [...latencies].sort((a, b) => a - b);
   return { n: sorted.length, p50: Math.round(percentile(sorted, 50)), max: Math.round(sorted.at(-1) ?? 0) };
@@ -65,7 +66,10 @@ describe("Upstash REST faults: injected latency and HTTP 500s", () => {
     const category = `upstash-${crypto.randomUUID().slice(0, 8)}`;
     const created = await app.request(
       "/api/products",
-      json({ name: "Upstash Fault Lamp", description: "A lamp read while the REST endpoint misbehaves.", price: 49.5, stock: 7, category }, ADMIN),
+      json(
+        { name: "Upstash Fault Lamp", description: "A lamp read while the REST endpoint misbehaves.", price: 49.5, stock: 7, category },
+        ADMIN,
+      ),
     );
     expect(created.status).toBe(201);
     const product = ((await created.json()) as { data: Product }).data;
@@ -99,7 +103,8 @@ describe("Upstash REST faults: injected latency and HTTP 500s", () => {
           }
           const data = (JSON.parse(body) as { data: unknown }).data;
           const served = path === listPath ? (data as Page).products : [data as Product];
-          if (served.length !== 1 || JSON.stringify(served[0]) !== JSON.stringify(expected)) problems.push(`#${i} ${path} served ${JSON.stringify(served)}`);
+          if (served.length !== 1 || JSON.stringify(served[0]) !== JSON.stringify(expected))
+            problems.push(`#${i} ${path} served ${JSON.stringify(served)}`);
           // No Redis reply can arrive within the timeout, so no answer may claim to come from the cache.
           if (cache !== "BYPASS") problems.push(`#${i} ${path} X-Cache ${cache}, expected BYPASS`);
           if (ms >= LATENCY_BOUND_MS) problems.push(`#${i} ${path} took ${Math.round(ms)} ms (bound ${LATENCY_BOUND_MS} ms)`);
@@ -133,7 +138,8 @@ describe("Upstash REST faults: injected latency and HTTP 500s", () => {
     while (performance.now() < writeWindowEnd) {
       const response = await app.request(`/api/products/${product.id}`);
       const served = response.status === 200 ? ((await response.json()) as { data: Product }).data : undefined;
-      if (served?.stock !== 99) duringWrite.push(`during the fault: ${response.status} stock ${String(served?.stock)} X-Cache ${response.headers.get("x-cache")}`);
+      if (served?.stock !== 99)
+        duringWrite.push(`during the fault: ${response.status} stock ${String(served?.stock)} X-Cache ${response.headers.get("x-cache")}`);
       await sleep(100);
     }
 
@@ -149,7 +155,10 @@ describe("Upstash REST faults: injected latency and HTTP 500s", () => {
       const cache = response.headers.get("x-cache") ?? "none";
       afterXcache[cache] = (afterXcache[cache] ?? 0) + 1;
       const served = response.status === 200 ? ((await response.json()) as { data: Product }).data : undefined;
-      if (served?.stock !== 99) afterClear.push(`after clearing: ${response.status} stock ${String(served?.stock)} X-Cache ${cache} at ${Math.round(performance.now() - clearedAt)} ms`);
+      if (served?.stock !== 99)
+        afterClear.push(
+          `after clearing: ${response.status} stock ${String(served?.stock)} X-Cache ${cache} at ${Math.round(performance.now() - clearedAt)} ms`,
+        );
       if (recoveredMs === undefined && (cache === "HIT" || cache === "MISS")) recoveredMs = performance.now() - clearedAt;
       await sleep(50);
     }
@@ -158,8 +167,18 @@ describe("Upstash REST faults: injected latency and HTTP 500s", () => {
 
     console.log(
       `[faults] upstash-faults: ${JSON.stringify({
-        latency2000: { requests: slow.latencies.length, errors: slow.problems.length, latencyMs: stats(slow.latencies), xcache: slow.xcache },
-        status500: { requests: failing.latencies.length, errors: failing.problems.length, latencyMs: stats(failing.latencies), xcache: failing.xcache },
+        latency2000: {
+          requests: slow.latencies.length,
+          errors: slow.problems.length,
+          latencyMs: stats(slow.latencies),
+          xcache: slow.xcache,
+        },
+        status500: {
+          requests: failing.latencies.length,
+          errors: failing.problems.length,
+          latencyMs: stats(failing.latencies),
+          xcache: failing.xcache,
+        },
         writeDuring500: { status: patch.status, staleReadsDuringFault: duringWrite.length, staleReadsAfterClear: afterClear.length },
         recoveryMs: recoveredMs === undefined ? "not within 3 s" : Math.round(recoveredMs),
         afterClearXcache: afterXcache,

@@ -30,7 +30,9 @@ function importGraph(): Map<string, string[]> {
   const graph = new Map<string, string[]>();
   for (const path of sourceFiles("src")) {
     const file = relative("src", path);
-    const specifiers = [...readFileSync(path, "utf8").matchAll(/(?:from|import)\s*\(?\s*["'](\.{1,2}\/[^"']+)["']/g)].map((match) => match[1]!);
+    const specifiers = [...readFileSync(path, "utf8").matchAll(/(?:from|import)\s*\(?\s*["'](\.{1,2}\/[^"']+)["']/g)].map(
+      (match) => match[1]!,
+    );
     const targets = specifiers
       .map((specifier) => normalize(join(dirname(file), specifier)))
       .filter((target) => !target.startsWith(".."))
@@ -53,7 +55,10 @@ describe("architecture", () => {
     const upward: string[] = [];
     for (const [file, targets] of graph) {
       for (const target of targets) {
-        const crossFeature = FEATURES.some((feature) => file.startsWith(`${feature}/`)) && FEATURES.some((feature) => target.startsWith(`${feature}/`)) && file.split("/")[0] !== target.split("/")[0];
+        const crossFeature =
+          FEATURES.some((feature) => file.startsWith(`${feature}/`)) &&
+          FEATURES.some((feature) => target.startsWith(`${feature}/`)) &&
+          file.split("/")[0] !== target.split("/")[0];
         if (layerOf(target) < layerOf(file) || crossFeature) upward.push(`${file} → ${target}`);
       }
     }

@@ -61,8 +61,11 @@ describe("the last word on cookies and caches (src/http/response-headers.ts)", (
 
   it("the OpenAPI document says which responses are no-store, and that the session cookie has no Max-Age", async () => {
     type Responses = Record<string, { headers?: Record<string, { description: string }> }>;
-    const spec = (await (await harness.app())("/openapi.json").then((response) => response.json())) as { paths: Record<string, Record<string, { responses: Responses }>> };
-    const cacheControl = (path: string, method: string, status: string) => spec.paths[path]?.[method]?.responses[status]?.headers?.["Cache-Control"]?.description ?? "";
+    const spec = (await (await harness.app())("/openapi.json").then((response) => response.json())) as {
+      paths: Record<string, Record<string, { responses: Responses }>>;
+    };
+    const cacheControl = (path: string, method: string, status: string) =>
+      spec.paths[path]?.[method]?.responses[status]?.headers?.["Cache-Control"]?.description ?? "";
     for (const [path, method, status] of [
       ["/api/auth/register", "post", "201"],
       ["/api/auth/login", "post", "200"],
@@ -76,7 +79,8 @@ describe("the last word on cookies and caches (src/http/response-headers.ts)", (
     ] as const) {
       expect(`${method} ${path} ${status}: ${cacheControl(path, method, status)}`).toMatch(/: no-store/);
     }
-    for (const path of ["/api/products", "/api/products/{id}"]) expect(cacheControl(path, "get", "200")).toMatch(/^public, no-cache.*never carries Set-Cookie/);
+    for (const path of ["/api/products", "/api/products/{id}"])
+      expect(cacheControl(path, "get", "200")).toMatch(/^public, no-cache.*never carries Set-Cookie/);
     expect(spec.paths["/api/auth/login"]?.post?.responses["200"]?.headers?.["Set-Cookie"]?.description).toMatch(/no Max-Age/);
   });
 });

@@ -109,14 +109,22 @@ describe("Dockerfile, replayed without Docker", () => {
   it("starts: /health is 200 with the database and Redis up", async () => {
     const response = await fetch(`${server!.url}/health`);
     expect(response.status, server!.output()).toBe(200);
-    const body = (await response.json()) as { data: { status: string; runtime: string; services: { database: { status: string }; redis: { status: string; adapter: string } } } };
-    expect(body.data).toMatchObject({ status: "ok", runtime: "node", services: { database: { status: "up" }, redis: { status: "up", adapter: "ioredis" } } });
+    const body = (await response.json()) as {
+      data: { status: string; runtime: string; services: { database: { status: string }; redis: { status: string; adapter: string } } };
+    };
+    expect(body.data).toMatchObject({
+      status: "ok",
+      runtime: "node",
+      services: { database: { status: "up" }, redis: { status: "up", adapter: "ioredis" } },
+    });
   });
 
   it("its HEALTHCHECK command passes against the running server", async () => {
     const [file, ...argv] = runtime.healthcheck!;
     const port = new URL(server!.url).port;
-    await expect(run(file!, argv, { cwd: runtimeFolder(), env: { ...hostEnvironment(), ...runtime.env, PORT: port }, timeout: 20_000 })).resolves.toBeDefined();
+    await expect(
+      run(file!, argv, { cwd: runtimeFolder(), env: { ...hostEnvironment(), ...runtime.env, PORT: port }, timeout: 20_000 }),
+    ).resolves.toBeDefined();
   });
 
   it("serves /docs and Swagger UI's files from the installed swagger-ui-dist", async () => {
@@ -150,7 +158,15 @@ describe("Dockerfile, replayed without Docker", () => {
     const created = await fetch(`${server!.url}/api/products`, {
       method: "POST",
       headers: { ...admin, "content-type": "application/json" },
-      body: JSON.stringify({ name: "Image Test Lamp", description: "A lamp made by the image test.", price: 12.5, stock: 3, category: "Lighting", images: [], isActive: true }),
+      body: JSON.stringify({
+        name: "Image Test Lamp",
+        description: "A lamp made by the image test.",
+        price: 12.5,
+        stock: 3,
+        category: "Lighting",
+        images: [],
+        isActive: true,
+      }),
     });
     expect(created.status, await created.clone().text()).toBe(201);
     const { data } = (await created.json()) as { data: { id: string } };
@@ -161,7 +177,9 @@ describe("Dockerfile, replayed without Docker", () => {
   });
 
   it("compose.yaml's libsql healthcheck probe reads a 200 status line over HTTP (tried on this server, then on a closed port)", async () => {
-    const probe = JSON.parse(/^ {6}test: (\[.*\])\s*$/m.exec(serviceBlock(readFileSync(join(ROOT, "compose.yaml"), "utf8"), "libsql"))![1]!) as string[];
+    const probe = JSON.parse(
+      /^ {6}test: (\[.*\])\s*$/m.exec(serviceBlock(readFileSync(join(ROOT, "compose.yaml"), "utf8"), "libsql"))![1]!,
+    ) as string[];
     expect(probe.slice(0, 3)).toEqual(["CMD", "bash", "-c"]);
     const script = probe[3]!;
     expect(script).toContain("/dev/tcp/127.0.0.1/8080");
@@ -209,7 +227,10 @@ describe("compose.yaml", () => {
 
   it("has the API, a state Redis, a cache Redis and a libSQL server, and its first lines give the one command that starts them", () => {
     expect(services).toEqual(["api", "redis", "redis-cache", "libsql"]);
-    const header = lines.slice(0, lines.findIndex((line) => !line.startsWith("#")));
+    const header = lines.slice(
+      0,
+      lines.findIndex((line) => !line.startsWith("#")),
+    );
     expect(header.join("\n")).toMatch(/^# +ADMIN_TOKEN=.+ SESSION_SECRET=.+ docker compose up --build -d$/m);
   });
 
@@ -217,7 +238,12 @@ describe("compose.yaml", () => {
     const known = [...readFileSync(join(ROOT, "src/config.ts"), "utf8").matchAll(/^ {2}([A-Z][A-Z0-9_]*):/gm)].map((match) => match[1]!);
     expect(known).toContain("DATABASE_URL");
     expect(Object.keys(environment).filter((name) => !known.includes(name))).toEqual([]);
-    expect(environment).toMatchObject({ NODE_ENV: "production", REDIS_URL: "redis://redis:6379", REDIS_CACHE_URL: "redis://redis-cache:6379", DATABASE_URL: "http://libsql:8080" });
+    expect(environment).toMatchObject({
+      NODE_ENV: "production",
+      REDIS_URL: "redis://redis:6379",
+      REDIS_CACHE_URL: "redis://redis-cache:6379",
+      DATABASE_URL: "http://libsql:8080",
+    });
     expect(environment.ADMIN_TOKEN).toMatch(/^\$\{ADMIN_TOKEN:\?[^}]+\}$/);
     expect(environment.SESSION_SECRET).toMatch(/^\$\{SESSION_SECRET:\?[^}]+\}$/);
     // The published port is the one the server listens on, and the one the image EXPOSEs.

@@ -48,15 +48,33 @@ describe("a separate cache Redis (REDIS_CACHE_URL)", () => {
     const category = `flood-${crypto.randomUUID().slice(0, 8)}`;
     const description = "A description long enough to make every cached list page weigh tens of kilobytes. ".repeat(60);
     for (let i = 0; i < 10; i++) {
-      expect((await app.app.request("/api/products", json({ name: `Flood Product ${i}`, description, price: 10 + i, stock: 1, category }, ADMIN))).status).toBe(201);
+      expect(
+        (
+          await app.app.request(
+            "/api/products",
+            json({ name: `Flood Product ${i}`, description, price: 10 + i, stock: 1, category }, ADMIN),
+          )
+        ).status,
+      ).toBe(201);
     }
     const tokens: string[] = [];
-    for (let i = 0; i < 5; i++) tokens.push((await data<{ token: string }>(await app.app.request("/api/auth/register", json({ email: uniqueEmail("flood"), password: "flood password" })))).token);
-    const remainingOf = async (token: string) => Number((await app.app.request("/api/auth/me", { headers: { authorization: `Bearer ${token}` } })).headers.get("x-ratelimit-remaining"));
+    for (let i = 0; i < 5; i++)
+      tokens.push(
+        (
+          await data<{ token: string }>(
+            await app.app.request("/api/auth/register", json({ email: uniqueEmail("flood"), password: "flood password" })),
+          )
+        ).token,
+      );
+    const remainingOf = async (token: string) =>
+      Number(
+        (await app.app.request("/api/auth/me", { headers: { authorization: `Bearer ${token}` } })).headers.get("x-ratelimit-remaining"),
+      );
     const before = await Promise.all(tokens.map(remainingOf));
 
     // ~50 KB a page, 150 distinct pages: more than twice the cache Redis's 3 MB.
-    for (let page = 1; page <= 150; page++) expect((await app.app.request(`/api/products?category=${category}&limit=10&minPrice=${page / 100}`)).status).toBe(200);
+    for (let page = 1; page <= 150; page++)
+      expect((await app.app.request(`/api/products?category=${category}&limit=10&minPrice=${page / 100}`)).status).toBe(200);
 
     expect(Number(infoField(await cache.client.info("stats"), "evicted_keys"))).toBeGreaterThan(0);
     expect(Number(infoField(await state.client.info("stats"), "evicted_keys"))).toBe(0);
@@ -69,7 +87,9 @@ describe("a separate cache Redis (REDIS_CACHE_URL)", () => {
   }, 60_000);
 
   it("/health reports both, and that the state Redis does not evict", async () => {
-    const health = await data<{ services: { redis: { status: string; evictsKeys: boolean | null; cache?: { status: string } } } }>(await app.app.request("/health"));
+    const health = await data<{ services: { redis: { status: string; evictsKeys: boolean | null; cache?: { status: string } } } }>(
+      await app.app.request("/health"),
+    );
     expect(health.services.redis).toMatchObject({ status: "up", evictsKeys: false, cache: { status: "up" } });
   });
 });

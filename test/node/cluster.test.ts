@@ -38,7 +38,21 @@ describe("on a Redis Cluster (three masters, libSQL file)", () => {
 describe("the dashboard's metrics history on a Redis Cluster", () => {
   it("keeps a sample with its gate in one slot, and reads it back", async () => {
     const { services } = await harness.instance({ REDIS_PREFIX: `history-${crypto.randomUUID().slice(0, 8)}` });
-    const sample = { at: new Date().toISOString(), hits: 1, misses: 0, stale: 0, coalesced: 0, errors: 0, hitRate: 1, allowed: 1, blocked: 0, redisKeys: 1, redisUsedMemoryBytes: null, redisLatencyMs: 1, consistencyScore: null };
+    const sample = {
+      at: new Date().toISOString(),
+      hits: 1,
+      misses: 0,
+      stale: 0,
+      coalesced: 0,
+      errors: 0,
+      hitRate: 1,
+      allowed: 1,
+      blocked: 0,
+      redisKeys: 1,
+      redisUsedMemoryBytes: null,
+      redisLatencyMs: 1,
+      consistencyScore: null,
+    };
     expect(await services.metricsHistory.record(sample)).toBe(true);
     expect(await services.metricsHistory.record(sample)).toBe(false); // within the interval
     expect(await services.metricsHistory.read()).toEqual([sample]);
@@ -59,8 +73,17 @@ describe("write-throughs on a Redis Cluster wait for a replica (REDIS_WAIT_REPLI
   };
   /** Creates and updates a product through one instance; what that instance then reads of it. */
   const writeThenRead = async (send: (path: string, init?: RequestInit) => Promise<Response>) => {
-    const { id } = await data<Product>(await send("/api/products", json({ name: "Replicated Kettle", description: "Written through to a cluster.", price: 10, stock: 1, category: "wait" }, admin)));
-    const patched = await send(`/api/products/${id}`, { method: "PATCH", headers: { "content-type": "application/json", ...admin }, body: JSON.stringify({ stock: 2 }) });
+    const { id } = await data<Product>(
+      await send(
+        "/api/products",
+        json({ name: "Replicated Kettle", description: "Written through to a cluster.", price: 10, stock: 1, category: "wait" }, admin),
+      ),
+    );
+    const patched = await send(`/api/products/${id}`, {
+      method: "PATCH",
+      headers: { "content-type": "application/json", ...admin },
+      body: JSON.stringify({ stock: 2 }),
+    });
     expect(patched.status).toBe(200);
     const read = await send(`/api/products/${id}`);
     return { cache: read.headers.get("x-cache"), stock: (await data<Product>(read)).stock };

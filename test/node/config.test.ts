@@ -27,8 +27,15 @@ describe("configuration", () => {
 
   it("selects ioredis for REDIS_URL, its Cluster client for REDIS_CLUSTER_NODES and Upstash for the REST pair", () => {
     expect(parseConfig({ REDIS_URL: "redis://127.0.0.1:6379" }).redis).toEqual({ adapter: "ioredis", url: "redis://127.0.0.1:6379" });
-    expect(parseConfig({ REDIS_CLUSTER_NODES: " 10.0.0.1:7000, redis-b:7001 " }).redis).toEqual({ adapter: "ioredis", clusterNodes: ["10.0.0.1:7000", "redis-b:7001"] });
-    expect(parseConfig({ REDIS_SENTINELS: "s1:26379,s2:26379", REDIS_SENTINEL_NAME: "main" }).redis).toEqual({ adapter: "ioredis", sentinels: ["s1:26379", "s2:26379"], sentinelName: "main" });
+    expect(parseConfig({ REDIS_CLUSTER_NODES: " 10.0.0.1:7000, redis-b:7001 " }).redis).toEqual({
+      adapter: "ioredis",
+      clusterNodes: ["10.0.0.1:7000", "redis-b:7001"],
+    });
+    expect(parseConfig({ REDIS_SENTINELS: "s1:26379,s2:26379", REDIS_SENTINEL_NAME: "main" }).redis).toEqual({
+      adapter: "ioredis",
+      sentinels: ["s1:26379", "s2:26379"],
+      sentinelName: "main",
+    });
     expect(parseConfig({ UPSTASH_REDIS_REST_URL: "https://x.example", UPSTASH_REDIS_REST_TOKEN: "t" }).redis).toEqual({
       adapter: "upstash",
       url: "https://x.example",
@@ -68,9 +75,15 @@ describe("configuration", () => {
     [{ REDIS_URL: "redis://a", REDIS_CLUSTER_NODES: "a:7000" }, /REDIS_URL and REDIS_CLUSTER_NODES/],
     [{ REDIS_CLUSTER_NODES: "a:7000,not a node" }, /REDIS_CLUSTER_NODES/],
     [{ REDIS_SENTINELS: "s1:26379" }, /REDIS_SENTINEL_NAME is required/],
-    [{ REDIS_SENTINELS: "s1:26379", REDIS_SENTINEL_NAME: "main", REDIS_CLUSTER_NODES: "a:7000" }, /REDIS_CLUSTER_NODES and REDIS_SENTINELS/],
+    [
+      { REDIS_SENTINELS: "s1:26379", REDIS_SENTINEL_NAME: "main", REDIS_CLUSTER_NODES: "a:7000" },
+      /REDIS_CLUSTER_NODES and REDIS_SENTINELS/,
+    ],
     [{ REDIS_URL: "redis://a", REDIS_WAIT_REPLICAS: "-1" }, /REDIS_WAIT_REPLICAS/],
-    [{ UPSTASH_REDIS_REST_URL: "https://x.example", UPSTASH_REDIS_REST_TOKEN: "t", REDIS_WAIT_REPLICAS: "1" }, /REDIS_WAIT_REPLICAS: only with/],
+    [
+      { UPSTASH_REDIS_REST_URL: "https://x.example", UPSTASH_REDIS_REST_TOKEN: "t", REDIS_WAIT_REPLICAS: "1" },
+      /REDIS_WAIT_REPLICAS: only with/,
+    ],
     [{ REDIS_WAIT_REPLICAS: "1" }, /REDIS_WAIT_REPLICAS: only with/],
     [{ NODE_ENV: "production" }, /NODE_ENV=production/],
     [{ NODE_ENV: "production", REDIS_URL: "redis://127.0.0.1:6379" }, /admin decision.*ADMIN_TOKEN/],

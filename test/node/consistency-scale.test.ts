@@ -29,7 +29,15 @@ describe("a consistency run over 20,000 cached products (Node, redis-server, lib
       const rows = bulkProductRows({ start, count: CHUNK, now, label: "Scale" });
       await db.insert(productsTable).values(rows);
       const loaded = await createProductRepository(db).findByIds(rows.map((row) => row.id));
-      await redis.pipeline(loaded.map((product) => ops.set(keys.product(product.id), encodeEntry({ kind: "entry", version: product.version, freshUntil: now + 3_600_000, schema: CACHE_SCHEMA, value: product }), { pxMs: 3_600_000 })));
+      await redis.pipeline(
+        loaded.map((product) =>
+          ops.set(
+            keys.product(product.id),
+            encodeEntry({ kind: "entry", version: product.version, freshUntil: now + 3_600_000, schema: CACHE_SCHEMA, value: product }),
+            { pxMs: 3_600_000 },
+          ),
+        ),
+      );
     }
     largestBatch = 0;
   }, 120_000);
@@ -47,7 +55,16 @@ describe("a consistency run over 20,000 cached products (Node, redis-server, lib
       `consistency run: ${report.scanned} keys in ${seconds.toFixed(2)} s = ${Math.round(report.scanned / seconds)} keys/s; ` +
         `heap ${(baseline / 2 ** 20).toFixed(0)} MiB before, peak +${((peakHeap - baseline) / 2 ** 20).toFixed(1)} MiB; largest batch ${largestBatch} keys`,
     );
-    expect(report).toMatchObject({ scanned: TOTAL, consistent: TOTAL, stale: 0, orphaned: 0, corrupt: 0, score: 100, complete: true, errors: 0 });
+    expect(report).toMatchObject({
+      scanned: TOTAL,
+      consistent: TOTAL,
+      stale: 0,
+      orphaned: 0,
+      corrupt: 0,
+      score: 100,
+      complete: true,
+      errors: 0,
+    });
     // Memory is bounded by the batch size, not the key count: no batch held more than one SCAN page.
     expect(largestBatch).toBeGreaterThan(0);
     expect(largestBatch).toBeLessThanOrEqual(CHUNK * 2);

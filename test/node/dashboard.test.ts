@@ -10,7 +10,8 @@ import { rawGet } from "../support/raw-http";
 
 const ADMIN_PASSWORD = "dashboard admin password";
 const ADMIN_TOKEN = "dashboard-operations-token-0123456789";
-const CONTENT_SECURITY_POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'";
+const CONTENT_SECURITY_POLICY =
+  "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'";
 
 interface Metrics {
   cache: { hits: number; misses: number; stale: number; coalesced: number; errors: number; hitRate: number };
@@ -28,7 +29,14 @@ describe("the cache dashboard in headless Chromium", () => {
   let productId: string;
   beforeAll(async () => {
     server = await startNodeServer(
-      testEnvironment({ PORT: "0", ADMIN_EMAIL: adminEmail, ADMIN_PASSWORD, ADMIN_TOKEN, METRICS_FLUSH_MS: "0", REDIS_PREFIX: `dash-${crypto.randomUUID().slice(0, 8)}` }),
+      testEnvironment({
+        PORT: "0",
+        ADMIN_EMAIL: adminEmail,
+        ADMIN_PASSWORD,
+        ADMIN_TOKEN,
+        METRICS_FLUSH_MS: "0",
+        REDIS_PREFIX: `dash-${crypto.randomUUID().slice(0, 8)}`,
+      }),
     );
     base = `http://127.0.0.1:${server.port}`;
     browser = await launchChromium();
@@ -38,7 +46,8 @@ describe("the cache dashboard in headless Chromium", () => {
     await server?.close();
   });
 
-  const api = async <T>(path: string, init: RequestInit = {}) => ((await (await fetch(`${base}${path}`, { ...init, headers: { ...admin, ...init.headers } })).json()) as { data: T }).data;
+  const api = async <T>(path: string, init: RequestInit = {}) =>
+    ((await (await fetch(`${base}${path}`, { ...init, headers: { ...admin, ...init.headers } })).json()) as { data: T }).data;
   const shown = async (page: Page, selector: string) => (await page.locator(selector).textContent())?.trim() ?? "";
   const metric = (page: Page, name: string) => shown(page, `[data-metric="${name}"]`);
   // Waits through locators: the page's Content-Security-Policy refuses eval, which page.waitForFunction needs.
@@ -46,7 +55,8 @@ describe("the cache dashboard in headless Chromium", () => {
     await page.locator("#board").waitFor({ state: "visible" });
     await page.locator('body[data-loaded="true"]').waitFor({ state: "attached" });
   };
-  const waitForText = (page: Page, selector: string, text: string | RegExp) => page.locator(selector, { hasText: text }).waitFor({ state: "attached" });
+  const waitForText = (page: Page, selector: string, text: string | RegExp) =>
+    page.locator(selector, { hasText: text }).waitFor({ state: "attached" });
   /** A new tab on /dashboard, noting every Content-Security-Policy violation Chromium reports. */
   const openDashboard = async () => {
     const page = await browser.newPage({ viewport: { width: 1200, height: 1400 } });
@@ -61,18 +71,23 @@ describe("the cache dashboard in headless Chromium", () => {
   const clockLabels = async (page: Page, chart: string) => {
     const labels = page.locator(`#${chart} .x-axis text`);
     const found: { at: string; text: string }[] = [];
-    for (let i = 0; i < (await labels.count()); i++) found.push({ at: (await labels.nth(i).getAttribute("data-at")) ?? "", text: (await labels.nth(i).textContent()) ?? "" });
+    for (let i = 0; i < (await labels.count()); i++)
+      found.push({ at: (await labels.nth(i).getAttribute("data-at")) ?? "", text: (await labels.nth(i).textContent()) ?? "" });
     return found;
   };
   /** A time as the charts show it when they span less than ten minutes: the local clock, with seconds. */
   const clockTime = (at: string) => new Date(at).toTimeString().slice(0, 8);
-  const polylinePoints = async (page: Page, chart: string) => ((await page.locator(`#${chart} polyline`).getAttribute("points")) ?? "").trim().split(/\s+/).length;
+  const polylinePoints = async (page: Page, chart: string) =>
+    ((await page.locator(`#${chart} polyline`).getAttribute("points")) ?? "").trim().split(/\s+/).length;
 
   it("signs in with an admin account and shows the same figures as /api/cache/metrics after traffic", async () => {
     // Traffic: creates (written through), reads (HIT), a cold read (MISS), a list (MISS, then HIT), a consistency run.
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) {
-      const created = await fetch(`${base}/api/products`, json({ name: `Dashboard Item ${i}`, description: "Shown on the dashboard test.", price: 5, stock: 1, category: "dash" }, admin));
+      const created = await fetch(
+        `${base}/api/products`,
+        json({ name: `Dashboard Item ${i}`, description: "Shown on the dashboard test.", price: 5, stock: 1, category: "dash" }, admin),
+      );
       ids.push(((await created.json()) as { data: { id: string } }).data.id);
     }
     productId = ids[0]!;
@@ -95,7 +110,8 @@ describe("the cache dashboard in headless Chromium", () => {
     const metrics = await api<Metrics>("/api/cache/metrics");
     expect(metrics.cache.hits).toBeGreaterThanOrEqual(12);
     expect(metrics.cache.misses).toBeGreaterThanOrEqual(2);
-    for (const name of ["hits", "misses", "stale", "coalesced", "errors"] as const) expect(await metric(page, name)).toBe(String(metrics.cache[name]));
+    for (const name of ["hits", "misses", "stale", "coalesced", "errors"] as const)
+      expect(await metric(page, name)).toBe(String(metrics.cache[name]));
     expect(await metric(page, "hitRate")).toBe(`${(metrics.cache.hitRate * 100).toFixed(1)}%`);
     expect(await metric(page, "blocked")).toBe(String(metrics.rateLimit.blocked));
     // The page's own polling counts as allowed requests, so it can only have seen fewer.
@@ -148,7 +164,10 @@ describe("the cache dashboard in headless Chromium", () => {
         expect(samples, chart).toContain(at);
         expect(text, chart).toBe(clockTime(at));
       }
-      expect(labels.map(({ at }) => at), chart).toEqual([...labels.map(({ at }) => at)].sort());
+      expect(
+        labels.map(({ at }) => at),
+        chart,
+      ).toEqual([...labels.map(({ at }) => at)].sort());
     }
     const [oldestRun] = (await api<{ history: { finishedAt: string }[] }>("/api/cache/consistency")).history.slice(-1);
     expect((await clockLabels(page, "score-chart"))[0]).toEqual({ at: oldestRun!.finishedAt, text: clockTime(oldestRun!.finishedAt) });
@@ -221,7 +240,10 @@ describe("the cache dashboard in headless Chromium", () => {
     const html = await page.text();
     expect(html).not.toMatch(/<script(?![^>]*\bsrc=)|<style|\sstyle=|\son\w+=/i);
     const linked = [...html.matchAll(/<(?:script|link)\b[^>]*\b(?:src|href)="([^"]+)"/g)].map((match) => match[1]!);
-    expect(linked).toEqual([expect.stringMatching(/^\/dashboard\/assets\/dashboard\.[\w-]{24}\.css$/), expect.stringMatching(/^\/dashboard\/assets\/dashboard\.[\w-]{24}\.js$/)]);
+    expect(linked).toEqual([
+      expect.stringMatching(/^\/dashboard\/assets\/dashboard\.[\w-]{24}\.css$/),
+      expect.stringMatching(/^\/dashboard\/assets\/dashboard\.[\w-]{24}\.js$/),
+    ]);
     for (const path of linked) {
       const asset = await rawGet(server.port, path, {});
       expect(asset.status, path).toBe(200);
@@ -231,7 +253,12 @@ describe("the cache dashboard in headless Chromium", () => {
       expect(path).toContain(`.${createHash("sha256").update(asset.body).digest().subarray(0, 18).toString("base64url")}.`);
     }
     // Only those names: another hash, the bare file name or the page itself is not there.
-    for (const path of [linked[0]!.replace(/\.[\w-]{24}\./, ".AAAAAAAAAAAAAAAAAAAAAAAA."), "/dashboard/assets/dashboard.css", "/dashboard/assets/index.html", "/dashboard/assets/"]) {
+    for (const path of [
+      linked[0]!.replace(/\.[\w-]{24}\./, ".AAAAAAAAAAAAAAAAAAAAAAAA."),
+      "/dashboard/assets/dashboard.css",
+      "/dashboard/assets/index.html",
+      "/dashboard/assets/",
+    ]) {
       const response = await fetch(`${base}${path}`);
       expect(response.status, path).toBe(404);
       expect(await response.json()).toMatchObject({ status: "error", code: "NOT_FOUND" });

@@ -7,7 +7,6 @@ import type { Compressor } from "../../src/http/docs-assets";
 import { testEnvironment } from "../support/node-app";
 import { rawGet } from "../support/raw-http";
 
-
 const ENCODINGS = ["br", "gzip", "gzip, deflate, br", "deflate", ""];
 const IMMUTABLE = "public, max-age=31536000, immutable";
 
@@ -21,11 +20,16 @@ async function countingApp() {
     compressed.push(`${coding}:${body.length}`);
     return compress!(body, coding);
   };
-  return { app: createApp({ ...created.services, docsAssets: { ...docsAssets, compress: compress && counting } }), compressed, close: created.close };
+  return {
+    app: createApp({ ...created.services, docsAssets: { ...docsAssets, compress: compress && counting } }),
+    compressed,
+    close: created.close,
+  };
 }
 
 /** The page's own URLs for its script and stylesheet. */
-const linkedPaths = (html: string, prefix: string) => [...html.matchAll(new RegExp(`(?:src|href)="(${prefix}[^"]+)"`, "g"))].map((match) => match[1]!);
+const linkedPaths = (html: string, prefix: string) =>
+  [...html.matchAll(new RegExp(`(?:src|href)="(${prefix}[^"]+)"`, "g"))].map((match) => match[1]!);
 
 /**
  * Asks for every path in every Accept-Encoding, three rounds over, several at once: each
@@ -67,7 +71,10 @@ describe("documentation bodies made once on Node", () => {
   afterAll(() => counted.close());
 
   it("compresses each body once per coding, however many requests ask, and serves the same bytes each time", async () => {
-    await expectSameBytesEveryTime(counted.app, [...linkedPaths(await (await counted.app.request("/docs")).text(), "/docs/assets/"), "/openapi.json"]);
+    await expectSameBytesEveryTime(counted.app, [
+      ...linkedPaths(await (await counted.app.request("/docs")).text(), "/docs/assets/"),
+      "/openapi.json",
+    ]);
     // Three bodies (the bundle, the stylesheet, the document), each in brotli and gzip: six compressions in all.
     expect(counted.compressed.sort()).toHaveLength(6);
     expect(new Set(counted.compressed).size).toBe(6);
@@ -94,7 +101,10 @@ describe("dashboard bodies made once on Node", () => {
   it("compresses the page, its stylesheet and its script once per coding, however many requests ask, and serves the same bytes each time", async () => {
     const counted = await countingApp();
     try {
-      await expectSameBytesEveryTime(counted.app, ["/dashboard", ...linkedPaths(await (await counted.app.request("/dashboard")).text(), "/dashboard/assets/")]);
+      await expectSameBytesEveryTime(counted.app, [
+        "/dashboard",
+        ...linkedPaths(await (await counted.app.request("/dashboard")).text(), "/dashboard/assets/"),
+      ]);
       expect(counted.compressed.sort()).toHaveLength(6);
       expect(new Set(counted.compressed).size).toBe(6);
     } finally {
@@ -107,7 +117,9 @@ describe("static bodies on the wire (Node server)", () => {
   it("sends the stored brotli and gzip bytes with their Content-Encoding and length, and 304 on If-None-Match", async () => {
     const server = await startNodeServer({ ...testEnvironment(), PORT: "0" });
     try {
-      const [bundle] = linkedPaths((await rawGet(server.port, "/docs", {})).body.toString(), "/docs/assets/").filter((path) => path.endsWith(".js"));
+      const [bundle] = linkedPaths((await rawGet(server.port, "/docs", {})).body.toString(), "/docs/assets/").filter((path) =>
+        path.endsWith(".js"),
+      );
       const dashboardFiles = linkedPaths((await rawGet(server.port, "/dashboard", {})).body.toString(), "/dashboard/assets/");
       const script = dashboardFiles.find((path) => path.endsWith(".js"));
       const stylesheet = dashboardFiles.find((path) => path.endsWith(".css"));

@@ -32,7 +32,10 @@ describe("/docs in headless Chromium with no network beyond the app", () => {
 
     const spec = (await (await fetch(`${base}/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
     const operations = Object.values(spec.paths).reduce((count, methods) => count + Object.keys(methods).length, 0);
-    await page.locator(".opblock").nth(operations - 1).waitFor();
+    await page
+      .locator(".opblock")
+      .nth(operations - 1)
+      .waitFor();
     expect(await page.locator(".opblock").count()).toBe(operations);
     expect(elsewhere).toEqual([]);
   }, 60_000);

@@ -22,9 +22,14 @@ describe("a first start with embedded defaults", () => {
     await writeFile(join(cwd, ".env"), "PORT=0\nLOG_LEVEL=info\nRATE_LIMIT_AUTH_MAX=50\n");
     const first = await start(cwd);
     try {
-      expect(first.listening).toMatchObject({ redis: "embedded", docs: `${first.listening.url}/docs`, dashboard: `${first.listening.url}/dashboard` });
+      expect(first.listening).toMatchObject({
+        redis: "embedded",
+        docs: `${first.listening.url}/docs`,
+        dashboard: `${first.listening.url}/dashboard`,
+      });
       // Printed right after the server is up.
-      for (let i = 0; i < 50 && !first.stderr().includes("development admin"); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+      for (let i = 0; i < 50 && !first.stderr().includes("development admin"); i++)
+        await new Promise((resolve) => setTimeout(resolve, 100));
       const shown = /email (\S+), password (\S+)/.exec(first.stderr());
       expect(shown).not.toBeNull();
       const login = await fetch(`${first.listening.url}/api/auth/login`, json({ email: shown![1], password: shown![2] }));
@@ -72,7 +77,11 @@ describe("a first start with embedded defaults", () => {
   it("with a real Redis in production, refuses to start without an admin decision", async () => {
     const cwd = await mkdtemp(join(tmpdir(), "jollyjet-production-"));
     folders.push(cwd);
-    const child = spawn(TSX, [NODE_ENTRY], { cwd, env: { PATH: process.env.PATH ?? "", NODE_ENV: "production", REDIS_URL: inject("redisUrl") }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(TSX, [NODE_ENTRY], {
+      cwd,
+      env: { PATH: process.env.PATH ?? "", NODE_ENV: "production", REDIS_URL: inject("redisUrl") },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stderr = "";
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));

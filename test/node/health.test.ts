@@ -73,7 +73,14 @@ describe("GET /health", () => {
     // Failure injection with real parts: a libSQL client whose server is not there.
     const config = parseConfig(testEnvironment());
     const deadDatabase = createClient({ url: "http://127.0.0.1:1" });
-    const services = buildServices({ config, runtime: "node", db: drizzle(deadDatabase), redisTransport: createIoRedisTransport(inject("redisUrl")), clientAddress: () => undefined, docsAssets: nodeDocsAssets() });
+    const services = buildServices({
+      config,
+      runtime: "node",
+      db: drizzle(deadDatabase),
+      redisTransport: createIoRedisTransport(inject("redisUrl")),
+      clientAddress: () => undefined,
+      docsAssets: nodeDocsAssets(),
+    });
     try {
       const response = await createApp(services).request("/health");
       const body = (await response.json()) as HealthBody;

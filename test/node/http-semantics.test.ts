@@ -39,7 +39,9 @@ const untilClosed = (socket: Socket, waitMs: number) =>
   });
 
 describe("slow and numerous clients on Node (issue 23, point 7)", () => {
-  it("a client that never finishes its headers gets 408 and a closed socket within headersTimeout (10 s), not Node's 60 s", { timeout: 20_000 }, async () => {
+  it("a client that never finishes its headers gets 408 and a closed socket within headersTimeout (10 s), not Node's 60 s", {
+    timeout: 20_000,
+  }, async () => {
     const server = await startNodeServer({ ...testEnvironment(), PORT: "0" });
     try {
       const socket = await open(server.port);
@@ -57,7 +59,9 @@ describe("slow and numerous clients on Node (issue 23, point 7)", () => {
     }
   });
 
-  it(`past maxConnections (${NODE_SERVER_LIMITS.maxConnections}) open sockets a new one is closed at once; a freed slot serves again`, { timeout: 20_000 }, async () => {
+  it(`past maxConnections (${NODE_SERVER_LIMITS.maxConnections}) open sockets a new one is closed at once; a freed slot serves again`, {
+    timeout: 20_000,
+  }, async () => {
     const server = await startNodeServer({ ...testEnvironment(), PORT: "0" });
     const held: Socket[] = [];
     try {

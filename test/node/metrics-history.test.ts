@@ -28,7 +28,10 @@ describe("the metrics history in Redis", () => {
   it("keeps one sample per interval however many instances offer one, oldest first", async () => {
     const keys = createRedisKeys(`history-${crypto.randomUUID()}`);
     // Two instances of one deployment: same Redis, same keys.
-    const [first, second] = [createMetricsHistory({ redis, keys, intervalMs: 300 }), createMetricsHistory({ redis, keys, intervalMs: 300 })];
+    const [first, second] = [
+      createMetricsHistory({ redis, keys, intervalMs: 300 }),
+      createMetricsHistory({ redis, keys, intervalMs: 300 }),
+    ];
     const offered = await Promise.all([first.record(sample(1)), second.record(sample(2)), first.record(sample(3))]);
     expect(offered.filter(Boolean)).toHaveLength(1);
     await sleep(350);

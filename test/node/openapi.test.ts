@@ -2,7 +2,10 @@ import { Validator } from "@seriousme/openapi-schema-validator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestApp } from "../support/node-app";
 
-type Spec = { openapi: string; paths: Record<string, Record<string, { responses: Record<string, { headers?: Record<string, unknown> }> }>> };
+type Spec = {
+  openapi: string;
+  paths: Record<string, Record<string, { responses: Record<string, { headers?: Record<string, unknown> }> }>>;
+};
 
 /** Routes that serve the documentation itself rather than the API. */
 const DOCUMENTATION_ROUTES = new Set(["GET /openapi.json", "GET /docs"]);
@@ -33,7 +36,9 @@ describe("the OpenAPI document", () => {
         .filter((route) => !DOCUMENTATION_ROUTES.has(route)),
     );
     const documented = new Set(
-      Object.entries(spec.paths).flatMap(([path, operations]) => Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`)),
+      Object.entries(spec.paths).flatMap(([path, operations]) =>
+        Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`),
+      ),
     );
     expect([...served].sort()).toEqual([...documented].sort());
     expect(served.size).toBeGreaterThanOrEqual(14);
@@ -44,7 +49,9 @@ describe("the OpenAPI document", () => {
       if (!path.startsWith("/api/")) continue;
       for (const operation of Object.values(operations)) {
         for (const response of Object.values(operation.responses)) {
-          expect(Object.keys(response.headers ?? {})).toEqual(expect.arrayContaining(["RateLimit", "RateLimit-Policy", "X-RateLimit-Remaining", "X-Request-Id"]));
+          expect(Object.keys(response.headers ?? {})).toEqual(
+            expect.arrayContaining(["RateLimit", "RateLimit-Policy", "X-RateLimit-Remaining", "X-Request-Id"]),
+          );
         }
       }
     }
@@ -53,7 +60,15 @@ describe("the OpenAPI document", () => {
   });
 });
 
-type Operation = { method: string; path: string; documented: Set<string>; body: boolean; params: boolean; query: boolean; secured: boolean };
+type Operation = {
+  method: string;
+  path: string;
+  documented: Set<string>;
+  body: boolean;
+  params: boolean;
+  query: boolean;
+  secured: boolean;
+};
 
 /** The /api and /metrics operations of a document, with what each declares. */
 function apiOperations(document: Spec): Operation[] {
@@ -68,7 +83,9 @@ function apiOperations(document: Spec): Operation[] {
         body: operation.requestBody !== undefined,
         params: (operation.parameters ?? []).some((parameter) => parameter.in === "path"),
         query: (operation.parameters ?? []).some((parameter) => parameter.in === "query"),
-        secured: (operation.security ?? []).length > 0 && !(operation.security ?? []).some((requirement) => Object.keys(requirement as object).length === 0),
+        secured:
+          (operation.security ?? []).length > 0 &&
+          !(operation.security ?? []).some((requirement) => Object.keys(requirement as object).length === 0),
       })),
     );
 }
@@ -79,18 +96,34 @@ describe("the documented responses of every /api operation", () => {
   let operations: Operation[];
 
   /** Sends `init` to the operation (path parameters filled with `id`) and notes the status against the document. */
-  async function probe(app: { request: (path: string, init?: RequestInit) => Response | Promise<Response> }, operation: Operation, init: RequestInit = {}, id = "no-such-product", query = "") {
+  async function probe(
+    app: { request: (path: string, init?: RequestInit) => Response | Promise<Response> },
+    operation: Operation,
+    init: RequestInit = {},
+    id = "no-such-product",
+    query = "",
+  ) {
     const response = await app.request(operation.path.replace(/\{\w+\}/g, id) + query, { method: operation.method, ...init });
-    seen.push({ operation: `${operation.method} ${operation.path}`, status: response.status, documented: operation.documented.has(String(response.status)) });
+    seen.push({
+      operation: `${operation.method} ${operation.path}`,
+      status: response.status,
+      documented: operation.documented.has(String(response.status)),
+    });
     return response.status;
   }
-  const jsonInit = (body: string, headers: Record<string, string> = {}): RequestInit => ({ body, headers: { "content-type": "application/json", ...headers } });
+  const jsonInit = (body: string, headers: Record<string, string> = {}): RequestInit => ({
+    body,
+    headers: { "content-type": "application/json", ...headers },
+  });
 
   it("lists every error status the front door answers with", async () => {
     const { app, close } = await createTestApp({ ADMIN_TOKEN });
     try {
       operations = apiOperations((await (await app.request("/openapi.json")).json()) as Spec);
-      const registered = await app.request("/api/auth/register", { method: "POST", ...jsonInit(JSON.stringify({ email: `probe-${crypto.randomUUID()}@example.com`, password: "probe password" })) });
+      const registered = await app.request("/api/auth/register", {
+        method: "POST",
+        ...jsonInit(JSON.stringify({ email: `probe-${crypto.randomUUID()}@example.com`, password: "probe password" })),
+      });
       const userToken = ((await registered.json()) as { data: { token: string } }).data.token;
       const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
       for (const operation of operations) {
@@ -101,7 +134,8 @@ describe("the documented responses of every /api operation", () => {
           if (operation.method === "GET") await probe(app, operation, { headers: admin });
         }
         if (operation.params) await probe(app, operation, { headers: admin }, "not.an.id"); // 400
-        if (operation.params && operation.method !== "POST") await probe(app, operation, operation.body ? { headers: admin, ...jsonInit('{"stock":1}', admin) } : { headers: admin }); // 404
+        if (operation.params && operation.method !== "POST")
+          await probe(app, operation, operation.body ? { headers: admin, ...jsonInit('{"stock":1}', admin) } : { headers: admin }); // 404
         if (operation.query) await probe(app, operation, {}, undefined, "?no_such_parameter=1"); // 400
         if (operation.body) {
           await probe(app, operation, jsonInit("{not json", admin)); // 400
@@ -137,16 +171,28 @@ describe("the documented responses of every /api operation", () => {
     expect(seen.filter((entry) => !entry.documented)).toEqual([]);
     // Not vacuous: the probes provoked each front-door answer somewhere.
     const statuses = new Set(seen.map((entry) => entry.status));
-    for (const status of [400, 401, 403, 404, 413, 415, 422, 429, 503]) expect(statuses, `no probe was answered ${status}`).toContain(status);
+    for (const status of [400, 401, 403, 404, 413, 415, 422, 429, 503])
+      expect(statuses, `no probe was answered ${status}`).toContain(status);
     // And each operation documents a 4xx, 429 and 503.
     for (const operation of operations) {
-      expect([...operation.documented].some((code) => code.startsWith("4") && code !== "429"), `${operation.method} ${operation.path}`).toBe(true);
+      expect(
+        [...operation.documented].some((code) => code.startsWith("4") && code !== "429"),
+        `${operation.method} ${operation.path}`,
+      ).toBe(true);
       expect([...operation.documented], `${operation.method} ${operation.path}`).toEqual(expect.arrayContaining(["429", "503"]));
     }
   });
 });
 
-type Schema = { type?: string | string[]; pattern?: string; multipleOf?: number; minProperties?: number; format?: string; items?: Schema; properties?: Record<string, Schema> };
+type Schema = {
+  type?: string | string[];
+  pattern?: string;
+  multipleOf?: number;
+  minProperties?: number;
+  format?: string;
+  items?: Schema;
+  properties?: Record<string, Schema>;
+};
 type Parameter = { name: string; in: string; schema: Schema };
 
 /**
@@ -162,7 +208,10 @@ describe("the document says what the server accepts", () => {
   let listParameters: Parameter[];
   beforeAll(async () => {
     ({ app, close } = await createTestApp({ ADMIN_TOKEN }));
-    const document = (await (await app.request("/openapi.json")).json()) as { components: { schemas: Record<string, Schema> }; paths: Record<string, Record<string, { parameters: Parameter[] }>> };
+    const document = (await (await app.request("/openapi.json")).json()) as {
+      components: { schemas: Record<string, Schema> };
+      paths: Record<string, Record<string, { parameters: Parameter[] }>>;
+    };
     schemas = document.components.schemas;
     listParameters = document.paths["/api/products"]!.get!.parameters;
   });
@@ -174,7 +223,14 @@ describe("the document says what the server accepts", () => {
     app.request("/api/products", {
       method: "POST",
       headers: admin,
-      body: JSON.stringify({ name: "Agreement Lamp", description: "A lamp the document describes.", price: 10, stock: 1, category: "agreement", ...overrides }),
+      body: JSON.stringify({
+        name: "Agreement Lamp",
+        description: "A lamp the document describes.",
+        price: 10,
+        stock: 1,
+        category: "agreement",
+        ...overrides,
+      }),
     });
 
   it("minPrice and maxPrice are numbers with at most two decimals (multipleOf 0.01), not null; so is price", async () => {
@@ -185,7 +241,8 @@ describe("the document says what the server accepts", () => {
       expect((await app.request(`/api/products?${name}=1.005`)).status).toBe(400);
       expect((await app.request(`/api/products?${name}=19.99`)).status).toBe(200);
     }
-    for (const name of ["CreateProduct", "ReplaceProduct", "PatchProduct"]) expect(schemas[name]!.properties!.price).toMatchObject({ multipleOf: 0.01 });
+    for (const name of ["CreateProduct", "ReplaceProduct", "PatchProduct"])
+      expect(schemas[name]!.properties!.price).toMatchObject({ multipleOf: 0.01 });
   });
 
   it("PatchProduct needs at least one property (minProperties: 1), as the server does", async () => {
@@ -199,9 +256,23 @@ describe("the document says what the server accepts", () => {
     expect(email.format).toBe("email");
     expect(email.pattern).toBeDefined();
     const local = () => crypto.randomUUID().slice(0, 8);
-    const samples = [`${local()}@example.com`, `ada.${local()}+shop@mail.example.co.uk`, `o'${local()}@example.org`, `a|${local()}@example.com`, `"${local()} q"@example.com`, `${local()}@[192.0.2.1]`, `${local()}.@example.com`, `${local()}@example`, `${local()}\u0000@example.com`];
+    const samples = [
+      `${local()}@example.com`,
+      `ada.${local()}+shop@mail.example.co.uk`,
+      `o'${local()}@example.org`,
+      `a|${local()}@example.com`,
+      `"${local()} q"@example.com`,
+      `${local()}@[192.0.2.1]`,
+      `${local()}.@example.com`,
+      `${local()}@example`,
+      `${local()}\u0000@example.com`,
+    ];
     for (const sample of samples) {
-      const response = await app.request("/api/auth/register", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email: sample, password: "agreement password" }) });
+      const response = await app.request("/api/auth/register", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ email: sample, password: "agreement password" }),
+      });
       expect(response.status, JSON.stringify(sample)).toBe(matches(email, sample) ? 201 : 422);
     }
   });
@@ -211,7 +282,16 @@ describe("the document says what the server accepts", () => {
     expect(image.format).toBe("uri");
     expect(image.pattern).toBeDefined();
     const accepted = ["https://images.example.com/a.jpg", "HTTP://images.example.com/a.jpg?x=1#y", "http://127.0.0.1:8080/a.png"];
-    const refused = ["ftp://images.example.com/a.jpg", "mailto:ada@example.com", "https://images.example.com/a b.jpg", "https://images.example.com/a\u0000", "https://images.example.com/\n", "https://", "//images.example.com/a.jpg", " https://images.example.com/a.jpg"];
+    const refused = [
+      "ftp://images.example.com/a.jpg",
+      "mailto:ada@example.com",
+      "https://images.example.com/a b.jpg",
+      "https://images.example.com/a\u0000",
+      "https://images.example.com/\n",
+      "https://",
+      "//images.example.com/a.jpg",
+      " https://images.example.com/a.jpg",
+    ];
     for (const sample of [...accepted, ...refused]) {
       const expected = accepted.includes(sample);
       expect(matches(image, sample), JSON.stringify(sample)).toBe(expected);
@@ -221,7 +301,11 @@ describe("the document says what the server accepts", () => {
 
   it("text fields and filters document the control characters they refuse, and the server refuses exactly those", async () => {
     const fields = schemas.CreateProduct!.properties!;
-    for (const [field, allowed] of [["name", ""], ["category", ""], ["description", "\n\t"]] as const) {
+    for (const [field, allowed] of [
+      ["name", ""],
+      ["category", ""],
+      ["description", "\n\t"],
+    ] as const) {
       for (const character of ["\u0000", "\u0009", "\u000a", "\u000d", "\u001b", "\u007f", "\u0085", "\u00a0", "\u2028"]) {
         const value = `Agreement ${character} text long enough`;
         // biome-ignore lint/suspicious/noControlCharactersInRegex: which characters are control characters is the question

@@ -21,13 +21,42 @@ function history() {
     return full;
   };
   /** A write that set content `tag` (name and stock derive from it) and was answered `outcome`, at `version` when 2xx. */
-  const write = (kind: "create" | "patch" | "put", start: number, end: number, version: number, tag: number, outcome: Op["outcome"] = kind === "create" ? 201 : 200) =>
-    add({ kind, productId: P, start, end, outcome, intent: { name: `name ${tag}`, stock: tag }, ...(typeof outcome === "number" && outcome < 300 ? { result: seen(version, tag) } : {}) });
+  const write = (
+    kind: "create" | "patch" | "put",
+    start: number,
+    end: number,
+    version: number,
+    tag: number,
+    outcome: Op["outcome"] = kind === "create" ? 201 : 200,
+  ) =>
+    add({
+      kind,
+      productId: P,
+      start,
+      end,
+      outcome,
+      intent: { name: `name ${tag}`, stock: tag },
+      ...(typeof outcome === "number" && outcome < 300 ? { result: seen(version, tag) } : {}),
+    });
   const remove = (start: number, end: number, outcome: Op["outcome"] = 204) => add({ kind: "delete", productId: P, start, end, outcome });
   const get = (start: number, end: number, version: number | 404, tag = version === 404 ? 0 : version) =>
-    add({ kind: "get", productId: P, start, end, outcome: version === 404 ? 404 : 200, ...(version === 404 ? {} : { result: seen(version, tag) }) });
+    add({
+      kind: "get",
+      productId: P,
+      start,
+      end,
+      outcome: version === 404 ? 404 : 200,
+      ...(version === 404 ? {} : { result: seen(version, tag) }),
+    });
   const list = (start: number, end: number, items: { id: string; version: number; tag: number }[], total = items.length) =>
-    add({ kind: "list", start, end, outcome: 200, page: items.map((item) => ({ id: item.id, version: item.version, digest: seen(item.version, item.tag).digest })), total });
+    add({
+      kind: "list",
+      start,
+      end,
+      outcome: 200,
+      page: items.map((item) => ({ id: item.id, version: item.version, digest: seen(item.version, item.tag).digest })),
+      total,
+    });
   return { ops, write, remove, get, list };
 }
 
@@ -213,12 +242,30 @@ describe("probe checker: counts", () => {
     h.write("patch", 2, 3, 0, 3, 500);
     h.write("patch", 2, 3, 0, 4, "timeout");
     h.get(4, 5, 1);
-    expect(countOps(h.ops)).toMatchObject({ ops: 5, reads: 1, okReads: 1, writes: 4, ackedWrites: 1, refused503: 1, other5xx: 1, timeouts: 1 });
+    expect(countOps(h.ops)).toMatchObject({
+      ops: 5,
+      reads: 1,
+      okReads: 1,
+      writes: 4,
+      ackedWrites: 1,
+      refused503: 1,
+      other5xx: 1,
+      timeouts: 1,
+    });
   });
 });
 
 describe("probe state check: cache and instances against the database", () => {
-  const content: ProductContent = { name: "A product", description: "Its description.", price: 1, stock: 2, category: "probe", images: [], isActive: true, wishlistCount: 0 };
+  const content: ProductContent = {
+    name: "A product",
+    description: "Its description.",
+    price: 1,
+    stock: 2,
+    category: "probe",
+    images: [],
+    isActive: true,
+    wishlistCount: 0,
+  };
   const row: DbRow = { version: 3, digest: digestOf(content) };
   const input: StateInput = { schema: 1, rows: new Map([[P, row]]), isProbeQuery: () => true, expectedList: { ids: [P], total: 1 } };
   const entryOf = (version: number, overrides: Partial<ProductContent> = {}, id = P) =>
@@ -231,7 +278,13 @@ describe("probe state check: cache and instances against the database", () => {
   });
 
   it("fires on an entry behind, ahead, with other content, a tombstone over a live row, an orphan, and garbage", () => {
-    for (const raw of [entryOf(2), entryOf(4), entryOf(3, { name: "Changed behind" }), encodeEntry({ kind: "tombstone", version: 4, freshUntil: Date.now() + 60_000 }), "garbage"]) {
+    for (const raw of [
+      entryOf(2),
+      entryOf(4),
+      entryOf(3, { name: "Changed behind" }),
+      encodeEntry({ kind: "tombstone", version: 4, freshUntil: Date.now() + 60_000 }),
+      "garbage",
+    ]) {
       expect(compareCache(snapshot(raw), input), raw).toHaveLength(1);
     }
     expect(compareCache(snapshot(entryOf(1, {}, "orphan"), "orphan"), input)).toHaveLength(1);
@@ -240,7 +293,13 @@ describe("probe state check: cache and instances against the database", () => {
   it("fires on a current list page that differs, not on one of an older generation", () => {
     const page = (version: number) => ({ products: [{ id: P, ...content, version }], total: 1 });
     const list = (generation: number, version: number) =>
-      encodeEntry({ kind: "entry", version: generation, freshUntil: Date.now() + 60_000, schema: 1, value: { query: {}, page: page(version) } });
+      encodeEntry({
+        kind: "entry",
+        version: generation,
+        freshUntil: Date.now() + 60_000,
+        schema: 1,
+        value: { query: {}, page: page(version) },
+      });
     expect(compareCache({ products: [], lists: [{ key: "k", raw: list(5, 3) }], generation: 5 }, input)).toEqual([]);
     expect(compareCache({ products: [], lists: [{ key: "k", raw: list(5, 2) }], generation: 5 }, input)).toHaveLength(1);
     expect(compareCache({ products: [], lists: [{ key: "k", raw: list(4, 2) }], generation: 5 }, input)).toEqual([]);
@@ -248,14 +307,27 @@ describe("probe state check: cache and instances against the database", () => {
 
   it("fires on an instance answering another version, a 404 for a live row, or a list other than the database's", () => {
     const at = (version: number) => ({ version, digest: row.digest, name: content.name, stock: content.stock });
-    expect(compareReads([{ instance: 0, id: P, outcome: 200, seen: at(3) }], [{ instance: 0, outcome: 200, items: [{ id: P, ...at(3) }], total: 1 }], input)).toEqual([]);
+    expect(
+      compareReads(
+        [{ instance: 0, id: P, outcome: 200, seen: at(3) }],
+        [{ instance: 0, outcome: 200, items: [{ id: P, ...at(3) }], total: 1 }],
+        input,
+      ),
+    ).toEqual([]);
     expect(compareReads([{ instance: 1, id: P, outcome: 200, seen: at(2) }], [], input)).toHaveLength(1);
     expect(compareReads([{ instance: 2, id: P, outcome: 404 }], [], input)).toHaveLength(1);
     expect(compareReads([], [{ instance: 0, outcome: 200, items: [], total: 0 }], input)).toHaveLength(1);
   });
 
   it("fires on a list holding the database's products in another order", () => {
-    const two: StateInput = { ...input, rows: new Map([[P, row], ["second", row]]), expectedList: { ids: [P, "second"], total: 2 } };
+    const two: StateInput = {
+      ...input,
+      rows: new Map([
+        [P, row],
+        ["second", row],
+      ]),
+      expectedList: { ids: [P, "second"], total: 2 },
+    };
     const item = (id: string) => ({ id, version: 3, digest: row.digest, name: content.name, stock: content.stock });
     expect(compareReads([], [{ instance: 0, outcome: 200, items: [item(P), item("second")], total: 2 }], two)).toEqual([]);
     expect(compareReads([], [{ instance: 0, outcome: 200, items: [item("second"), item(P)], total: 2 }], two)).toHaveLength(1);

@@ -103,13 +103,20 @@ describe("read-your-writes on a lagging replica (Upstash Global stand-in)", () =
   });
 
   it("a product written while the replica lags reads back new for its writer, old for others until the replica catches up", async () => {
-    const created = await send("/api/products", json({ name: "Replicated Kettle", description: "Read far away.", price: 10, stock: 1, category: "ryw" }, admin));
+    const created = await send(
+      "/api/products",
+      json({ name: "Replicated Kettle", description: "Read far away.", price: 10, stock: 1, category: "ryw" }, admin),
+    );
     const product = ((await created.json()) as { data: { id: string } }).data;
     await replicaInSync();
     expect((await send(`/api/products/${product.id}`)).headers.get("x-cache")).toBe("HIT");
 
     await whileReplicaLags(async () => {
-      const patched = await send(`/api/products/${product.id}`, { method: "PATCH", headers: { "content-type": "application/json", ...admin }, body: JSON.stringify({ stock: 2 }) });
+      const patched = await send(`/api/products/${product.id}`, {
+        method: "PATCH",
+        headers: { "content-type": "application/json", ...admin },
+        body: JSON.stringify({ stock: 2 }),
+      });
       expect(patched.status).toBe(200);
       const consistency = patched.headers.get(CONSISTENCY_HEADER)!;
       expect(consistency).toBeTruthy();
@@ -130,7 +137,8 @@ describe("read-your-writes on a lagging replica (Upstash Global stand-in)", () =
     try {
       const statuses = await whileReplicaLags(async () => {
         const seen: number[] = [];
-        for (let i = 0; i < 4; i++) seen.push((await limited.app.request("/api/products?limit=1", { headers: { "x-forwarded-for": "203.0.113.77" } })).status);
+        for (let i = 0; i < 4; i++)
+          seen.push((await limited.app.request("/api/products?limit=1", { headers: { "x-forwarded-for": "203.0.113.77" } })).status);
         return seen;
       });
       expect(statuses).toEqual([200, 200, 200, 429]);
@@ -140,22 +148,38 @@ describe("read-your-writes on a lagging replica (Upstash Global stand-in)", () =
   });
 
   it("a made-up or altered consistency token is ignored, never sent to Redis", async () => {
-    const written = await send("/api/products", json({ name: "Token Kettle", description: "x", price: 1, stock: 1, category: "ryw" }, admin));
+    const written = await send(
+      "/api/products",
+      json({ name: "Token Kettle", description: "x", price: 1, stock: 1, category: "ryw" }, admin),
+    );
     const genuine = written.headers.get(CONSISTENCY_HEADER)!;
     const [payload, expires, tag] = genuine.split(".");
-    const forged = [`${Buffer.from("999999999999").toString("base64url")}.${expires}.${tag}`, `${payload}.${Number(expires) + 1}.${tag}`, "not-a-token"];
+    const forged = [
+      `${Buffer.from("999999999999").toString("base64url")}.${expires}.${tag}`,
+      `${payload}.${Number(expires) + 1}.${tag}`,
+      "not-a-token",
+    ];
     rest.resetRequests();
     for (const [index, token] of forged.entries()) {
-      expect((await send("/api/products?limit=1", { headers: { [CONSISTENCY_HEADER]: token, "x-forwarded-for": `203.0.113.${80 + index}` } })).status).toBe(200);
+      expect(
+        (await send("/api/products?limit=1", { headers: { [CONSISTENCY_HEADER]: token, "x-forwarded-for": `203.0.113.${80 + index}` } }))
+          .status,
+      ).toBe(200);
     }
     expect(rest.requests.filter((request) => request.syncToken !== undefined)).toEqual([]);
-    expect((await send("/api/products?limit=1", { headers: { [CONSISTENCY_HEADER]: genuine, "x-forwarded-for": "203.0.113.79" } })).status).toBe(200);
+    expect(
+      (await send("/api/products?limit=1", { headers: { [CONSISTENCY_HEADER]: genuine, "x-forwarded-for": "203.0.113.79" } })).status,
+    ).toBe(200);
     expect(rest.requests.some((request) => request.syncToken !== undefined)).toBe(true);
   });
 
   it("the OpenAPI document lists the token on every write's success, and on nothing else", async () => {
-    const doc = (await (await send("/openapi.json")).json()) as { paths: Record<string, Record<string, { responses: Record<string, { headers?: Record<string, unknown> }> }>> };
-    const operations = Object.entries(doc.paths).flatMap(([path, methods]) => Object.entries(methods).map(([method, operation]) => ({ path, method, operation })));
+    const doc = (await (await send("/openapi.json")).json()) as {
+      paths: Record<string, Record<string, { responses: Record<string, { headers?: Record<string, unknown> }> }>>;
+    };
+    const operations = Object.entries(doc.paths).flatMap(([path, methods]) =>
+      Object.entries(methods).map(([method, operation]) => ({ path, method, operation })),
+    );
     for (const { method, operation } of operations) {
       for (const [status, response] of Object.entries(operation.responses)) {
         const expected = ["post", "put", "patch", "delete"].includes(method) && status.startsWith("2");

@@ -22,7 +22,11 @@ let rest: UpstashRestServerHandle;
 let cluster: RedisClusterHandle;
 let sentinel: RedisSentinelHandle;
 beforeAll(async () => {
-  [rest, cluster, sentinel] = await Promise.all([startUpstashRestServer({ redisUrl: inject("redisUrl") }), startRedisCluster(), startRedisSentinel()]);
+  [rest, cluster, sentinel] = await Promise.all([
+    startUpstashRestServer({ redisUrl: inject("redisUrl") }),
+    startRedisCluster(),
+    startRedisSentinel(),
+  ]);
 }, 60_000);
 afterAll(() => Promise.all([rest.close(), cluster.stop(), sentinel.stop()]));
 
@@ -240,20 +244,26 @@ describe.each(Object.keys(adapters))("Redis port contract: %s", (name) => {
     else expect(Number(memory.used_memory)).toBeGreaterThan(100_000);
   });
 
-  it.runIf(["ioredis", "cluster", "sentinel"].includes(name))("WAIT after a write counts the replicas that acknowledged it (Sentinel's primary has one; a Cluster master with none has nothing to wait for)", async () => {
-    const [, acknowledged] = await redis.pipeline([ops.set(key("waited"), "v"), ops.wait(1, name === "sentinel" ? 2_000 : 100)]);
-    expect(acknowledged).toBe(name === "ioredis" ? 0 : 1);
-  });
+  it.runIf(["ioredis", "cluster", "sentinel"].includes(name))(
+    "WAIT after a write counts the replicas that acknowledged it (Sentinel's primary has one; a Cluster master with none has nothing to wait for)",
+    async () => {
+      const [, acknowledged] = await redis.pipeline([ops.set(key("waited"), "v"), ops.wait(1, name === "sentinel" ? 2_000 : 100)]);
+      expect(acknowledged).toBe(name === "ioredis" ? 0 : 1);
+    },
+  );
 
-  it.runIf(name === "ioredis")("a WAIT holds only its own pipeline: a read issued with it is answered while it waits (no replica here, so it waits its whole second)", async () => {
-    await redis.pipeline([ops.set(key("before"), "v"), ops.wait(0, 1)]); // the waiting connection is up
-    const waited = redis.pipeline([ops.set(key("held"), "w"), ops.wait(1, 1_000)]);
-    // Issued in the same tick, which would otherwise share the WAIT's round trip.
-    expect(await redis.run(ops.get(key("before")))).toBe("v");
-    // Other test files share this server but do not wait for replicas.
-    expect(await clientsBlockedInWait(Number(new URL(inject("redisUrl")).port))).toBeGreaterThanOrEqual(1);
-    expect((await waited)[1]).toBe(0);
-  });
+  it.runIf(name === "ioredis")(
+    "a WAIT holds only its own pipeline: a read issued with it is answered while it waits (no replica here, so it waits its whole second)",
+    async () => {
+      await redis.pipeline([ops.set(key("before"), "v"), ops.wait(0, 1)]); // the waiting connection is up
+      const waited = redis.pipeline([ops.set(key("held"), "w"), ops.wait(1, 1_000)]);
+      // Issued in the same tick, which would otherwise share the WAIT's round trip.
+      expect(await redis.run(ops.get(key("before")))).toBe("v");
+      // Other test files share this server but do not wait for replicas.
+      expect(await clientsBlockedInWait(Number(new URL(inject("redisUrl")).port))).toBeGreaterThanOrEqual(1);
+      expect((await waited)[1]).toBe(0);
+    },
+  );
 
   it("sends a pipeline of independent commands and types each reply", async () => {
     const [written, value, count, missing] = await redis.pipeline([

@@ -22,7 +22,11 @@ describe("Redis port", () => {
   });
 
   it("rejects a reply of the wrong shape instead of passing it on", async () => {
-    const liar: RedisTransport = { adapter: "ioredis", send: async () => [{ ok: true, value: ["not", "a", "string"] }], close: async () => {} };
+    const liar: RedisTransport = {
+      adapter: "ioredis",
+      send: async () => [{ ok: true, value: ["not", "a", "string"] }],
+      close: async () => {},
+    };
     await expect(createRedisPort(liar, { timeoutMs: 50 }).run(ops.get("k"))).rejects.toThrow(/unexpected/);
   });
 });
@@ -44,7 +48,10 @@ describe("scripts", () => {
         return commands.map((command): RawReply => {
           if (command.name === "eval") server.cached.add(createHash("sha1").update(command.source).digest("hex"));
           if (command.name === "eval" || (command.name === "evalsha" && server.cached.has(command.sha))) return { ok: true, value: 1 };
-          return { ok: false, error: new Error(command.name === "evalsha" ? "NOSCRIPT No matching script. Please use EVAL." : `unexpected ${command.name}`) };
+          return {
+            ok: false,
+            error: new Error(command.name === "evalsha" ? "NOSCRIPT No matching script. Please use EVAL." : `unexpected ${command.name}`),
+          };
         });
       },
       close: async () => {},
@@ -83,7 +90,11 @@ describe("circuit breaker", () => {
       close: async () => {},
     };
     const states: string[] = [];
-    const redis = createRedisPort(flaky, { timeoutMs: 100, breaker: { failureThreshold: 3, openMs: 200 }, onCircuitChange: (state) => states.push(state) });
+    const redis = createRedisPort(flaky, {
+      timeoutMs: 100,
+      breaker: { failureThreshold: 3, openMs: 200 },
+      onCircuitChange: (state) => states.push(state),
+    });
     for (let i = 0; i < 3; i++) await expect(redis.run(ops.ping())).rejects.toThrow("connection refused");
     expect(calls).toBe(3);
     await expect(redis.run(ops.ping())).rejects.toBeInstanceOf(RedisCircuitOpenError);
@@ -104,7 +115,11 @@ describe("circuit breaker", () => {
   });
 
   it("does not count a command's error reply as a failure of Redis", async () => {
-    const answering: RedisTransport = { adapter: "ioredis", send: async (commands) => commands.map(() => ({ ok: false, error: new Error("WRONGTYPE") })), close: async () => {} };
+    const answering: RedisTransport = {
+      adapter: "ioredis",
+      send: async (commands) => commands.map(() => ({ ok: false, error: new Error("WRONGTYPE") })),
+      close: async () => {},
+    };
     const redis = createRedisPort(answering, { timeoutMs: 100, breaker: { failureThreshold: 1, openMs: 10_000 } });
     for (let i = 0; i < 3; i++) await expect(redis.run(ops.get("k"))).rejects.toThrow("WRONGTYPE");
   });
@@ -113,7 +128,9 @@ describe("circuit breaker", () => {
 describe("one round trip per tick (against redis-server)", () => {
   const sent: number[] = [];
   const inner = createIoRedisTransport(inject("redisUrl"));
-  const counting: RedisTransport = { ...inner, send: (commands, deadline) => {
+  const counting: RedisTransport = {
+    ...inner,
+    send: (commands, deadline) => {
       sent.push(commands.length);
       return inner.send(commands, deadline);
     },

@@ -61,7 +61,11 @@ describe("database failures", () => {
   it("a write is not acknowledged unless committed", async () => {
     const product = await data<{ id: string; stock: number }>(await app.app.request("/api/products", json(sample, admin)));
     database.state.failing = true;
-    const write = await app.app.request(`/api/products/${product.id}`, { method: "PATCH", headers: { "content-type": "application/json", ...admin }, body: JSON.stringify({ stock: 99 }) });
+    const write = await app.app.request(`/api/products/${product.id}`, {
+      method: "PATCH",
+      headers: { "content-type": "application/json", ...admin },
+      body: JSON.stringify({ stock: 99 }),
+    });
     expect(write.status).toBe(503);
     database.state.failing = false;
     expect((await data<{ stock: number }>(await app.app.request(`/api/products/${product.id}`))).stock).toBe(product.stock);
@@ -70,8 +74,9 @@ describe("database failures", () => {
 
 /** The batch after a commit: it bumps the list generation (as the one before the commit does) but opens no write window. */
 const isWriteThrough = (commands: readonly RedisCommand[]) =>
-  commands.some((command) => (command.name === "eval" || command.name === "evalsha") && command.keys.some((key) => key.endsWith(":cache-gen:products"))) &&
-  !commands.some((command) => command.name === "pexpire");
+  commands.some(
+    (command) => (command.name === "eval" || command.name === "evalsha") && command.keys.some((key) => key.endsWith(":cache-gen:products")),
+  ) && !commands.some((command) => command.name === "pexpire");
 
 /** Failure injection: while `on`, Redis answers everything but the write-through after a commit (fill + generation bump). */
 function writeThroughFailure() {
@@ -93,7 +98,11 @@ describe("a write whose cache write-through fails", () => {
     try {
       const product = await data<{ id: string }>(await app.app.request("/api/products", json(sample, admin)));
       failing.state.on = true;
-      const write = await app.app.request(`/api/products/${product.id}`, { method: "PATCH", headers: { "content-type": "application/json", ...admin }, body: JSON.stringify({ stock: 56 }) });
+      const write = await app.app.request(`/api/products/${product.id}`, {
+        method: "PATCH",
+        headers: { "content-type": "application/json", ...admin },
+        body: JSON.stringify({ stock: 56 }),
+      });
       expect(write.status).toBe(503);
       expect(write.headers.get("retry-after")).toBe("1");
       expect(await write.json()).toMatchObject({ code: "WRITE_NOT_CONFIRMED" });
@@ -110,7 +119,11 @@ describe("a write whose cache write-through fails", () => {
       const product = await data<{ id: string }>(await app.app.request("/api/products", json(sample, admin)));
       expect((await app.app.request(`/api/products/${product.id}`)).headers.get("x-cache")).toBe("HIT");
       failing.state.on = true;
-      const write = await app.app.request(`/api/products/${product.id}`, { method: "PATCH", headers: { "content-type": "application/json", ...admin }, body: JSON.stringify({ stock: 55 }) });
+      const write = await app.app.request(`/api/products/${product.id}`, {
+        method: "PATCH",
+        headers: { "content-type": "application/json", ...admin },
+        body: JSON.stringify({ stock: 55 }),
+      });
       expect(write.status).toBe(200);
       for (let i = 0; i < 3; i++) {
         const read = await app.app.request(`/api/products/${product.id}`);
@@ -154,7 +167,10 @@ describe("hardening", () => {
     expect(allowed.headers.get("access-control-allow-credentials")).toBe("true");
     const foreign = await app.app.request("/api/products", { headers: { origin: "https://evil.example" } });
     expect(foreign.headers.get("access-control-allow-origin")).toBeNull();
-    const preflight = await app.app.request("/api/products", { method: "OPTIONS", headers: { origin: "https://shop.example.com", "access-control-request-method": "POST" } });
+    const preflight = await app.app.request("/api/products", {
+      method: "OPTIONS",
+      headers: { origin: "https://shop.example.com", "access-control-request-method": "POST" },
+    });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get("access-control-allow-methods")).toContain("POST");
   });
@@ -195,8 +211,13 @@ describe("logs", () => {
       const email = uniqueEmail("logs");
       const password = "very secret password";
       await app.app.request("/api/auth/register", json({ email, password }));
-      await app.app.request("/api/auth/login", json({ email, password }, { cookie: "sid=00000000-0000-0000-0000-000000000000.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" }));
-      await app.app.request("/api/auth/me", { headers: { authorization: "Bearer 00000000-0000-0000-0000-000000000000.BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB" } });
+      await app.app.request(
+        "/api/auth/login",
+        json({ email, password }, { cookie: "sid=00000000-0000-0000-0000-000000000000.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" }),
+      );
+      await app.app.request("/api/auth/me", {
+        headers: { authorization: "Bearer 00000000-0000-0000-0000-000000000000.BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB" },
+      });
     } finally {
       spy.mockRestore();
       await app.close();

@@ -38,7 +38,8 @@ describe.each([
       const health = (await (await fetch(`${url}/health`)).json()) as { data: { runtime: string; status: string } };
       expect(health.data).toMatchObject({ runtime, status: "ok" });
 
-      for (let i = 0; i < 50 && !server.stderr().includes("development admin"); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+      for (let i = 0; i < 50 && !server.stderr().includes("development admin"); i++)
+        await new Promise((resolve) => setTimeout(resolve, 100));
       const [, email, password] = /email (\S+), password (\S+)/.exec(server.stderr()) ?? [];
       const login = await fetch(`${url}/api/auth/login`, json({ email, password }));
       expect(login.status).toBe(200);

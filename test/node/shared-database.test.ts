@@ -53,7 +53,8 @@ async function storedProduct(url: string, id: string) {
  * timeout 0) and lets it go: fails while any connection anywhere holds a lock it should not.
  */
 async function writeLockFromAnotherProcess(url: string): Promise<void> {
-  const script = 'import { createClient } from "@libsql/client"; const client = createClient({ url: process.argv[1] }); await client.executeMultiple("BEGIN IMMEDIATE; COMMIT"); client.close();';
+  const script =
+    'import { createClient } from "@libsql/client"; const client = createClient({ url: process.argv[1] }); await client.executeMultiple("BEGIN IMMEDIATE; COMMIT"); client.close();';
   await run(process.execPath, ["--input-type=module", "-e", script, url], { cwd: PROJECT_ROOT });
 }
 
@@ -102,7 +103,11 @@ async function goTogether(children: { ready: Promise<string>; go: () => void }[]
 }
 
 const patch = (app: { request: (path: string, init: RequestInit) => Response | Promise<Response> }, id: string, body: object) =>
-  app.request(`/api/products/${id}`, { method: "PATCH", headers: { "content-type": "application/json", ...admin }, body: JSON.stringify(body) });
+  app.request(`/api/products/${id}`, {
+    method: "PATCH",
+    headers: { "content-type": "application/json", ...admin },
+    body: JSON.stringify(body),
+  });
 
 const newProduct = { name: "Shared lamp", description: "A lamp written by several processes.", price: 12.5, stock: 3, category: "Shared" };
 
@@ -113,7 +118,10 @@ describe("several processes on one database file", () => {
     try {
       // Two open transactions hold two connections; the plain execute needs a third.
       const held = [await client.transaction("deferred"), await client.transaction("deferred")];
-      const timeouts = [...(await Promise.all(held.map((transaction) => transaction.execute("PRAGMA busy_timeout")))), await client.execute("PRAGMA busy_timeout")];
+      const timeouts = [
+        ...(await Promise.all(held.map((transaction) => transaction.execute("PRAGMA busy_timeout")))),
+        await client.execute("PRAGMA busy_timeout"),
+      ];
       for (const transaction of held) transaction.close();
       expect(timeouts.map((answer) => answer.rows[0]?.[0])).toEqual([200, 200, 200]);
     } finally {
@@ -168,7 +176,9 @@ describe("several processes on one database file", () => {
     const { client } = await openNodeDatabase({ DATABASE_URL: url, DATABASE_AUTH_TOKEN: undefined, DATABASE_BUSY_TIMEOUT_MS: 200 });
     try {
       // A deferred foreign key is checked at COMMIT: the insert succeeds, the COMMIT fails.
-      await client.executeMultiple("CREATE TABLE parent (id INTEGER PRIMARY KEY); CREATE TABLE child (parent INTEGER REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED);");
+      await client.executeMultiple(
+        "CREATE TABLE parent (id INTEGER PRIMARY KEY); CREATE TABLE child (parent INTEGER REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED);",
+      );
       // Per connection: the pool's one idle connection, which the batch below borrows again.
       await client.execute("PRAGMA foreign_keys = ON");
       await expect(client.batch(["INSERT INTO child VALUES (1)"])).rejects.toThrow(/FOREIGN KEY/);
@@ -188,13 +198,27 @@ describe("several processes on one database file", () => {
 
   it("three processes updating one product at once lose no acknowledged update", async () => {
     const url = await databaseUrl();
-    const environment = { DATABASE_URL: url, REDIS_URL: inject("redisUrl"), REDIS_PREFIX: `shared-db-${crypto.randomUUID().slice(0, 8)}`, ADMIN_TOKEN, LOG_LEVEL: "error", RATE_LIMIT_MAX: "1000000" };
+    const environment = {
+      DATABASE_URL: url,
+      REDIS_URL: inject("redisUrl"),
+      REDIS_PREFIX: `shared-db-${crypto.randomUUID().slice(0, 8)}`,
+      ADMIN_TOKEN,
+      LOG_LEVEL: "error",
+      RATE_LIMIT_MAX: "1000000",
+    };
     const { app, close } = await createTestApp(environment);
     const { id } = await data<Product>(await app.request("/api/products", json(newProduct, admin)));
     await close();
 
     const PATCHES = 30;
-    const writers = [0, 1, 2].map((n) => child<{ status: number; version?: number; stock?: number }[]>("patch", { ...environment, PRODUCT_ID: id, PATCHES: String(PATCHES), STOCK_BASE: String(n * 1000) }));
+    const writers = [0, 1, 2].map((n) =>
+      child<{ status: number; version?: number; stock?: number }[]>("patch", {
+        ...environment,
+        PRODUCT_ID: id,
+        PATCHES: String(PATCHES),
+        STOCK_BASE: String(n * 1000),
+      }),
+    );
     await goTogether(writers);
     const answers = (await Promise.all(writers.map((writer) => writer.result))).flat();
 
@@ -209,8 +233,16 @@ describe("several processes on one database file", () => {
 
   it("three first starts at once on an empty file all start, and seed the demo catalogue once", async () => {
     const url = await databaseUrl();
-    const environment = { DATABASE_URL: url, REDIS_URL: inject("redisUrl"), REDIS_PREFIX: `shared-db-${crypto.randomUUID().slice(0, 8)}`, PORT: "0", LOG_LEVEL: "error" };
-    const servers = [0, 1, 2].map(() => child<{ port: number; developmentAdmin: { email: string; password: string } | null }>("start", environment));
+    const environment = {
+      DATABASE_URL: url,
+      REDIS_URL: inject("redisUrl"),
+      REDIS_PREFIX: `shared-db-${crypto.randomUUID().slice(0, 8)}`,
+      PORT: "0",
+      LOG_LEVEL: "error",
+    };
+    const servers = [0, 1, 2].map(() =>
+      child<{ port: number; developmentAdmin: { email: string; password: string } | null }>("start", environment),
+    );
     try {
       await goTogether(servers);
       const started = await Promise.all(servers.map((server) => server.result));

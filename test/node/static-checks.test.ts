@@ -44,7 +44,9 @@ describe("static guarantees", () => {
       const inputs = Object.getOwnPropertyNames(meta.inputs);
       expect(inputs.some((input) => input.includes("node_modules/@upstash/redis/"))).toBe(true);
       const nodeOnly = inputs.filter((input) =>
-        /node_modules\/(ioredis|ioredis-mock|@ioredis|libsql|@libsql\/(linux|darwin|win32)|tsx)\/|@libsql\/client\/lib-esm\/(node|sqlite3)\.js|src\/entry\/(node|bun|deno|self-hosted)/.test(input),
+        /node_modules\/(ioredis|ioredis-mock|@ioredis|libsql|@libsql\/(linux|darwin|win32)|tsx)\/|@libsql\/client\/lib-esm\/(node|sqlite3)\.js|src\/entry\/(node|bun|deno|self-hosted)/.test(
+          input,
+        ),
       );
       expect(nodeOnly).toEqual([]);
       // Nothing else for the runtime to resolve: Swagger UI's two files and the dashboard's three,
@@ -53,8 +55,20 @@ describe("static guarantees", () => {
       // wrangler names each attached module "<sha1 of its bytes>-<file name>".
       const unhashed = (name: string) => name.replace(/^(\.\/)?[0-9a-f]{40}-/, "$1");
       const imports = Object.values(meta.outputs).flatMap((output) => output.imports.map((i) => i.path));
-      expect(imports.map(unhashed).sort()).toEqual(["./dashboard.css", "./dashboard.js", "./index.html", "./swagger-ui-bundle.js", "./swagger-ui.css", "node:async_hooks"]);
-      expect(readdirSync(outdir).filter((file) => file.endsWith(".css")).map(unhashed).sort()).toEqual(["dashboard.css", "swagger-ui.css"]);
+      expect(imports.map(unhashed).sort()).toEqual([
+        "./dashboard.css",
+        "./dashboard.js",
+        "./index.html",
+        "./swagger-ui-bundle.js",
+        "./swagger-ui.css",
+        "node:async_hooks",
+      ]);
+      expect(
+        readdirSync(outdir)
+          .filter((file) => file.endsWith(".css"))
+          .map(unhashed)
+          .sort(),
+      ).toEqual(["dashboard.css", "swagger-ui.css"]);
     } finally {
       await rm(outdir, { recursive: true, force: true });
     }

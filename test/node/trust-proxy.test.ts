@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { spoofed, stableWindowSeconds } from "../shared/harness";
-import { createTestApp, } from "../support/node-app";
+import { createTestApp } from "../support/node-app";
 
 const closers: (() => Promise<void>)[] = [];
 afterAll(() => Promise.all(closers.map((close) => close())));
@@ -15,7 +15,8 @@ async function behindProxies(hops: number) {
     REDIS_PREFIX: `proxy-${crypto.randomUUID().slice(0, 8)}`,
   });
   closers.push(close);
-  return async (forwardedFor: string) => (await app.request("/api/products?limit=1", { headers: { "x-forwarded-for": forwardedFor } })).status;
+  return async (forwardedFor: string) =>
+    (await app.request("/api/products?limit=1", { headers: { "x-forwarded-for": forwardedFor } })).status;
 }
 
 describe("client address behind trusted proxies (TRUST_PROXY_HOPS)", () => {
@@ -53,7 +54,8 @@ describe("one identity per address however written (and per IPv6 /64)", () => {
   it("an IPv6 client's whole /64 is one client; another /64 is another", async () => {
     const status = await behindProxies(1);
     const statuses = [];
-    for (const spelling of ["2001:DB8::1", "2001:db8:0:0:0:0:0:1", "2001:db8::ffff:9", "2001:db8:0:0:1234::1"]) statuses.push(await status(spelling));
+    for (const spelling of ["2001:DB8::1", "2001:db8:0:0:0:0:0:1", "2001:db8::ffff:9", "2001:db8:0:0:1234::1"])
+      statuses.push(await status(spelling));
     expect(statuses).toEqual([200, 200, 200, 429]);
     expect(await status("2001:db8:0:1::1")).toBe(200);
   });

@@ -11,7 +11,10 @@ const ADMIN_TOKEN = "verify-scripts-admin-token";
 /** Runs a verification script against `baseUrl`; resolves to its exit code and output. */
 async function script(name: string, baseUrl: string) {
   try {
-    const { stdout } = await run("bash", [`scripts/${name}`], { env: { ...process.env, BASE_URL: baseUrl, ADMIN_TOKEN }, timeout: 120_000 });
+    const { stdout } = await run("bash", [`scripts/${name}`], {
+      env: { ...process.env, BASE_URL: baseUrl, ADMIN_TOKEN },
+      timeout: 120_000,
+    });
     return { code: 0, output: stdout };
   } catch (error) {
     const failed = error as { code: number; stdout: string };
@@ -25,7 +28,9 @@ describe("the verification scripts, against a server this test starts", () => {
   let baseUrl: string;
   beforeAll(async () => {
     redis = await startRedisServer();
-    server = await startNodeServer(testEnvironment({ PORT: "0", REDIS_URL: redis.url, ADMIN_TOKEN, RATE_LIMIT_MAX: "30", REDIS_TIMEOUT_MS: "300" }));
+    server = await startNodeServer(
+      testEnvironment({ PORT: "0", REDIS_URL: redis.url, ADMIN_TOKEN, RATE_LIMIT_MAX: "30", REDIS_TIMEOUT_MS: "300" }),
+    );
     baseUrl = `http://127.0.0.1:${server.port}`;
   });
   afterAll(async () => {
@@ -34,12 +39,16 @@ describe("the verification scripts, against a server this test starts", () => {
   });
 
   // verify-redis.sh first: it spends a throwaway user's rate-limit budget, never this client's, so the endpoint walk after it still passes.
-  it.each(["verify-redis.sh", "test-redis-endpoints.sh"])("%s passes every check against a healthy server, run one after the other", async (name) => {
-    const { code, output } = await script(name, baseUrl);
-    expect(output).not.toContain("FAIL");
-    expect(output).toMatch(/\d+ checks, 0 failed/);
-    expect(code).toBe(0);
-  }, 120_000);
+  it.each(["verify-redis.sh", "test-redis-endpoints.sh"])(
+    "%s passes every check against a healthy server, run one after the other",
+    async (name) => {
+      const { code, output } = await script(name, baseUrl);
+      expect(output).not.toContain("FAIL");
+      expect(output).toMatch(/\d+ checks, 0 failed/);
+      expect(code).toBe(0);
+    },
+    120_000,
+  );
 
   it("both fail, naming the check, when Redis is stopped", async () => {
     await redis.stop();

@@ -69,7 +69,8 @@ export function authScenarios(harness: Harness) {
   describe("login", () => {
     it("gives a new token every time; the cookie's previous session ends (no fixation)", async () => {
       const { email, token: first } = await register(send);
-      const login = (headers: Record<string, string> = {}) => send("/api/auth/login", json({ email: email.toUpperCase(), password }, headers));
+      const login = (headers: Record<string, string> = {}) =>
+        send("/api/auth/login", json({ email: email.toUpperCase(), password }, headers));
       const second = (await (await login()).json()) as AuthBody;
       expect(second.data.token).not.toBe(first);
       expect((await me(send, first)).status).toBe(200); // another device's session is untouched
@@ -184,7 +185,10 @@ export function authScenarios(harness: Harness) {
       const crossSite = await send("/api/auth/logout", { method: "POST", ...cookie(token, { "sec-fetch-site": "cross-site" }) });
       expect(crossSite.status).toBe(403);
 
-      const withBearer = await send("/api/auth/logout-all", { method: "POST", headers: { authorization: `Bearer ${token}`, origin: "https://evil.example" } });
+      const withBearer = await send("/api/auth/logout-all", {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, origin: "https://evil.example" },
+      });
       expect(withBearer.status).toBe(204);
     });
 
@@ -200,7 +204,11 @@ export function authScenarios(harness: Harness) {
     it.each([
       ["malformed JSON", 400, { method: "POST", headers: { "content-type": "application/json" }, body: "{not json" }],
       ["empty body", 400, { method: "POST", headers: { "content-type": "application/json" }, body: "" }],
-      ["form content type", 415, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `email=${email}&password=${password}` }],
+      [
+        "form content type",
+        415,
+        { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `email=${email}&password=${password}` },
+      ],
       ["no content type", 415, { method: "POST", body: JSON.stringify({ email, password }) }],
       ["text body", 415, { method: "POST", headers: { "content-type": "text/plain" }, body: JSON.stringify({ email, password }) }],
       ["missing password", 422, json({ email })],
@@ -262,10 +270,17 @@ export function authScenarios(harness: Harness) {
   describe("session cookies and shared caches", () => {
     const ADMIN_TOKEN = "auth-scenarios-admin-token";
     const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
-    const product = { name: "Cache Probe", description: "A product read by a signed-in caller.", price: 5, stock: 1, category: `cache-${crypto.randomUUID().slice(0, 8)}` };
+    const product = {
+      name: "Cache Probe",
+      description: "A product read by a signed-in caller.",
+      price: 5,
+      stock: 1,
+      category: `cache-${crypto.randomUUID().slice(0, 8)}`,
+    };
     const cacheControl = (response: Response) => response.headers.get("cache-control") ?? "";
     /** What a shared cache needs to know: a response with Set-Cookie, or one that depends on who asks, is never `public`. */
-    const storableBySharedCache = (response: Response) => /\bpublic\b/.test(cacheControl(response)) || !/\b(private|no-store)\b/.test(cacheControl(response));
+    const storableBySharedCache = (response: Response) =>
+      /\bpublic\b/.test(cacheControl(response)) || !/\b(private|no-store)\b/.test(cacheControl(response));
 
     it("a cookie session due for its sliding refresh reads cached products and lists with no Set-Cookie, public, and its expiry still slides", async () => {
       // 2 s lifetime: a session is due for its refresh 0.5 s after its last one, so every read below is due.
@@ -350,7 +365,10 @@ export function authScenarios(harness: Harness) {
         ["register", registered],
         ["login", await app("/api/auth/login", json({ email, password }))],
         ["create product (admin)", created],
-        ["wishlist toggle (cookie)", await app(`/api/products/${id}/wishlist`, { method: "POST", ...cookie(token, { origin: harness.origin }) })],
+        [
+          "wishlist toggle (cookie)",
+          await app(`/api/products/${id}/wishlist`, { method: "POST", ...cookie(token, { origin: harness.origin }) }),
+        ],
         ["wishlist (cookie)", await app("/api/wishlist", cookie(token))],
         ["wishlist (bearer)", await app("/api/wishlist", bearer(token))],
         ["me (cookie)", await app("/api/auth/me", cookie(token))],
@@ -360,7 +378,10 @@ export function authScenarios(harness: Harness) {
       let cookies = 0;
       for (const [label, response] of sent) {
         if (response.headers.get("set-cookie") !== null) cookies++;
-        expect({ label, cacheControl: cacheControl(response), storable: storableBySharedCache(response) }).toMatchObject({ label, storable: false });
+        expect({ label, cacheControl: cacheControl(response), storable: storableBySharedCache(response) }).toMatchObject({
+          label,
+          storable: false,
+        });
       }
       expect(cookies).toBeGreaterThanOrEqual(3); // register, login, logout (and, where read-your-writes is on, the writes' consistency cookie)
     });

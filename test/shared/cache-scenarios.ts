@@ -72,7 +72,8 @@ function killableRedis() {
   const state = { dead: false };
   const wrap = (inner: RedisTransport): RedisTransport => ({
     ...inner,
-    send: (commands, deadline) => (state.dead ? Promise.reject(new Error("injected: this instance is gone")) : inner.send(commands, deadline)),
+    send: (commands, deadline) =>
+      state.dead ? Promise.reject(new Error("injected: this instance is gone")) : inner.send(commands, deadline),
   });
   return { state, wrap };
 }
@@ -93,10 +94,18 @@ export function cacheScenarios(harness: Harness) {
   const evict = (instance: Instance, id: string) => instance.services.redis.run(ops.del(instance.services.keys.product(id)));
   const get = async (id: string, send = app.send) => {
     const response = await send(`/api/products/${id}`);
-    return { status: response.status, cache: response.headers.get("x-cache"), body: response.status === 200 ? await data<Product>(response) : undefined };
+    return {
+      status: response.status,
+      cache: response.headers.get("x-cache"),
+      body: response.status === 200 ? await data<Product>(response) : undefined,
+    };
   };
   const patch = (id: string, changes: Record<string, unknown>, send = app.send) =>
-    send(`/api/products/${id}`, { method: "PATCH", headers: { "content-type": "application/json", ...admin }, body: JSON.stringify(changes) });
+    send(`/api/products/${id}`, {
+      method: "PATCH",
+      headers: { "content-type": "application/json", ...admin },
+      body: JSON.stringify(changes),
+    });
 
   describe("cache-aside and write-through", () => {
     it("answers MISS, then HIT, with identical bodies", async () => {
@@ -136,7 +145,9 @@ export function cacheScenarios(harness: Harness) {
 
     it("wishlist toggles update the cached product's count and version", async () => {
       const product = await create();
-      const { token } = await data<{ token: string }>(await app.send("/api/auth/register", json({ email: `w-${crypto.randomUUID()}@example.com`, password: "wishlist password" })));
+      const { token } = await data<{ token: string }>(
+        await app.send("/api/auth/register", json({ email: `w-${crypto.randomUUID()}@example.com`, password: "wishlist password" })),
+      );
       await app.send(`/api/products/${product.id}/wishlist`, { method: "POST", headers: { authorization: `Bearer ${token}` } });
       const read = await get(product.id);
       expect(read).toMatchObject({ cache: "HIT", body: { wishlistCount: 1, version: 2 } });
@@ -182,7 +193,9 @@ export function cacheScenarios(harness: Harness) {
       const product = await create();
       const broken = await harness.app({ ...harness.redisDown, ADMIN_TOKEN, CACHE_CONSISTENCY: "available" });
       expect((await patch(product.id, { stock: 1 }, broken)).status).toBe(200);
-      expect((await (await broken(`/api/products/${product.id}`)).json()) as { data: Product }).toMatchObject({ data: { stock: 1, version: 2 } });
+      expect((await (await broken(`/api/products/${product.id}`)).json()) as { data: Product }).toMatchObject({
+        data: { stock: 1, version: 2 },
+      });
     });
   });
 
@@ -279,7 +292,8 @@ export function cacheScenarios(harness: Harness) {
           wrapProducts: (repository) => ({
             ...repository,
             findById: async (id) => (database.down ? Promise.reject(new Error("injected: database down")) : repository.findById(id)),
-            update: async (id, changes) => (database.down ? Promise.reject(new Error("injected: database down")) : repository.update(id, changes)),
+            update: async (id, changes) =>
+              database.down ? Promise.reject(new Error("injected: database down")) : repository.update(id, changes),
           }),
         },
       );
@@ -368,13 +382,22 @@ export function cacheScenarios(harness: Harness) {
   describe("a bounded list cache", () => {
     it("fills at most CACHE_LIST_MAX_ENTRIES distinct list pages per list lifetime, across instances; past it pages are served uncached", async () => {
       const prefix = `budget-${crypto.randomUUID().slice(0, 8)}`;
-      const [one, other] = [await harness.app({ ADMIN_TOKEN, REDIS_PREFIX: prefix, CACHE_LIST_MAX_ENTRIES: "3" }), await harness.app({ ADMIN_TOKEN, REDIS_PREFIX: prefix, CACHE_LIST_MAX_ENTRIES: "3" })];
+      const [one, other] = [
+        await harness.app({ ADMIN_TOKEN, REDIS_PREFIX: prefix, CACHE_LIST_MAX_ENTRIES: "3" }),
+        await harness.app({ ADMIN_TOKEN, REDIS_PREFIX: prefix, CACHE_LIST_MAX_ENTRIES: "3" }),
+      ];
       const category = `budget-${crypto.randomUUID().slice(0, 8)}`;
       await create(one, { category });
       const page = (n: number) => `/api/products?category=${category}&minPrice=${n / 100}`;
       const cacheOf = async (send: typeof one, n: number) => (await send(page(n))).headers.get("x-cache");
       // Three distinct queries (on two instances) fill; the next ones are served from the database and not kept.
-      expect([await cacheOf(one, 1), await cacheOf(other, 2), await cacheOf(one, 3), await cacheOf(other, 4), await cacheOf(one, 5)]).toEqual(["MISS", "MISS", "MISS", "MISS", "MISS"]);
+      expect([
+        await cacheOf(one, 1),
+        await cacheOf(other, 2),
+        await cacheOf(one, 3),
+        await cacheOf(other, 4),
+        await cacheOf(one, 5),
+      ]).toEqual(["MISS", "MISS", "MISS", "MISS", "MISS"]);
       expect([await cacheOf(other, 1), await cacheOf(one, 2), await cacheOf(other, 3)]).toEqual(["HIT", "HIT", "HIT"]);
       expect([await cacheOf(one, 4), await cacheOf(other, 5)]).toEqual(["MISS", "MISS"]);
       const body = await data<{ products: Product[] }>(await other(page(5)));
@@ -388,8 +411,13 @@ export function cacheScenarios(harness: Harness) {
       const product = await create(app.send, { category });
       const path = `/api/products?category=${category}`;
       expect((await app.send(path)).headers.get("x-cache")).toBe("MISS");
-      const { token } = await data<{ token: string }>(await app.send("/api/auth/register", json({ email: uniqueEmail("wish"), password: "wishlist password" })));
-      const toggled = await app.send(`/api/products/${product.id}/wishlist`, { method: "POST", headers: { authorization: `Bearer ${token}` } });
+      const { token } = await data<{ token: string }>(
+        await app.send("/api/auth/register", json({ email: uniqueEmail("wish"), password: "wishlist password" })),
+      );
+      const toggled = await app.send(`/api/products/${product.id}/wishlist`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}` },
+      });
       expect(await data(toggled)).toMatchObject({ wishlisted: true, wishlistCount: 1 });
       const listed = await app.send(path);
       expect(listed.headers.get("x-cache")).toBe("HIT");
@@ -485,7 +513,11 @@ export function cacheScenarios(harness: Harness) {
     });
 
     it("serves the same counters at /metrics in Prometheus's text format", async () => {
-      const instance = await harness.instance({ ADMIN_TOKEN, METRICS_FLUSH_MS: "0", REDIS_PREFIX: `prom-${crypto.randomUUID().slice(0, 8)}` });
+      const instance = await harness.instance({
+        ADMIN_TOKEN,
+        METRICS_FLUSH_MS: "0",
+        REDIS_PREFIX: `prom-${crypto.randomUUID().slice(0, 8)}`,
+      });
       const product = await create(instance.send);
       await evict(instance, product.id);
       for (let i = 0; i < 3; i++) await get(product.id, instance.send);

@@ -8,7 +8,6 @@ const adminHeaders = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 const marker = () => crypto.randomUUID().slice(0, 8);
 
-
 const sample = (overrides: Record<string, unknown> = {}) => ({
   name: "Aviator Sunglasses",
   description: "Polarised lenses in a light titanium frame.",
@@ -29,7 +28,10 @@ export function catalogueScenarios(harness: Harness) {
     userToken = await signUp();
   });
 
-  const signUp = async () => body<{ token: string }>(await send("/api/auth/register", json({ email: uniqueEmail(), password: "catalogue password" }))).then((d) => d.token);
+  const signUp = async () =>
+    body<{ token: string }>(await send("/api/auth/register", json({ email: uniqueEmail(), password: "catalogue password" }))).then(
+      (d) => d.token,
+    );
   const create = async (overrides: Record<string, unknown> = {}) => {
     const response = await send("/api/products", json(sample(overrides), adminHeaders));
     expect(response.status).toBe(201);
@@ -180,7 +182,10 @@ export function catalogueScenarios(harness: Harness) {
     });
 
     it("sorts by price, name and createdAt both ways, ties broken by id", async () => {
-      const tie = items.filter((p) => p.price === 10).map((p) => p.id).sort();
+      const tie = items
+        .filter((p) => p.price === 10)
+        .map((p) => p.id)
+        .sort();
       const byPrice = await inCategory("sort=price");
       expect(byPrice.products.map((p) => p.price)).toEqual([0.5, 10, 10, 99.99, 250.5]);
       expect(byPrice.products.slice(1, 3).map((p) => p.id)).toEqual(tie);
@@ -250,7 +255,9 @@ export function catalogueScenarios(harness: Harness) {
       const product = await create();
       expect((await send(`/api/products/${product.id}/wishlist`, { method: "POST" })).status).toBe(401);
       expect((await send("/api/wishlist")).status).toBe(401);
-      expect((await send(`/api/products/${crypto.randomUUID()}/wishlist`, { method: "POST", headers: bearer(userToken) })).status).toBe(404);
+      expect((await send(`/api/products/${crypto.randomUUID()}/wishlist`, { method: "POST", headers: bearer(userToken) })).status).toBe(
+        404,
+      );
     });
 
     it("50 concurrent toggles by 50 users give wishlistCount 50; deleting removes it from every wishlist", async () => {
@@ -288,7 +295,10 @@ export function catalogueScenarios(harness: Harness) {
       price: fc.integer({ min: 0, max: 100_000_000_000 }).map((cents) => cents / 100),
       stock: fc.integer({ min: 0, max: 1_000_000_000 }),
       category: trimmedText(1, 60),
-      images: fc.array(fc.stringMatching(/^[a-z0-9-]{1,40}$/).map((path) => `https://img.example.com/${path}.jpg`), { maxLength: 10 }),
+      images: fc.array(
+        fc.stringMatching(/^[a-z0-9-]{1,40}$/).map((path) => `https://img.example.com/${path}.jpg`),
+        { maxLength: 10 },
+      ),
       isActive: fc.boolean(),
     });
 
@@ -338,11 +348,16 @@ export function catalogueScenarios(harness: Harness) {
       await fc.assert(
         fc.asyncProperty(validBody, fc.constantFrom(...breakages), async (input, [field, value]) => {
           const tag = `inv${marker()}`;
-          const broken = JSON.stringify({ ...input, name: `${tag} ${input.name}`.slice(0, 120), description: `${tag} ${input.description}` }).replace(
-            /}$/,
-            `,${JSON.stringify(field)}:${JSON.stringify(value) ?? "null"}}`,
-          );
-          const response = await send("/api/products", { method: "POST", headers: { "content-type": "application/json", ...adminHeaders }, body: broken });
+          const broken = JSON.stringify({
+            ...input,
+            name: `${tag} ${input.name}`.slice(0, 120),
+            description: `${tag} ${input.description}`,
+          }).replace(/}$/, `,${JSON.stringify(field)}:${JSON.stringify(value) ?? "null"}}`);
+          const response = await send("/api/products", {
+            method: "POST",
+            headers: { "content-type": "application/json", ...adminHeaders },
+            body: broken,
+          });
           expect(response.status).toBe(422);
           const error = (await response.json()) as { code: string; errors: { field: string }[] };
           expect(error.code).toBe("VALIDATION_FAILED");

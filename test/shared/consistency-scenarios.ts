@@ -8,7 +8,13 @@ import { data, json, uniqueEmail, type Harness, type Instance } from "./harness"
 
 const ADMIN_TOKEN = "consistency-scenarios-admin-token";
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
-const sample = (name: string) => ({ name, description: "A product the consistency run will look at.", price: 9.99, stock: 4, category: "consistency" });
+const sample = (name: string) => ({
+  name,
+  description: "A product the consistency run will look at.",
+  price: 9.99,
+  stock: 4,
+  category: "consistency",
+});
 
 type Report = ConsistencyReport;
 
@@ -25,15 +31,27 @@ export function consistencyScenarios(harness: Harness) {
   const setRaw = (id: string, value: string) => app.services.redis.run(ops.set(app.services.keys.product(id), value, { pxMs: 600_000 }));
 
   it("finds and repairs injected drift: stale 2, orphaned 1, corrupt 1; the next run scores 100", async () => {
-    const [staleInCache, deleted, corrupt, changedBehind, untouched] = await Promise.all(["Stale", "Deleted", "Corrupt", "Behind", "Fine"].map((n) => create(`${n} Product`)));
+    const [staleInCache, deleted, corrupt, changedBehind, untouched] = await Promise.all(
+      ["Stale", "Deleted", "Corrupt", "Behind", "Fine"].map((n) => create(`${n} Product`)),
+    );
     // 1. The cache holds an older version than the database.
     const patched = await data<Product>(
-      await app.send(`/api/products/${staleInCache!.id}`, { method: "PATCH", headers: { "content-type": "application/json", ...admin }, body: JSON.stringify({ stock: 40 }) }),
+      await app.send(`/api/products/${staleInCache!.id}`, {
+        method: "PATCH",
+        headers: { "content-type": "application/json", ...admin },
+        body: JSON.stringify({ stock: 40 }),
+      }),
     );
-    await setRaw(staleInCache!.id, encodeEntry({ kind: "entry", version: 1, freshUntil: Date.now() + 600_000, schema: CACHE_SCHEMA, value: staleInCache }));
+    await setRaw(
+      staleInCache!.id,
+      encodeEntry({ kind: "entry", version: 1, freshUntil: Date.now() + 600_000, schema: CACHE_SCHEMA, value: staleInCache }),
+    );
     // 2. An entry for a product that no longer exists (its tombstone overwritten).
     expect((await app.send(`/api/products/${deleted!.id}`, { method: "DELETE", headers: admin })).status).toBe(204);
-    await setRaw(deleted!.id, encodeEntry({ kind: "entry", version: 1, freshUntil: Date.now() + 600_000, schema: CACHE_SCHEMA, value: deleted }));
+    await setRaw(
+      deleted!.id,
+      encodeEntry({ kind: "entry", version: 1, freshUntil: Date.now() + 600_000, schema: CACHE_SCHEMA, value: deleted }),
+    );
     // 3. An unreadable value.
     await setRaw(corrupt!.id, "{not an entry");
     // 4. A row changed directly in the database, behind the cache.
@@ -42,7 +60,17 @@ export function consistencyScenarios(harness: Harness) {
     const response = await run();
     expect(response.status).toBe(200);
     const report = await data<Report>(response);
-    expect(report).toMatchObject({ trigger: "manual", scanned: 5, consistent: 1, stale: 2, orphaned: 1, corrupt: 1, repaired: 4, errors: 0, complete: true });
+    expect(report).toMatchObject({
+      trigger: "manual",
+      scanned: 5,
+      consistent: 1,
+      stale: 2,
+      orphaned: 1,
+      corrupt: 1,
+      repaired: 4,
+      errors: 0,
+      complete: true,
+    });
     expect(report.score).toBe(20);
 
     const again = await data<Report>(await run());
@@ -58,7 +86,9 @@ export function consistencyScenarios(harness: Harness) {
     const reports = await data<{ latest: Report; history: Report[] }>(await app.send("/api/cache/consistency", { headers: admin }));
     expect(reports.latest).toEqual(reports.history[0]);
     expect(reports.history[1]).toMatchObject({ stale: 2, orphaned: 1, corrupt: 1 });
-    const metrics = await data<{ consistency: { lastRunAt: string; lastScore: number } }>(await app.send("/api/cache/metrics", { headers: admin }));
+    const metrics = await data<{ consistency: { lastRunAt: string; lastScore: number } }>(
+      await app.send("/api/cache/metrics", { headers: admin }),
+    );
     expect(metrics.consistency.lastScore).toBe(100);
     expect(Date.parse(metrics.consistency.lastRunAt)).toBeGreaterThan(Date.now() - 60_000);
   });
@@ -85,7 +115,16 @@ export function consistencyScenarios(harness: Harness) {
     const set = (id: string, raw: string) => own.services.redis.run(ops.set(own.services.keys.product(id), raw, { pxMs: 600_000 }));
     // An entry 100 versions ahead with a payload the database never had; a tombstone one above a
     // live product (it would be 404 everywhere); a floor above the row (no read could ever fill).
-    await set(madeUp!.id, encodeEntry({ kind: "entry", version: madeUp!.version + 100, freshUntil: fresh, schema: CACHE_SCHEMA, value: { ...madeUp, name: "Never Written", version: madeUp!.version + 100 } }));
+    await set(
+      madeUp!.id,
+      encodeEntry({
+        kind: "entry",
+        version: madeUp!.version + 100,
+        freshUntil: fresh,
+        schema: CACHE_SCHEMA,
+        value: { ...madeUp, name: "Never Written", version: madeUp!.version + 100 },
+      }),
+    );
     await set(buried!.id, `T|${buried!.version + 1}|${fresh}|`);
     await set(floored!.id, `F|${floored!.version + 5}|0|`);
     expect((await own.send(`/api/products/${buried!.id}`)).status).toBe(404);
@@ -107,9 +146,15 @@ export function consistencyScenarios(harness: Harness) {
     const category = `cons-wish-${crypto.randomUUID().slice(0, 8)}`;
     const product = await data<Product>(await own.send("/api/products", json({ ...sample("Wished Product"), category }, admin)));
     expect((await own.send(`/api/products?category=${category}`)).headers.get("x-cache")).toBe("MISS");
-    const { token } = await data<{ token: string }>(await own.send("/api/auth/register", json({ email: uniqueEmail("cons-wish"), password: "wishlist password" })));
-    expect((await own.send(`/api/products/${product.id}/wishlist`, { method: "POST", headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
-    const report = await data<Report & { listsChecked: number }>(await own.send("/api/cache/consistency/run", { method: "POST", headers: admin }));
+    const { token } = await data<{ token: string }>(
+      await own.send("/api/auth/register", json({ email: uniqueEmail("cons-wish"), password: "wishlist password" })),
+    );
+    expect(
+      (await own.send(`/api/products/${product.id}/wishlist`, { method: "POST", headers: { authorization: `Bearer ${token}` } })).status,
+    ).toBe(200);
+    const report = await data<Report & { listsChecked: number }>(
+      await own.send("/api/cache/consistency/run", { method: "POST", headers: admin }),
+    );
     expect(report).toMatchObject({ listsChecked: 1, stale: 0, score: 100 });
   });
 
@@ -130,11 +175,18 @@ export function consistencyScenarios(harness: Harness) {
     );
     const category = `cons-big-${crypto.randomUUID().slice(0, 8)}`;
     const description = "A long description that makes every cached list page weigh tens of kilobytes. ".repeat(60);
-    await Promise.all(Array.from({ length: 10 }, (_, i) => own.send("/api/products", json({ ...sample(`Heavy Product ${i}`), description, category }, admin))));
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        own.send("/api/products", json({ ...sample(`Heavy Product ${i}`), description, category }, admin)),
+      ),
+    );
     // 30 distinct list pages of ~50 KB each: 1.5 MB in all.
-    for (let page = 1; page <= 30; page++) expect((await own.send(`/api/products?category=${category}&limit=10&minPrice=${page / 100}`)).status).toBe(200);
+    for (let page = 1; page <= 30; page++)
+      expect((await own.send(`/api/products?category=${category}&limit=10&minPrice=${page / 100}`)).status).toBe(200);
     largest = 0;
-    const report = await data<Report & { listsChecked: number }>(await own.send("/api/cache/consistency/run", { method: "POST", headers: admin }));
+    const report = await data<Report & { listsChecked: number }>(
+      await own.send("/api/cache/consistency/run", { method: "POST", headers: admin }),
+    );
     expect(report.listsChecked).toBe(30);
     expect(report.stale).toBe(0);
     expect(largest).toBeGreaterThan(40_000);
@@ -166,9 +218,16 @@ export function consistencyScenarios(harness: Harness) {
   });
 
   it("DELETE /api/cache removes cache entries only: a signed-in session and rate-limit state stay", async () => {
-    const limited = await harness.instance({ ...harness.clientAddressing, ADMIN_TOKEN, RATE_LIMIT_MAX: "1000", REDIS_PREFIX: `flush-${crypto.randomUUID().slice(0, 8)}` });
+    const limited = await harness.instance({
+      ...harness.clientAddressing,
+      ADMIN_TOKEN,
+      RATE_LIMIT_MAX: "1000",
+      REDIS_PREFIX: `flush-${crypto.randomUUID().slice(0, 8)}`,
+    });
     const client = harness.from(`203.0.113.${Math.floor(Math.random() * 200)}`);
-    const { token } = await data<{ token: string }>(await limited.send("/api/auth/register", json({ email: uniqueEmail(), password: "flush password" }, client)));
+    const { token } = await data<{ token: string }>(
+      await limited.send("/api/auth/register", json({ email: uniqueEmail(), password: "flush password" }, client)),
+    );
     const product = await data<Product>(await limited.send("/api/products", json(sample("Flushed"), admin)));
     await limited.send(`/api/products/${product.id}`, { headers: client });
     const before = Number((await limited.send("/api/products?limit=1", { headers: client })).headers.get("x-ratelimit-remaining"));

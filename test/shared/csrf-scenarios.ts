@@ -27,7 +27,13 @@ export function csrfScenarios(harness: Harness) {
     beforeAll(async () => {
       const email = uniqueEmail("csrf-admin");
       // Own Redis namespace: a flush that slipped through would touch no other test's cache.
-      app = await harness.app({ ADMIN_EMAIL: email, ADMIN_PASSWORD: adminPassword, ADMIN_TOKEN: adminToken, CORS_ORIGINS: shop, REDIS_PREFIX: `csrf-${crypto.randomUUID().slice(0, 8)}` });
+      app = await harness.app({
+        ADMIN_EMAIL: email,
+        ADMIN_PASSWORD: adminPassword,
+        ADMIN_TOKEN: adminToken,
+        CORS_ORIGINS: shop,
+        REDIS_PREFIX: `csrf-${crypto.randomUUID().slice(0, 8)}`,
+      });
       const login = await app("/api/auth/login", json({ email, password: adminPassword }));
       expect(login.status).toBe(200);
       adminCookie = ((await login.json()) as { data: { token: string } }).data.token;
@@ -36,7 +42,11 @@ export function csrfScenarios(harness: Harness) {
     const code = async (response: Response) => ((await response.json()) as { code: string }).code;
 
     it("an Authorization header that is not a bearer token does not turn the check off for the admin cookie", async () => {
-      const refused = await flush({ authorization: "Basic YWRtaW46YWRtaW4=", cookie: `sid=${adminCookie}`, origin: "https://evil.example" });
+      const refused = await flush({
+        authorization: "Basic YWRtaW46YWRtaW4=",
+        cookie: `sid=${adminCookie}`,
+        origin: "https://evil.example",
+      });
       expect(refused.status).toBe(403);
       expect(await code(refused)).toBe("CSRF_REJECTED");
       // The same with no Authorization header at all, and with the browser's Sec-Fetch-Site alone.
@@ -74,7 +84,10 @@ export function csrfScenarios(harness: Harness) {
       expect(response.headers.get("access-control-allow-credentials")).toBe("true");
       expect(response.headers.get("vary")).toMatch(/\borigin\b/i);
 
-      const preflight = await app("/api/cache", { method: "OPTIONS", headers: { origin: shop, "access-control-request-method": "DELETE" } });
+      const preflight = await app("/api/cache", {
+        method: "OPTIONS",
+        headers: { origin: shop, "access-control-request-method": "DELETE" },
+      });
       expect(preflight.status).toBe(204);
       expect(preflight.headers.get("access-control-allow-origin")).toBe(shop);
       expect(preflight.headers.get("access-control-allow-credentials")).toBe("true");
@@ -82,7 +95,10 @@ export function csrfScenarios(harness: Harness) {
     });
 
     it("a refused origin gets neither Access-Control-Allow-Origin nor Access-Control-Allow-Credentials", async () => {
-      const preflight = await app("/api/cache", { method: "OPTIONS", headers: { origin: "https://evil.example", "access-control-request-method": "DELETE" } });
+      const preflight = await app("/api/cache", {
+        method: "OPTIONS",
+        headers: { origin: "https://evil.example", "access-control-request-method": "DELETE" },
+      });
       expect(preflight.headers.get("access-control-allow-origin")).toBeNull();
       expect(preflight.headers.get("access-control-allow-credentials")).toBeNull();
       const read = await app("/api/products?limit=1", { headers: { origin: "https://evil.example" } });

@@ -17,7 +17,8 @@ async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
 }
 
 /** A client address of its own (each app has its own key prefix too). */
-const randomAddress = () => `10.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250) + 1}`;
+const randomAddress = () =>
+  `10.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250) + 1}`;
 
 /** /docs served with no network: Swagger UI's files come from the app, at versioned URLs. */
 export function docsScenarios(harness: Harness) {
@@ -57,7 +58,12 @@ export function docsScenarios(harness: Harness) {
       const html = await (await send("/docs")).text();
       const bundle = pageResources(html).find((resource) => resource.endsWith(".js"))!;
       const otherVersion = bundle.replace(/@[\d.]+\//, "@0.0.1/");
-      for (const path of [otherVersion, bundle.replace("swagger-ui-bundle.js", "package.json"), bundle.replace("swagger-ui-bundle.js", "../../../wrangler.toml"), "/docs/assets/"]) {
+      for (const path of [
+        otherVersion,
+        bundle.replace("swagger-ui-bundle.js", "package.json"),
+        bundle.replace("swagger-ui-bundle.js", "../../../wrangler.toml"),
+        "/docs/assets/",
+      ]) {
         const response = await send(path);
         expect(response.status, path).toBe(404);
         expect(await response.json()).toMatchObject({ status: "error", code: "NOT_FOUND" });
@@ -96,58 +102,72 @@ export function docsScenarios(harness: Harness) {
       expect(JSON.parse(await spec.text())).toMatchObject({ openapi: "3.1.0" });
     });
 
-    it(harness.runtime !== "workerd" ? `${harness.runtime}: brotli or gzip as the client prefers, each its own representation, the same bytes every time` : "workerd: the identity bytes (Cloudflare's edge compresses)", async () => {
-      for (const path of [...(await assetPaths()), "/openapi.json"]) {
-        const plain = await send(path);
-        const identity = await bytesOf(plain);
-        expect(plain.headers.get("content-encoding"), path).toBeNull();
-        if (harness.runtime === "workerd") {
-          const asked = await send(path, { headers: { "accept-encoding": "gzip, br" } });
-          expect(asked.headers.get("content-encoding")).toBeNull();
-          expect(sameBytes(await bytesOf(asked), identity)).toBe(true);
-          continue;
-        }
-        const tags = new Set([plain.headers.get("etag")]);
-        for (const [acceptEncoding, coding] of [
-          ["gzip, deflate, br", "br"],
-          ["br", "br"],
-          ["gzip", "gzip"],
-          ["br;q=0, gzip", "gzip"],
-          ["gzip;q=0.5, br;q=0.4", "gzip"],
-          ["*", "br"],
-          ["identity", null],
-          // What only a per-request compressor could serve gets the identity bytes, not a fresh deflate.
-          ["deflate", null],
-        ] as const) {
-          const first = await send(path, { headers: { "accept-encoding": acceptEncoding } });
-          const second = await send(path, { headers: { "accept-encoding": acceptEncoding } });
-          expect(first.headers.get("content-encoding"), `${path} ${acceptEncoding}`).toBe(coding);
-          expect(first.headers.get("vary")).toMatch(/accept-encoding/i);
-          const body = await bytesOf(first);
-          expect(sameBytes(await bytesOf(second), body), `${path} ${acceptEncoding}`).toBe(true);
-          expect(second.headers.get("etag")).toBe(first.headers.get("etag"));
-          expect(Number(first.headers.get("content-length")), `${path} ${acceptEncoding}`).toBe(body.length);
-          if (coding === null) {
-            expect(sameBytes(body, identity)).toBe(true);
-            expect(first.headers.get("etag")).toBe(plain.headers.get("etag"));
+    it(
+      harness.runtime !== "workerd"
+        ? `${harness.runtime}: brotli or gzip as the client prefers, each its own representation, the same bytes every time`
+        : "workerd: the identity bytes (Cloudflare's edge compresses)",
+      async () => {
+        for (const path of [...(await assetPaths()), "/openapi.json"]) {
+          const plain = await send(path);
+          const identity = await bytesOf(plain);
+          expect(plain.headers.get("content-encoding"), path).toBeNull();
+          if (harness.runtime === "workerd") {
+            const asked = await send(path, { headers: { "accept-encoding": "gzip, br" } });
+            expect(asked.headers.get("content-encoding")).toBeNull();
+            expect(sameBytes(await bytesOf(asked), identity)).toBe(true);
             continue;
           }
-          expect(body.length, `${path} ${coding}`).toBeLessThan(identity.length / 2);
-          if (coding === "gzip") expect(sameBytes(await gunzip(body), identity)).toBe(true);
-          tags.add(first.headers.get("etag"));
-          // 304 only for this representation's own tag.
-          expect((await send(path, { headers: { "accept-encoding": acceptEncoding, "if-none-match": first.headers.get("etag")! } })).status).toBe(304);
-          expect((await send(path, { headers: { "accept-encoding": acceptEncoding, "if-none-match": plain.headers.get("etag")! } })).status).toBe(200);
+          const tags = new Set([plain.headers.get("etag")]);
+          for (const [acceptEncoding, coding] of [
+            ["gzip, deflate, br", "br"],
+            ["br", "br"],
+            ["gzip", "gzip"],
+            ["br;q=0, gzip", "gzip"],
+            ["gzip;q=0.5, br;q=0.4", "gzip"],
+            ["*", "br"],
+            ["identity", null],
+            // What only a per-request compressor could serve gets the identity bytes, not a fresh deflate.
+            ["deflate", null],
+          ] as const) {
+            const first = await send(path, { headers: { "accept-encoding": acceptEncoding } });
+            const second = await send(path, { headers: { "accept-encoding": acceptEncoding } });
+            expect(first.headers.get("content-encoding"), `${path} ${acceptEncoding}`).toBe(coding);
+            expect(first.headers.get("vary")).toMatch(/accept-encoding/i);
+            const body = await bytesOf(first);
+            expect(sameBytes(await bytesOf(second), body), `${path} ${acceptEncoding}`).toBe(true);
+            expect(second.headers.get("etag")).toBe(first.headers.get("etag"));
+            expect(Number(first.headers.get("content-length")), `${path} ${acceptEncoding}`).toBe(body.length);
+            if (coding === null) {
+              expect(sameBytes(body, identity)).toBe(true);
+              expect(first.headers.get("etag")).toBe(plain.headers.get("etag"));
+              continue;
+            }
+            expect(body.length, `${path} ${coding}`).toBeLessThan(identity.length / 2);
+            if (coding === "gzip") expect(sameBytes(await gunzip(body), identity)).toBe(true);
+            tags.add(first.headers.get("etag"));
+            // 304 only for this representation's own tag.
+            expect(
+              (await send(path, { headers: { "accept-encoding": acceptEncoding, "if-none-match": first.headers.get("etag")! } })).status,
+            ).toBe(304);
+            expect(
+              (await send(path, { headers: { "accept-encoding": acceptEncoding, "if-none-match": plain.headers.get("etag")! } })).status,
+            ).toBe(200);
+          }
+          expect(tags.size, `${path}: identity, br and gzip each have their own ETag`).toBe(3);
         }
-        expect(tags.size, `${path}: identity, br and gzip each have their own ETag`).toBe(3);
-      }
-    });
+      },
+    );
   });
 
   describe("rate limits on /docs, /openapi.json and /dashboard (issue 23)", () => {
     it("answer 429 past the default policy's limit, with the RateLimit headers, while /health stays unlimited", async () => {
       const window = stableWindowSeconds();
-      const limited = await harness.app({ ...harness.clientAddressing, RATE_LIMIT_MAX: "3", RATE_LIMIT_WINDOW_S: String(window), REDIS_PREFIX: `docs-rl-${crypto.randomUUID().slice(0, 8)}` });
+      const limited = await harness.app({
+        ...harness.clientAddressing,
+        RATE_LIMIT_MAX: "3",
+        RATE_LIMIT_WINDOW_S: String(window),
+        REDIS_PREFIX: `docs-rl-${crypto.randomUUID().slice(0, 8)}`,
+      });
       const bundle = (await assetPaths()).find((resource) => resource.endsWith(".js"))!;
       for (const path of ["/docs", bundle, "/openapi.json", "/dashboard"]) {
         const client = harness.from(randomAddress());

@@ -23,7 +23,10 @@ export interface Harness {
   /** Like `app`, built from services the test may wrap (e.g. a product repository that counts loads). */
   instance(
     overrides?: Record<string, string>,
-    options?: { wrapProducts?: (repository: ProductRepository) => ProductRepository; wrapRedis?: (transport: RedisTransport) => RedisTransport },
+    options?: {
+      wrapProducts?: (repository: ProductRepository) => ProductRepository;
+      wrapRedis?: (transport: RedisTransport) => RedisTransport;
+    },
   ): Promise<Instance>;
   /** Environment that makes the app believe request headers about the client's address (TRUST_PROXY on Node). */
   clientAddressing: Record<string, string>;

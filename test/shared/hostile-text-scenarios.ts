@@ -63,7 +63,11 @@ export function hostileTextScenarios(harness: Harness) {
 
     it("PATCH and PUT refuse them as POST does, and the product keeps its text", async () => {
       const product = await data<Product>(await create({}));
-      const patched = await send(`/api/products/${product.id}`, { method: "PATCH", headers: { "content-type": "application/json", ...admin }, body: JSON.stringify({ name: "Lamp\u0000" }) });
+      const patched = await send(`/api/products/${product.id}`, {
+        method: "PATCH",
+        headers: { "content-type": "application/json", ...admin },
+        body: JSON.stringify({ name: "Lamp\u0000" }),
+      });
       await refusedField(patched, 422, "body.name");
       const { name, description, price, stock, category, images } = product;
       const replaced = await send(`/api/products/${product.id}`, {
@@ -76,7 +80,13 @@ export function hostileTextScenarios(harness: Harness) {
     });
 
     it("image URLs refuse spaces and control characters, and say http(s) only", async () => {
-      for (const url of ["https://images.example.com/a\u0000.jpg", "https://images.example.com/a b.jpg", "https://images.example.com/\n", "ftp://images.example.com/a.jpg", "https://"]) {
+      for (const url of [
+        "https://images.example.com/a\u0000.jpg",
+        "https://images.example.com/a b.jpg",
+        "https://images.example.com/\n",
+        "ftp://images.example.com/a.jpg",
+        "https://",
+      ]) {
         await refusedField(await create({ images: [url] }), 422, "body.images.0");
       }
       expect((await create({ images: ["HTTPS://images.example.com/a.jpg?size=2#top"] })).status).toBe(201);

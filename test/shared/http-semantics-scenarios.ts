@@ -4,7 +4,13 @@ import { data, json, type Harness, type Send } from "./harness";
 
 const ADMIN_TOKEN = "http-semantics-admin-token";
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
-const sample = () => ({ name: "Conditional Clock", description: "A clock that knows which version it is.", price: 42, stock: 3, category: `etag-${crypto.randomUUID().slice(0, 8)}` });
+const sample = () => ({
+  name: "Conditional Clock",
+  description: "A clock that knows which version it is.",
+  price: 42,
+  stock: 3,
+  category: `etag-${crypto.randomUUID().slice(0, 8)}`,
+});
 
 /** Validators, preconditions and method errors through the front door; the same assertions run on Node and in workerd. */
 export function httpSemanticsScenarios(harness: Harness) {
@@ -14,18 +20,29 @@ export function httpSemanticsScenarios(harness: Harness) {
   });
   const create = async () => data<Product>(await send("/api/products", json(sample(), admin)));
   const patch = (id: string, body: unknown, headers: Record<string, string> = {}) =>
-    send(`/api/products/${id}`, { method: "PATCH", headers: { "content-type": "application/json", ...admin, ...headers }, body: JSON.stringify(body) });
+    send(`/api/products/${id}`, {
+      method: "PATCH",
+      headers: { "content-type": "application/json", ...admin, ...headers },
+      body: JSON.stringify(body),
+    });
 
   describe("errors", () => {
     it("no cache keeps an error: every error envelope is Cache-Control: no-store, front-door refusals too", async () => {
       const limited = await harness.app({ ADMIN_TOKEN, RATE_LIMIT_MAX: "1", REDIS_PREFIX: `errors-${crypto.randomUUID().slice(0, 8)}` });
-      const foreignCookieWrite = await send("/api/cache", { method: "DELETE", headers: { cookie: "sid=not-a-session", origin: "https://evil.example" } });
+      const foreignCookieWrite = await send("/api/cache", {
+        method: "DELETE",
+        headers: { cookie: "sid=not-a-session", origin: "https://evil.example" },
+      });
       await limited("/api/products?limit=1"); // the one request the limit admits
       const refusals = [
         await send("/nope"),
         await send(`/api/products/${crypto.randomUUID()}`),
         await send("/api/products?limit=0"),
-        await send("/api/products", { method: "POST", headers: { "content-type": "application/json", ...admin }, body: JSON.stringify({ name: "x".repeat(70_000) }) }),
+        await send("/api/products", {
+          method: "POST",
+          headers: { "content-type": "application/json", ...admin },
+          body: JSON.stringify({ name: "x".repeat(70_000) }),
+        }),
         foreignCookieWrite,
         await limited("/api/products?limit=1"),
       ];
@@ -109,7 +126,9 @@ export function httpSemanticsScenarios(harness: Harness) {
       const v2 = listed.headers.get("etag")!;
       expect((await patch(product.id, { stock: 13 }, { "if-match": ` , "x", W/${v2} ,${future}` })).status).toBe(200);
       const v3 = `"3.${schema}"`;
-      expect((await send(`/api/products/${product.id}`, { method: "DELETE", headers: { ...admin, "if-match": `${current}, ${v3}` } })).status).toBe(204);
+      expect(
+        (await send(`/api/products/${product.id}`, { method: "DELETE", headers: { ...admin, "if-match": `${current}, ${v3}` } })).status,
+      ).toBe(204);
       // A missing product is 404 with a list as with one tag.
       expect((await patch(product.id, { stock: 14 }, { "if-match": `${current}, ${v3}` })).status).toBe(404);
     });

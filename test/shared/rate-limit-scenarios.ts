@@ -21,7 +21,12 @@ export function rateLimitScenarios(harness: Harness) {
   describe("the default policy", () => {
     it("admits exactly RATE_LIMIT_MAX of 60 concurrent requests from one client, with all headers", async () => {
       const window = stableWindowSeconds();
-      const send = await harness.app({ ...harness.clientAddressing, RATE_LIMIT_MAX: "20", RATE_LIMIT_WINDOW_S: String(window), REDIS_PREFIX: prefix() });
+      const send = await harness.app({
+        ...harness.clientAddressing,
+        RATE_LIMIT_MAX: "20",
+        RATE_LIMIT_WINDOW_S: String(window),
+        REDIS_PREFIX: prefix(),
+      });
       const client = harness.from(address());
       const responses = await Promise.all(Array.from({ length: 60 }, () => send("/api/products?limit=1", { headers: client })));
       const statuses = responses.map((r) => r.status);
@@ -38,7 +43,10 @@ export function rateLimitScenarios(harness: Harness) {
       expect(blocked.headers.get("x-ratelimit-remaining")).toBe("0");
       expect(Number(blocked.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
       expect(await blocked.json()).toMatchObject({ status: "error", code: "RATE_LIMITED" });
-      const remaining = responses.filter((r) => r.status === 200).map((r) => Number(r.headers.get("x-ratelimit-remaining"))).sort((a, b) => a - b);
+      const remaining = responses
+        .filter((r) => r.status === 200)
+        .map((r) => Number(r.headers.get("x-ratelimit-remaining")))
+        .sort((a, b) => a - b);
       expect(remaining).toEqual(Array.from({ length: 20 }, (_, i) => i));
 
       // Another client is unaffected.
@@ -46,7 +54,12 @@ export function rateLimitScenarios(harness: Harness) {
     });
 
     it("admits a limited client again once the window has passed", async () => {
-      const send = await harness.app({ ...harness.clientAddressing, RATE_LIMIT_MAX: "2", RATE_LIMIT_WINDOW_S: "1", REDIS_PREFIX: prefix() });
+      const send = await harness.app({
+        ...harness.clientAddressing,
+        RATE_LIMIT_MAX: "2",
+        RATE_LIMIT_WINDOW_S: "1",
+        REDIS_PREFIX: prefix(),
+      });
       const client = harness.from(address());
       // Where the 1 s boundaries fall is up to the clock, so no count is asserted: only that it limits.
       let status = 200;
@@ -58,10 +71,18 @@ export function rateLimitScenarios(harness: Harness) {
     });
 
     it("limits a signed-in caller per user, whatever address they come from", async () => {
-      const send = await harness.app({ ...harness.clientAddressing, RATE_LIMIT_MAX: "3", RATE_LIMIT_WINDOW_S: String(stableWindowSeconds()), REDIS_PREFIX: prefix() });
-      const { token } = await data<{ token: string }>(await send("/api/auth/register", json({ email: uniqueEmail(), password: "per user password" }, harness.from(address()))));
+      const send = await harness.app({
+        ...harness.clientAddressing,
+        RATE_LIMIT_MAX: "3",
+        RATE_LIMIT_WINDOW_S: String(stableWindowSeconds()),
+        REDIS_PREFIX: prefix(),
+      });
+      const { token } = await data<{ token: string }>(
+        await send("/api/auth/register", json({ email: uniqueEmail(), password: "per user password" }, harness.from(address()))),
+      );
       const statuses = [];
-      for (let i = 0; i < 4; i++) statuses.push((await send("/api/auth/me", { headers: { authorization: `Bearer ${token}`, ...harness.from(address()) } })).status);
+      for (let i = 0; i < 4; i++)
+        statuses.push((await send("/api/auth/me", { headers: { authorization: `Bearer ${token}`, ...harness.from(address()) } })).status);
       // Registering used one of the address's requests, not the user's; the user has 3.
       expect(statuses).toEqual([200, 200, 200, 429]);
     });
@@ -69,7 +90,12 @@ export function rateLimitScenarios(harness: Harness) {
 
   describe("identities the limiter trusts", () => {
     it("a made-up token neither gets a fresh budget per request nor spends the budget of the user it names", async () => {
-      const send = await harness.app({ ...harness.clientAddressing, RATE_LIMIT_MAX: "3", RATE_LIMIT_WINDOW_S: String(stableWindowSeconds()), REDIS_PREFIX: prefix() });
+      const send = await harness.app({
+        ...harness.clientAddressing,
+        RATE_LIMIT_MAX: "3",
+        RATE_LIMIT_WINDOW_S: String(stableWindowSeconds()),
+        REDIS_PREFIX: prefix(),
+      });
       const { user, token } = await data<{ user: { id: string }; token: string }>(
         await send("/api/auth/register", json({ email: uniqueEmail(), password: "victim password" }, harness.from(address()))),
       );
@@ -92,12 +118,21 @@ export function rateLimitScenarios(harness: Harness) {
       ["the key the first instance put in Redis", {}],
       ["SESSION_SECRET", { SESSION_SECRET: "a session secret of more than 32 characters" }],
     ])("instances verify each other's tokens with %s", async (_, secret: Record<string, string>) => {
-      const environment = { ...harness.clientAddressing, ...secret, RATE_LIMIT_MAX: "3", RATE_LIMIT_WINDOW_S: String(stableWindowSeconds()), REDIS_PREFIX: prefix() };
+      const environment = {
+        ...harness.clientAddressing,
+        ...secret,
+        RATE_LIMIT_MAX: "3",
+        RATE_LIMIT_WINDOW_S: String(stableWindowSeconds()),
+        REDIS_PREFIX: prefix(),
+      };
       const issuer = await harness.app(environment);
       const other = await harness.app(environment);
-      const { token } = await data<{ token: string }>(await issuer("/api/auth/register", json({ email: uniqueEmail(), password: "shared key password" }, harness.from(address()))));
+      const { token } = await data<{ token: string }>(
+        await issuer("/api/auth/register", json({ email: uniqueEmail(), password: "shared key password" }, harness.from(address()))),
+      );
       const statuses = [];
-      for (let i = 0; i < 4; i++) statuses.push((await other("/api/auth/me", { headers: { authorization: `Bearer ${token}`, ...harness.from(address()) } })).status);
+      for (let i = 0; i < 4; i++)
+        statuses.push((await other("/api/auth/me", { headers: { authorization: `Bearer ${token}`, ...harness.from(address()) } })).status);
       expect(statuses).toEqual([200, 200, 200, 429]); // per user, though from four addresses
     });
   });
@@ -109,7 +144,8 @@ export function rateLimitScenarios(harness: Harness) {
       const send = await harness.app({ ...harness.clientAddressing, ...authLimits(stableWindowSeconds()), REDIS_PREFIX: prefix() });
       const client = harness.from(address());
       const statuses = [];
-      for (let i = 0; i < 6; i++) statuses.push((await send("/api/auth/login", json({ email: uniqueEmail(), password: "wrong password" }, client))).status);
+      for (let i = 0; i < 6; i++)
+        statuses.push((await send("/api/auth/login", json({ email: uniqueEmail(), password: "wrong password" }, client))).status);
       expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
     });
 
@@ -119,23 +155,35 @@ export function rateLimitScenarios(harness: Harness) {
       const email = uniqueEmail("typo");
       const refused = [];
       for (let i = 0; i < 8; i++) refused.push((await send("/api/auth/login", json({ email, password: "short" }, client))).status);
-      refused.push((await send("/api/auth/login", { method: "POST", headers: { ...client, "content-type": "text/plain" }, body: "hello" })).status);
+      refused.push(
+        (await send("/api/auth/login", { method: "POST", headers: { ...client, "content-type": "text/plain" }, body: "hello" })).status,
+      );
       expect(refused).toEqual([422, 422, 422, 422, 422, 422, 422, 422, 415]);
       const statuses = [];
-      for (let i = 0; i < 6; i++) statuses.push((await send("/api/auth/login", json({ email, password: "wrong password" }, client))).status);
+      for (let i = 0; i < 6; i++)
+        statuses.push((await send("/api/auth/login", json({ email, password: "wrong password" }, client))).status);
       expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
     });
 
     it("limits attempts on one account across addresses (auth-email), but strangers' failures never lock the owner out of their own address", async () => {
       const window = stableWindowSeconds();
-      const send = await harness.app({ ...harness.clientAddressing, ...authLimits(window), RATE_LIMIT_AUTH_EMAIL_MAX: "5", REDIS_PREFIX: prefix() });
+      const send = await harness.app({
+        ...harness.clientAddressing,
+        ...authLimits(window),
+        RATE_LIMIT_AUTH_EMAIL_MAX: "5",
+        REDIS_PREFIX: prefix(),
+      });
       const email = uniqueEmail("target");
       const owner = harness.from(address());
       expect((await send("/api/auth/register", json({ email, password: "the owner's password" }, owner))).status).toBe(201);
       const statuses = [];
-      for (let i = 0; i < 6; i++) statuses.push((await send("/api/auth/login", json({ email, password: `guess number ${i}` }, harness.from(address())))).status);
+      for (let i = 0; i < 6; i++)
+        statuses.push((await send("/api/auth/login", json({ email, password: `guess number ${i}` }, harness.from(address())))).status);
       expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
-      const blocked = await send("/api/auth/login", json({ email: email.toUpperCase(), password: "again and again" }, harness.from(address())));
+      const blocked = await send(
+        "/api/auth/login",
+        json({ email: email.toUpperCase(), password: "again and again" }, harness.from(address())),
+      );
       expect(blocked.status).toBe(429);
       expect(blocked.headers.get("ratelimit-policy")).toContain(`"auth-email";q=5;w=${window}`);
       // The owner, from the address they registered (signed in) from, is not refused.
@@ -169,7 +217,12 @@ export function rateLimitScenarios(harness: Harness) {
       expect(refused.status).toBe(503);
       expect(await refused.json()).toMatchObject({ code: "RATE_LIMIT_UNAVAILABLE" });
 
-      const bothOpen = await harness.app({ ...harness.redisDown, RATE_LIMIT_FAIL_MODE: "open", RATE_LIMIT_AUTH_FAIL_MODE: "open", REDIS_PREFIX: prefix() });
+      const bothOpen = await harness.app({
+        ...harness.redisDown,
+        RATE_LIMIT_FAIL_MODE: "open",
+        RATE_LIMIT_AUTH_FAIL_MODE: "open",
+        REDIS_PREFIX: prefix(),
+      });
       const checked = await bothOpen("/api/auth/login", guessing);
       expect(checked.status).toBe(401); // admitted: the password was checked (and was wrong)
       expect(checked.headers.get("x-ratelimit-bypass")).toBe("redis-unavailable");
@@ -187,10 +240,17 @@ export function rateLimitScenarios(harness: Harness) {
           return inner.send(commands, deadline);
         },
       });
-      const app = await harness.instance({ ...harness.clientAddressing, ADMIN_TOKEN, METRICS_FLUSH_MS: "60000", REDIS_PREFIX: prefix() }, { wrapRedis });
+      const app = await harness.instance(
+        { ...harness.clientAddressing, ADMIN_TOKEN, METRICS_FLUSH_MS: "60000", REDIS_PREFIX: prefix() },
+        { wrapRedis },
+      );
       const client = harness.from(address());
-      const product = await data<{ id: string }>(await app.send("/api/products", json(sample, { ...client, authorization: `Bearer ${ADMIN_TOKEN}` })));
-      const { token } = await data<{ token: string }>(await app.send("/api/auth/register", json({ email: uniqueEmail(), password: "hot path password" }, client)));
+      const product = await data<{ id: string }>(
+        await app.send("/api/products", json(sample, { ...client, authorization: `Bearer ${ADMIN_TOKEN}` })),
+      );
+      const { token } = await data<{ token: string }>(
+        await app.send("/api/auth/register", json({ email: uniqueEmail(), password: "hot path password" }, client)),
+      );
       const signedIn = { ...client, authorization: `Bearer ${token}` };
       // Warm up: scripts loaded, metrics flushed, product cached.
       await app.send(`/api/products/${product.id}`, { headers: client });

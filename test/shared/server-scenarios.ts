@@ -29,7 +29,9 @@ export function serverScenarios(server: ServerAdapter) {
 
     it("a port already in use is one clear configuration error, not a stack trace", async () => {
       const first = await start();
-      await expect(startSelfHosted(server, testEnvironment({ PORT: String(first.port) }))).rejects.toThrow(new RegExp(`^PORT ${first.port} is already in use`));
+      await expect(startSelfHosted(server, testEnvironment({ PORT: String(first.port) }))).rejects.toThrow(
+        new RegExp(`^PORT ${first.port} is already in use`),
+      );
     });
 
     // Fails by its own timeout when close() waits out keep-alive sockets that go idle after it began (65 s each).
@@ -57,7 +59,13 @@ export function serverScenarios(server: ServerAdapter) {
   describe(`TRUST_PROXY_CIDRS on ${server.runtime}: X-Forwarded-For only from the listed proxies (the peer is this test's loopback socket)`, () => {
     /** A server that admits 3 requests per client, in a window no boundary falls within. */
     async function limited(cidrs: string) {
-      const { port } = await start({ TRUST_PROXY: "true", TRUST_PROXY_CIDRS: cidrs, RATE_LIMIT_MAX: "3", RATE_LIMIT_WINDOW_S: String(stableWindowSeconds()), REDIS_PREFIX: `cidr-${crypto.randomUUID().slice(0, 8)}` });
+      const { port } = await start({
+        TRUST_PROXY: "true",
+        TRUST_PROXY_CIDRS: cidrs,
+        RATE_LIMIT_MAX: "3",
+        RATE_LIMIT_WINDOW_S: String(stableWindowSeconds()),
+        REDIS_PREFIX: `cidr-${crypto.randomUUID().slice(0, 8)}`,
+      });
       return async (forwardedFor: string) => (await rawGet(port, "/api/products?limit=1", { "x-forwarded-for": forwardedFor })).status;
     }
 

@@ -11,7 +11,17 @@ import { execFile } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { join, posix } from "node:path";
 import { promisify } from "node:util";
-import { commandLine, neededStages, parentStage, parseAssignments, stageNamed, substitute, takeFlags, type Dockerfile, type Stage } from "./dockerfile";
+import {
+  commandLine,
+  neededStages,
+  parentStage,
+  parseAssignments,
+  stageNamed,
+  substitute,
+  takeFlags,
+  type Dockerfile,
+  type Stage,
+} from "./dockerfile";
 import { dockerignore } from "./dockerignore";
 
 const run = promisify(execFile);
@@ -43,7 +53,9 @@ const COPY_FLAGS = ["from", "chown", "chmod", "link"];
 /** Host variables a RUN or the CMD may use: the PATH (node, npm, sh), npm's cache and registry settings, proxies. Nothing else leaks in (vitest's NODE_ENV=test included). */
 export function hostEnvironment(): Record<string, string> {
   const names = /^(PATH|HOME|TMPDIR|npm_config_(registry|cache|userconfig)|https?_proxy|no_proxy)$/i;
-  return Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => names.test(entry[0]) && entry[1] !== undefined));
+  return Object.fromEntries(
+    Object.entries(process.env).filter((entry): entry is [string, string] => names.test(entry[0]) && entry[1] !== undefined),
+  );
 }
 
 /**
@@ -54,14 +66,16 @@ export async function replayDockerfile(dockerfile: Dockerfile, context: string, 
   const ignorePath = join(context, ".dockerignore");
   const ignored = dockerignore(existsSync(ignorePath) ? readFileSync(ignorePath, "utf8") : "");
   const build: Build = { dockerfile, context, ignored, results: new Map() };
-  for (const stage of neededStages(dockerfile)) build.results.set(stage, await replayStage(build, stage, join(workspace, `${stage.index}-${stage.name ?? "stage"}`)));
+  for (const stage of neededStages(dockerfile))
+    build.results.set(stage, await replayStage(build, stage, join(workspace, `${stage.index}-${stage.name ?? "stage"}`)));
   return build.results;
 }
 
 /** A stage built FROM an earlier one starts as a copy of it (its own RUN and COPY lines aside); any other from an empty root. */
 function initialState(build: Build, stage: Stage, root: string): StageResult {
   const parent = parentStage(build.results.keys(), stage);
-  if (!parent) return { root, workdir: "/", env: {}, user: undefined, expose: [], cmd: undefined, healthcheck: undefined, runs: [], copies: [] };
+  if (!parent)
+    return { root, workdir: "/", env: {}, user: undefined, expose: [], cmd: undefined, healthcheck: undefined, runs: [], copies: [] };
   const inherited = build.results.get(parent)!;
   cpSync(inherited.root, root, { recursive: true });
   return { ...structuredClone({ ...inherited, root }), runs: [], copies: [] };
@@ -121,7 +135,8 @@ async function replayStage(build: Build, stage: Stage, root: string): Promise<St
 
 function healthcheckCommand(text: string, where: string): string[] | undefined {
   const { flags, rest } = takeFlags(text);
-  for (const flag of flags.keys()) if (!HEALTHCHECK_FLAGS.includes(flag)) throw new Error(`${where}: HEALTHCHECK --${flag} is not known here`);
+  for (const flag of flags.keys())
+    if (!HEALTHCHECK_FLAGS.includes(flag)) throw new Error(`${where}: HEALTHCHECK --${flag} is not known here`);
   return rest === "NONE" ? undefined : commandLine(rest.replace(/^CMD\s+/, ""));
 }
 
@@ -140,8 +155,14 @@ function replayCopy(build: Build, state: StageResult, text: string, variables: R
     const relative = from === undefined ? posix.normalize(word).replace(/^\/+/, "") : posix.resolve("/", word).slice(1);
     if (relative.startsWith("..")) throw new Error(`${where}: ${word} is outside the build context`);
     const source = join(sourceRoot, relative);
-    if (!existsSync(source) || (from === undefined && build.ignored(relative))) throw new Error(`${where}: COPY ${word}: not found in the ${from === undefined ? "build context (or excluded by .dockerignore)" : `stage ${from}`}`);
-    const filter = from === undefined ? (path: string) => !build.ignored(posix.relative(posix.normalize(build.context), path.split("\\").join("/"))) : () => true;
+    if (!existsSync(source) || (from === undefined && build.ignored(relative)))
+      throw new Error(
+        `${where}: COPY ${word}: not found in the ${from === undefined ? "build context (or excluded by .dockerignore)" : `stage ${from}`}`,
+      );
+    const filter =
+      from === undefined
+        ? (path: string) => !build.ignored(posix.relative(posix.normalize(build.context), path.split("\\").join("/")))
+        : () => true;
     if (statSync(source).isDirectory()) {
       // A folder's contents go into the destination folder.
       mkdirSync(target, { recursive: true });
@@ -161,10 +182,16 @@ async function replayRun(state: StageResult, text: string, where: string): Promi
     // A cache mount persists between builds and never lands in the image: npm's cache on the host stands for it.
     if (flag !== "mount" || !value.split(",").includes("type=cache")) throw new Error(`${where}: RUN --${flag}=${value} is not known here`);
   }
-  if (/(^|\s)\//.test(rest) || /npm\s+cache\s+clean/.test(rest)) throw new Error(`${where}: RUN ${rest}: would act on this machine outside the stage folder, not replayed`);
+  if (/(^|\s)\//.test(rest) || /npm\s+cache\s+clean/.test(rest))
+    throw new Error(`${where}: RUN ${rest}: would act on this machine outside the stage folder, not replayed`);
   const [file, ...argv] = commandLine(rest);
   try {
-    await run(file!, argv, { cwd: onDisk(state, "."), env: { ...hostEnvironment(), ...state.env }, timeout: 300_000, maxBuffer: 64 * 1024 * 1024 });
+    await run(file!, argv, {
+      cwd: onDisk(state, "."),
+      env: { ...hostEnvironment(), ...state.env },
+      timeout: 300_000,
+      maxBuffer: 64 * 1024 * 1024,
+    });
   } catch (error) {
     const { stdout, stderr } = error as { stdout?: string; stderr?: string };
     throw new Error(`${where}: RUN ${rest} failed:\n${`${stdout ?? ""}\n${stderr ?? ""}`.trim().slice(-4000)}`);

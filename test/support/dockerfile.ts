@@ -59,10 +59,13 @@ export function commandLine(text: string): string[] {
 }
 
 export function substitute(text: string, variables: Record<string, string>): string {
-  return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (_, braced: string | undefined, fallback: string | undefined, bare: string | undefined) => {
-    const value = variables[braced ?? bare!];
-    return value !== undefined && value !== "" ? value : (fallback ?? "");
-  });
+  return text.replace(
+    /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+    (_, braced: string | undefined, fallback: string | undefined, bare: string | undefined) => {
+      const value = variables[braced ?? bare!];
+      return value !== undefined && value !== "" ? value : (fallback ?? "");
+    },
+  );
 }
 
 /** `KEY=value KEY2="value 2"` (or the old `KEY value`). */
@@ -71,7 +74,10 @@ export function parseAssignments(text: string): [string, string][] {
     const [key, ...value] = text.split(/\s+/);
     return [[key!, value.join(" ")]];
   }
-  return [...text.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=("(?:[^"\\]|\\.)*"|\S*)/g)].map((match) => [match[1]!, match[2]!.startsWith('"') ? (JSON.parse(match[2]!) as string) : match[2]!]);
+  return [...text.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=("(?:[^"\\]|\\.)*"|\S*)/g)].map((match) => [
+    match[1]!,
+    match[2]!.startsWith('"') ? (JSON.parse(match[2]!) as string) : match[2]!,
+  ]);
 }
 
 export function parseDockerfile(source: string): Dockerfile {
@@ -83,7 +89,8 @@ export function parseDockerfile(source: string): Dockerfile {
       if (!match) throw new Error(`Dockerfile line ${instruction.line}: cannot read FROM ${instruction.text}`);
       stages.push({ index: stages.length, name: match[2]?.toLowerCase(), from: substitute(match[1]!, args), instructions: [] });
     } else if (stages.length === 0) {
-      if (instruction.keyword !== "ARG") throw new Error(`Dockerfile line ${instruction.line}: ${instruction.keyword} before the first FROM`);
+      if (instruction.keyword !== "ARG")
+        throw new Error(`Dockerfile line ${instruction.line}: ${instruction.keyword} before the first FROM`);
       const [name, value] = instruction.text.split("=", 2) as [string, string | undefined];
       args[name] = value ?? "";
     } else {

@@ -16,7 +16,14 @@ function rule(line: string): Rule {
   const pattern = posix.normalize((negated ? line.slice(1) : line).replace(/^\/+/, ""));
   const regex = pattern
     .split("/")
-    .map((part) => (part === "**" ? "(?:.*)" : part.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]*").replace(/\?/g, "[^/]")))
+    .map((part) =>
+      part === "**"
+        ? "(?:.*)"
+        : part
+            .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+            .replace(/\*/g, "[^/]*")
+            .replace(/\?/g, "[^/]"),
+    )
     .join("/")
     .replace(/\(\?:\.\*\)\//g, "(?:.*/)?");
   return { negated, regex: new RegExp(`^${regex}$`) };

@@ -62,7 +62,10 @@ async function startReplicatedUpstash() {
       answer(204);
     } else if (req.method === "POST" && req.url === "/release") {
       link.release();
-      untilReplicaInSync(primary.port, replica.port).then(() => answer(204), () => answer(500));
+      untilReplicaInSync(primary.port, replica.port).then(
+        () => answer(204),
+        () => answer(500),
+      );
     } else {
       answer(404);
     }

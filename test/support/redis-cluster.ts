@@ -59,12 +59,23 @@ export async function startRedisCluster(options: { masters?: number; replicasPer
       servers.push(
         await startRedisServer({
           port,
-          extraArgs: ["--cluster-enabled", "yes", "--cluster-config-file", join(folder, `nodes-${port}.conf`), "--cluster-node-timeout", "2000", "--dir", folder],
+          extraArgs: [
+            "--cluster-enabled",
+            "yes",
+            "--cluster-config-file",
+            join(folder, `nodes-${port}.conf`),
+            "--cluster-node-timeout",
+            "2000",
+            "--dir",
+            folder,
+          ],
         }),
       );
     }
     const nodes = servers.map((server) => `127.0.0.1:${server.port}`);
-    await run("redis-cli", ["--cluster", "create", ...nodes, "--cluster-replicas", String(replicas), "--cluster-yes"], { timeout: READY_TIMEOUT_MS });
+    await run("redis-cli", ["--cluster", "create", ...nodes, "--cluster-replicas", String(replicas), "--cluster-yes"], {
+      timeout: READY_TIMEOUT_MS,
+    });
     const healthy = async (timeoutMs = READY_TIMEOUT_MS) => {
       const deadline = Date.now() + timeoutMs;
       for (const server of servers) {
@@ -80,14 +91,18 @@ export async function startRedisCluster(options: { masters?: number; replicasPer
     // Replicas report ok before they have synced: wait for every replica's link to its master.
     const deadline = Date.now() + READY_TIMEOUT_MS;
     for (const server of servers) {
-      while (!(await isMaster(server.port)) && !/master_link_status:up/.test((await run("redis-cli", ["-p", String(server.port), "info", "replication"])).stdout)) {
+      while (
+        !(await isMaster(server.port)) &&
+        !/master_link_status:up/.test((await run("redis-cli", ["-p", String(server.port), "info", "replication"])).stdout)
+      ) {
         if (Date.now() > deadline) throw new Error(`replica ${server.port} did not sync within ${READY_TIMEOUT_MS / 1000} s`);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     }
     for (const server of servers) {
       while (!(await listsReplicas(server.port, replicas))) {
-        if (Date.now() > deadline) throw new Error(`cluster node ${server.port} did not list every replica within ${READY_TIMEOUT_MS / 1000} s`);
+        if (Date.now() > deadline)
+          throw new Error(`cluster node ${server.port} did not list every replica within ${READY_TIMEOUT_MS / 1000} s`);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     }

@@ -134,7 +134,22 @@ class RedisServerProcess implements RedisServerHandle {
 
     const child = spawn(
       REDIS_BINARY,
-      [...(this.configFile ? [this.configFile] : []), "--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", this.folder, ...this.extraArgs],
+      [
+        ...(this.configFile ? [this.configFile] : []),
+        "--port",
+        String(this.port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--daemonize",
+        "no",
+        "--dir",
+        this.folder,
+        ...this.extraArgs,
+      ],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
 
@@ -176,9 +191,7 @@ class RedisServerProcess implements RedisServerHandle {
     const deadline = Date.now() + READY_TIMEOUT_MS;
     for (;;) {
       if (state.exitInfo !== null) {
-        throw new Error(
-          `redis-server on port ${this.port} exited during startup (${state.exitInfo}). Output:\n${this.output}`,
-        );
+        throw new Error(`redis-server on port ${this.port} exited during startup (${state.exitInfo}). Output:\n${this.output}`);
       }
       if (await pingOnce(this.port)) return;
       if (Date.now() > deadline) {
@@ -222,7 +235,9 @@ class RedisServerProcess implements RedisServerHandle {
  * Spawn redis-server on a free loopback port (or `port`) and wait until it answers PING.
  * `extraArgs` are more redis-server options (cluster mode, replication, sentinel).
  */
-export async function startRedisServer(options: { port?: number; extraArgs?: readonly string[]; configFile?: string } = {}): Promise<RedisServerHandle> {
+export async function startRedisServer(
+  options: { port?: number; extraArgs?: readonly string[]; configFile?: string } = {},
+): Promise<RedisServerHandle> {
   const port = options.port ?? (await findFreePort());
   const server = new RedisServerProcess(port, options.extraArgs, options.configFile);
   await server.start();

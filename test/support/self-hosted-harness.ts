@@ -47,7 +47,13 @@ function selfHostedHarness(
  */
 export function createNodeHarness(options: SelfHostedOptions = {}): Harness & { closeAll(): Promise<void> } {
   const origin = "http://localhost";
-  return selfHostedHarness("node", origin, (fetch) => async (path, init) => fetch(new Request(new URL(path, origin), init), undefined), undefined, options);
+  return selfHostedHarness(
+    "node",
+    origin,
+    (fetch) => async (path, init) => fetch(new Request(new URL(path, origin), init), undefined),
+    undefined,
+    options,
+  );
 }
 
 /** Names the instance a request to a served harness is for. */
@@ -65,7 +71,10 @@ const ADDRESSED_TO_HEADER = "x-test-addressed-to";
  * (`https://api.example.com/…`) reaches the app with that URL, as through a front that
  * terminates TLS and forwards the URL it was asked for.
  */
-export async function createServedHarness(server: ServerAdapter, options: SelfHostedOptions = {}): Promise<Harness & { closeAll(): Promise<void> }> {
+export async function createServedHarness(
+  server: ServerAdapter,
+  options: SelfHostedOptions = {},
+): Promise<Harness & { closeAll(): Promise<void> }> {
   const apps = new Map<string, (request: Request, env: unknown) => Response | Promise<Response>>();
   const listening = await server.listen((request, env) => {
     const app = apps.get(request.headers.get(INSTANCE_HEADER) ?? "");

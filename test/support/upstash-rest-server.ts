@@ -103,13 +103,48 @@ const ROUTES = new Map<string, Route>([
 ]);
 
 /** Commands that would break or monopolise the shared connection. */
-const UNSUPPORTED = new Set(["subscribe", "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe", "sunsubscribe", "monitor", "quit", "reset", "select", "hello"]);
+const UNSUPPORTED = new Set([
+  "subscribe",
+  "psubscribe",
+  "ssubscribe",
+  "unsubscribe",
+  "punsubscribe",
+  "sunsubscribe",
+  "monitor",
+  "quit",
+  "reset",
+  "select",
+  "hello",
+]);
 
 /** Blocking commands run on a short-lived connection of their own, so that they hold up no other request. */
 const BLOCKING = new Set(["blpop", "brpop", "brpoplpush", "blmove", "blmpop", "bzpopmin", "bzpopmax", "bzmpop", "wait", "waitaof"]);
 
 /** What the replica may answer: commands that only read (scripts go to the primary, as on Upstash). */
-const READ_ONLY = new Set(["get", "mget", "hget", "hgetall", "hmget", "pttl", "ttl", "exists", "scan", "smembers", "sismember", "scard", "lrange", "llen", "dbsize", "ping", "strlen", "type", "zrange", "zscore", "evalsha_ro", "eval_ro"]);
+const READ_ONLY = new Set([
+  "get",
+  "mget",
+  "hget",
+  "hgetall",
+  "hmget",
+  "pttl",
+  "ttl",
+  "exists",
+  "scan",
+  "smembers",
+  "sismember",
+  "scard",
+  "lrange",
+  "llen",
+  "dbsize",
+  "ping",
+  "strlen",
+  "type",
+  "zrange",
+  "zscore",
+  "evalsha_ro",
+  "eval_ro",
+]);
 
 /** A refusal answered with its own status and `{ error: message }`. */
 class HttpError extends Error {
@@ -299,7 +334,8 @@ function parseCommands(route: Route, body: string): Command[] {
     throw new HttpError(400, "ERR failed to parse request body as JSON");
   }
   if (route === "single") return [toCommand(parsed)];
-  if (!Array.isArray(parsed) || parsed.length === 0) throw new HttpError(400, `ERR ${route} body must be a non-empty JSON array of commands`);
+  if (!Array.isArray(parsed) || parsed.length === 0)
+    throw new HttpError(400, `ERR ${route} body must be a non-empty JSON array of commands`);
   return parsed.map(toCommand);
 }
 
@@ -324,7 +360,12 @@ function toArgument(value: unknown): string {
  * command, each where Upstash Global runs it, and the answer names its replication position
  * (execRouted); a transaction always runs on the primary, as one MULTI/EXEC.
  */
-async function execute(endpoint: Endpoint, route: Route, commands: Command[], syncToken: string): Promise<{ replies: CommandReply[]; position?: string }> {
+async function execute(
+  endpoint: Endpoint,
+  route: Route,
+  commands: Command[],
+  syncToken: string,
+): Promise<{ replies: CommandReply[]; position?: string }> {
   if (endpoint.replica && route !== "multi-exec") return execRouted(endpoint, endpoint.replica, commands, syncToken);
   if (route === "single") return { replies: [await execSingle(endpoint.primary, commands[0]!)] };
   return { replies: await execBatch(endpoint.primary, commands, route === "multi-exec") };
@@ -335,7 +376,12 @@ async function execute(endpoint: Endpoint, route: Route, commands: Command[], sy
  * writes on the primary. The position answered: the primary's offset after the request's
  * writes, else the offset of the node that read.
  */
-async function execRouted(endpoint: Endpoint, replica: Redis, commands: Command[], syncToken: string): Promise<{ replies: CommandReply[]; position: string }> {
+async function execRouted(
+  endpoint: Endpoint,
+  replica: Redis,
+  commands: Command[],
+  syncToken: string,
+): Promise<{ replies: CommandReply[]; position: string }> {
   const readsFrom = (await replicaReached(replica, syncToken, endpoint.replicaWaitMs)) ? replica : endpoint.primary;
   let wrote = false;
   const replies: CommandReply[] = [];
@@ -364,7 +410,8 @@ async function replicationOffset(redis: Redis): Promise<number> {
 }
 
 function checkSupported([name, ...args]: Command): { name: string; args: string[] } {
-  if (UNSUPPORTED.has(name.toLowerCase())) throw new HttpError(400, `ERR command '${name}' is not supported by the local Upstash REST server`);
+  if (UNSUPPORTED.has(name.toLowerCase()))
+    throw new HttpError(400, `ERR command '${name}' is not supported by the local Upstash REST server`);
   // Upper case: ioredis transforms replies by exact command name (e.g. "hgetall" into an object), which must not happen here.
   return { name: name.toUpperCase(), args };
 }

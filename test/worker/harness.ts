@@ -8,7 +8,10 @@ export const ORIGIN = "https://jollyjet.test";
 export const workerEnv = env as unknown as WorkerEnv;
 
 /** Sends each request through `handle` with a fresh execution context, waiting for its background work. */
-function sender(handle: (request: Request, environment: WorkerEnv, ctx: ExecutionContext) => Promise<Response>, environment: WorkerEnv): Send {
+function sender(
+  handle: (request: Request, environment: WorkerEnv, ctx: ExecutionContext) => Promise<Response>,
+  environment: WorkerEnv,
+): Send {
   return async (path, init) => {
     const ctx = createExecutionContext();
     const url = path.startsWith("http") ? path : `${ORIGIN}${path}`;
@@ -22,7 +25,10 @@ function sender(handle: (request: Request, environment: WorkerEnv, ctx: Executio
  * Services and an app over the Worker's bindings plus `overrides`, which may be bindings of
  * any kind (a D1 database standing in for a replicated one).
  */
-export async function workerInstance(overrides: Partial<WorkerEnv> = {}, options: Parameters<typeof createWorkerServices>[1] = {}): Promise<Instance> {
+export async function workerInstance(
+  overrides: Partial<WorkerEnv> = {},
+  options: Parameters<typeof createWorkerServices>[1] = {},
+): Promise<Instance> {
   const environment: WorkerEnv = { ...workerEnv, ...overrides };
   const services = createWorkerServices(environment, options);
   await prepareServices(services);
@@ -44,7 +50,10 @@ export function createWorkerHarness(): Harness {
     clientAddressing: {},
     from: (address) => ({ "cf-connecting-ip": address }),
     async app(overrides = {}) {
-      return sender((request, environment, ctx) => worker.fetch(request as Parameters<typeof worker.fetch>[0], environment, ctx), { ...workerEnv, ...overrides });
+      return sender((request, environment, ctx) => worker.fetch(request as Parameters<typeof worker.fetch>[0], environment, ctx), {
+        ...workerEnv,
+        ...overrides,
+      });
     },
     instance: workerInstance,
   };

@@ -5,7 +5,11 @@ import { workerEnv } from "./harness";
 
 async function fetchWorker(path: string, environment: WorkerEnv = workerEnv, headers: Record<string, string> = {}) {
   const ctx = createExecutionContext();
-  const response = await worker.fetch(new Request(`https://jollyjet.test${path}`, { headers }) as Parameters<typeof worker.fetch>[0], environment, ctx);
+  const response = await worker.fetch(
+    new Request(`https://jollyjet.test${path}`, { headers }) as Parameters<typeof worker.fetch>[0],
+    environment,
+    ctx,
+  );
   await waitOnExecutionContext(ctx);
   return response;
 }
@@ -54,7 +58,11 @@ describe("the Worker (workerd, D1, Upstash adapter through the local REST endpoi
     expect(records).toContainEqual(expect.objectContaining({ message: "scheduled event", cron: "*/5 * * * *" }));
     expect(records).toContainEqual(expect.objectContaining({ message: "consistency run", trigger: "cron" }));
     // The cron's report is what the operations endpoint shows.
-    const reports = await fetchWorker("/api/cache/consistency", { ...workerEnv, ADMIN_TOKEN: "scheduled-test-token" }, { authorization: "Bearer scheduled-test-token" });
+    const reports = await fetchWorker(
+      "/api/cache/consistency",
+      { ...workerEnv, ADMIN_TOKEN: "scheduled-test-token" },
+      { authorization: "Bearer scheduled-test-token" },
+    );
     expect(reports.status).toBe(200);
     const { data } = (await reports.json()) as { data: { latest: { trigger: string; finishedAt: string } } };
     expect(data.latest.trigger).toBe("cron");

@@ -6,7 +6,11 @@ import { createWorkerHarness } from "./harness";
 
 /** Counts what a Worker invocation spends as subrequests: Upstash REST requests and database calls. */
 function subrequestCounter() {
-  const counter = { redis: 0, database: 0, total: () => counter.redis + counter.database, reset: () => {
+  const counter = {
+    redis: 0,
+    database: 0,
+    total: () => counter.redis + counter.database,
+    reset: () => {
       counter.redis = 0;
       counter.database = 0;
     },
@@ -36,7 +40,15 @@ describe("the product repository on D1", () => {
   it("reads a consistency batch of 500 ids in one query (D1 takes at most 100 bound parameters)", async () => {
     let repository: ProductRepository | undefined;
     await createWorkerHarness().instance({}, { wrapProducts: (inner) => (repository = inner) });
-    const existing = await repository!.create({ name: "Batch Probe", description: "Found among 500 ids.", price: 1, stock: 1, category: "batch", images: [], isActive: true });
+    const existing = await repository!.create({
+      name: "Batch Probe",
+      description: "Found among 500 ids.",
+      price: 1,
+      stock: 1,
+      category: "batch",
+      images: [],
+      isActive: true,
+    });
     const ids = [...Array.from({ length: 499 }, (_, i) => `absent-${i}`), existing.id];
     expect((await repository!.findByIds(ids)).map((product) => product.id)).toEqual([existing.id]);
   });
@@ -53,7 +65,11 @@ describe("a cron consistency run within the Workers Free plan's 50 subrequests",
     // 3,000 cached products the database does not have (each one a repair: the dearest batch) ...
     for (let chunk = 0; chunk < 6; chunk++) {
       await services.redis.pipeline(
-        Array.from({ length: 500 }, (_, i) => ops.set(services.keys.product(`gone-${chunk}-${i}`), `E|1|${Date.now() + 600_000}|1|{"id":"gone-${chunk}-${i}"}`, { pxMs: 600_000 })),
+        Array.from({ length: 500 }, (_, i) =>
+          ops.set(services.keys.product(`gone-${chunk}-${i}`), `E|1|${Date.now() + 600_000}|1|{"id":"gone-${chunk}-${i}"}`, {
+            pxMs: 600_000,
+          }),
+        ),
       );
     }
     // ... and cached lists of the current generation.
@@ -68,6 +84,8 @@ describe("a cron consistency run within the Workers Free plan's 50 subrequests",
     // tests share, so how many of the eight it finds varies).
     expect(report.listsChecked).toBeLessThanOrEqual(5);
     expect(counter.total()).toBeLessThanOrEqual(50);
-    console.log(`cron run: ${counter.redis} Redis requests + ${counter.database} database calls = ${counter.total()} subrequests; scanned ${report.scanned}`);
+    console.log(
+      `cron run: ${counter.redis} Redis requests + ${counter.database} database calls = ${counter.total()} subrequests; scanned ${report.scanned}`,
+    );
   }, 60_000);
 });

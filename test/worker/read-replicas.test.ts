@@ -15,11 +15,17 @@ const ADMIN_TOKEN = "read-replicas-admin-token";
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const environment = () => ({ ADMIN_TOKEN, REDIS_PREFIX: `replicas-${crypto.randomUUID().slice(0, 8)}` });
 
-const patch = (changes: unknown) => ({ method: "PATCH", headers: { "content-type": "application/json", ...admin }, body: JSON.stringify(changes) });
-const newProduct = (category: string) => json({ name: "Replica Kettle", description: "Read far away.", price: 10, stock: 1, category }, admin);
+const patch = (changes: unknown) => ({
+  method: "PATCH",
+  headers: { "content-type": "application/json", ...admin },
+  body: JSON.stringify(changes),
+});
+const newProduct = (category: string) =>
+  json({ name: "Replica Kettle", description: "Read far away.", price: 10, stock: 1, category }, admin);
 
 /** The token's position: { r: Upstash sync token, d: D1 bookmark }. */
-const positionIn = (token: string) => JSON.parse(atob(token.split(".")[0]!.replace(/-/g, "+").replace(/_/g, "/"))) as { r?: string; d?: string };
+const positionIn = (token: string) =>
+  JSON.parse(atob(token.split(".")[0]!.replace(/-/g, "+").replace(/_/g, "/"))) as { r?: string; d?: string };
 
 describe("D1 sessions on the real local D1", () => {
   it("a write's token carries the session's bookmark, and the client's next request opens its session there", async () => {
@@ -46,7 +52,9 @@ describe("D1 sessions on the real local D1", () => {
     expect(opened).toEqual(["first-primary"]); // a request that may write starts on the primary
 
     // A list's load reads the primary without a session; then a product's miss reads at the bookmark.
-    expect((await send("/api/products?category=nobody-else&limit=1", { headers: { [CONSISTENCY_HEADER]: token } })).headers.get("x-cache")).toBe("MISS");
+    expect(
+      (await send("/api/products?category=nobody-else&limit=1", { headers: { [CONSISTENCY_HEADER]: token } })).headers.get("x-cache"),
+    ).toBe("MISS");
     const read = await send(`/api/products/${crypto.randomUUID()}`, { headers: { [CONSISTENCY_HEADER]: token } });
     expect(read.status).toBe(404);
     expect(opened.slice(1)).toEqual([bookmark]);
@@ -88,10 +96,14 @@ describe("D1 read replicas, stood in for by a replica the test holds back", () =
       const elsewhere = await data<{ total: number }>(await send("/api/wishlist", { headers: bearer }));
       expect(d1.replicaReads()).toBeGreaterThan(readsBefore);
       expect(elsewhere.total).toBe(0); // the replica has not seen the toggle
-      const own = await data<{ products: { id: string }[] }>(await send("/api/wishlist", { headers: { ...bearer, [CONSISTENCY_HEADER]: token } }));
+      const own = await data<{ products: { id: string }[] }>(
+        await send("/api/wishlist", { headers: { ...bearer, [CONSISTENCY_HEADER]: token } }),
+      );
       expect(own.products.map((p) => p.id)).toEqual([product.id]);
       // The cookie a browser sends back does the same.
-      const viaCookie = await data<{ total: number }>(await send("/api/wishlist", { headers: { ...bearer, cookie: `consistency=${token}` } }));
+      const viaCookie = await data<{ total: number }>(
+        await send("/api/wishlist", { headers: { ...bearer, cookie: `consistency=${token}` } }),
+      );
       expect(viaCookie.total).toBe(1);
     } finally {
       await d1.release();

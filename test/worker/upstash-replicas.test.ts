@@ -14,7 +14,8 @@ import { workerInstance } from "./harness";
 const ADMIN_TOKEN = "upstash-replicas-admin-token";
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
-const control = (action: "hold" | "release") => fetch(`${env.REPLICATION_CONTROL_URL}/${action}`, { method: "POST" }).then((response) => expect(response.status).toBe(204));
+const control = (action: "hold" | "release") =>
+  fetch(`${env.REPLICATION_CONTROL_URL}/${action}`, { method: "POST" }).then((response) => expect(response.status).toBe(204));
 
 /** `work` while the replica receives nothing from the primary; then it catches up. */
 async function whileReplicaLags(work: () => Promise<void>): Promise<void> {
@@ -39,7 +40,10 @@ describe("read-your-writes on a lagging Upstash replica, in workerd", () => {
   const send = (path: string, init?: RequestInit) => app.send(path, init);
 
   /** Registers, lets the replica catch up, then signs in while it lags: the sign-in's session token (bearer) and consistency token. */
-  async function signInWhileReplicaLags(label: string, check: (signedIn: { bearer: Record<string, string>; token: string }) => Promise<void>) {
+  async function signInWhileReplicaLags(
+    label: string,
+    check: (signedIn: { bearer: Record<string, string>; token: string }) => Promise<void>,
+  ) {
     const credentials = { email: uniqueEmail(label), password: "correct horse battery" };
     expect((await send("/api/auth/register", json(credentials))).status).toBe(201);
     await control("release"); // in sync before the next write
@@ -68,12 +72,19 @@ describe("read-your-writes on a lagging Upstash replica, in workerd", () => {
   });
 
   it("a product written while the replica lags reads back new for its writer, old for others", async () => {
-    const created = await send("/api/products", json({ name: "Edge Kettle", description: "Read far away.", price: 10, stock: 1, category: "edge-ryw" }, admin));
+    const created = await send(
+      "/api/products",
+      json({ name: "Edge Kettle", description: "Read far away.", price: 10, stock: 1, category: "edge-ryw" }, admin),
+    );
     const { id } = await data<{ id: string }>(created);
     await control("release");
     expect((await send(`/api/products/${id}`)).headers.get("x-cache")).toBe("HIT");
     await whileReplicaLags(async () => {
-      const patched = await send(`/api/products/${id}`, { method: "PATCH", headers: { "content-type": "application/json", ...admin }, body: JSON.stringify({ stock: 2 }) });
+      const patched = await send(`/api/products/${id}`, {
+        method: "PATCH",
+        headers: { "content-type": "application/json", ...admin },
+        body: JSON.stringify({ stock: 2 }),
+      });
       const token = patched.headers.get(CONSISTENCY_HEADER)!;
       expect((await data<{ stock: number }>(await send(`/api/products/${id}`))).stock).toBe(1);
       const own = await send(`/api/products/${id}`, { headers: { [CONSISTENCY_HEADER]: token } });

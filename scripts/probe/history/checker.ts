@@ -70,7 +70,8 @@ function lostWrites(id: string, p: ProductOps, final: ReadonlyMap<string, FinalR
   for (const op of acked) {
     const first = firstAtVersion.get(version(op));
     if (!first) firstAtVersion.set(version(op), op);
-    else if (first.result!.digest !== op.result!.digest) flag(op, `v${version(op)} acknowledged twice with different content (ops ${first.seq}, ${op.seq})`);
+    else if (first.result!.digest !== op.result!.digest)
+      flag(op, `v${version(op)} acknowledged twice with different content (ops ${first.seq}, ${op.seq})`);
   }
 
   if (!final?.has(id)) return [...lost.values()];
@@ -82,21 +83,24 @@ function lostWrites(id: string, p: ProductOps, final: ReadonlyMap<string, FinalR
     } else if (deletes.length > 0) {
       // Ids are never reused: a write acknowledged after the delete's 204 cannot be in the database.
       const deletedAt = earliestEnd(deletes);
-      for (const op of acked) if (op.start > deletedAt) flag(op, `acknowledged v${version(op)} after the delete's 204; the database has no row`);
+      for (const op of acked)
+        if (op.start > deletedAt) flag(op, `acknowledged v${version(op)} after the delete's 204; the database has no row`);
     }
     return [...lost.values()];
   }
   for (const op of deletes) flag(op, `delete acknowledged; the database still has the row at v${row.version}`);
   for (const op of acked) {
     if (version(op) > row.version) flag(op, `acknowledged v${version(op)}; the database is at v${row.version}`);
-    else if (version(op) === row.version && op.result!.digest !== row.digest) flag(op, `acknowledged v${version(op)}; the database holds other content at v${row.version}`);
+    else if (version(op) === row.version && op.result!.digest !== row.digest)
+      flag(op, `acknowledged v${version(op)}; the database holds other content at v${row.version}`);
   }
   return [...lost.values()];
 }
 
 function phantomReads(id: string, p: ProductOps): Finding[] {
   const ackedDigests = new Map<number, Set<string>>();
-  for (const op of ackedVersionWrites(p)) (ackedDigests.get(version(op)) ?? ackedDigests.set(version(op), new Set()).get(version(op))!).add(op.result!.digest);
+  for (const op of ackedVersionWrites(p))
+    (ackedDigests.get(version(op)) ?? ackedDigests.set(version(op), new Set()).get(version(op))!).add(op.result!.digest);
   const names = new Set<string>();
   const stocks = new Set<number>();
   for (const op of p.writes.filter(mayHaveApplied)) {
@@ -109,21 +113,40 @@ function phantomReads(id: string, p: ProductOps): Finding[] {
     if (!seen) continue;
     const acked = ackedDigests.get(seen.version);
     if (acked && !acked.has(seen.digest)) {
-      found.push({ kind: "phantom", productId: id, seq: read.seq, detail: `read v${seen.version} with content other than the acknowledged v${seen.version}` });
+      found.push({
+        kind: "phantom",
+        productId: id,
+        seq: read.seq,
+        detail: `read v${seen.version} with content other than the acknowledged v${seen.version}`,
+      });
     } else if (!acked && (!names.has(seen.name) || !stocks.has(seen.stock))) {
-      found.push({ kind: "phantom", productId: id, seq: read.seq, detail: `read v${seen.version} (name "${seen.name}", stock ${seen.stock}) that no write sent` });
+      found.push({
+        kind: "phantom",
+        productId: id,
+        seq: read.seq,
+        detail: `read v${seen.version} (name "${seen.name}", stock ${seen.stock}) that no write sent`,
+      });
     }
   }
   return found;
 }
 
 /** What one observation of a product (a GET, or its entry in a list page) missed, relative to the acks before it. */
-function judgeObservation(p: ProductOps, start: number, seen: { version: number }): { kind: "stale" | "deleted-served"; ageMs: number; detail: string } | undefined {
+function judgeObservation(
+  p: ProductOps,
+  start: number,
+  seen: { version: number },
+): { kind: "stale" | "deleted-served"; ageMs: number; detail: string } | undefined {
   const deletes = ackedDeletes(p).filter((op) => op.end < start);
-  if (deletes.length > 0) return { kind: "deleted-served", ageMs: start - earliestEnd(deletes), detail: `served v${seen.version} after the delete's 204` };
+  if (deletes.length > 0)
+    return { kind: "deleted-served", ageMs: start - earliestEnd(deletes), detail: `served v${seen.version} after the delete's 204` };
   const missed = ackedVersionWrites(p).filter((op) => op.end < start && version(op) > seen.version);
   if (missed.length === 0) return undefined;
-  return { kind: "stale", ageMs: start - earliestEnd(missed), detail: `served v${seen.version} after v${Math.max(...missed.map(version))} was acknowledged` };
+  return {
+    kind: "stale",
+    ageMs: start - earliestEnd(missed),
+    detail: `served v${seen.version} after v${Math.max(...missed.map(version))} was acknowledged`,
+  };
 }
 
 /** A 404 (or a complete page without the product) although a write was acknowledged before and no delete was sent before it ended. */
@@ -139,10 +162,26 @@ function staleProductReads(id: string, p: ProductOps): Finding[] {
   for (const read of p.reads) {
     if (read.outcome === 200 && read.result) {
       const verdict = judgeObservation(p, read.start, read.result);
-      if (verdict) found.push({ kind: verdict.kind, productId: id, seq: read.seq, detail: `GET ${verdict.detail}`, ageMs: verdict.ageMs, readStart: read.start });
+      if (verdict)
+        found.push({
+          kind: verdict.kind,
+          productId: id,
+          seq: read.seq,
+          detail: `GET ${verdict.detail}`,
+          ageMs: verdict.ageMs,
+          readStart: read.start,
+        });
     } else if (read.outcome === 404) {
       const ageMs = missedExisting(p, read.start, read.end);
-      if (ageMs !== undefined) found.push({ kind: "stale", productId: id, seq: read.seq, detail: "GET 404 after a write was acknowledged", ageMs, readStart: read.start });
+      if (ageMs !== undefined)
+        found.push({
+          kind: "stale",
+          productId: id,
+          seq: read.seq,
+          detail: "GET 404 after a write was acknowledged",
+          ageMs,
+          readStart: read.start,
+        });
     }
   }
   return found;
@@ -157,7 +196,8 @@ function staleListReads(lists: readonly Op[], byProduct: ReadonlyMap<string, Pro
     const worst = new Map<"stale" | "deleted-served", Finding>();
     const note = (kind: "stale" | "deleted-served", productId: string, ageMs: number, detail: string) => {
       const current = worst.get(kind);
-      if (!current || (current.ageMs ?? 0) < ageMs) worst.set(kind, { kind, productId, seq: list.seq, detail: `list ${detail}`, ageMs, readStart: list.start });
+      if (!current || (current.ageMs ?? 0) < ageMs)
+        worst.set(kind, { kind, productId, seq: list.seq, detail: `list ${detail}`, ageMs, readStart: list.start });
     };
     const listed = new Map<string, ListItem>(page.map((item) => [item.id, item]));
     for (const item of page) {
@@ -181,7 +221,8 @@ function staleListReads(lists: readonly Op[], byProduct: ReadonlyMap<string, Pro
 /** Per product: a read (or list entry) lower than another read that ended before it started; gone (404) ranks above every version. */
 function backwardsReads(ops: readonly Op[]): Finding[] {
   const observations = new Map<string, { seq: number; start: number; end: number; rank: number }[]>();
-  const observe = (id: string, op: Op, rank: number) => (observations.get(id) ?? observations.set(id, []).get(id)!).push({ seq: op.seq, start: op.start, end: op.end, rank });
+  const observe = (id: string, op: Op, rank: number) =>
+    (observations.get(id) ?? observations.set(id, []).get(id)!).push({ seq: op.seq, start: op.start, end: op.end, rank });
   for (const op of ops) {
     if (op.kind === "get" && op.productId !== undefined) {
       if (op.outcome === 200 && op.result) observe(op.productId, op, op.result.version);
@@ -203,7 +244,12 @@ function backwardsReads(ops: readonly Op[]): Finding[] {
       }
       if (highest && obs.rank < highest.rank) {
         const shown = (rank: number) => (rank === Number.POSITIVE_INFINITY ? "404" : `v${rank}`);
-        found.push({ kind: "backwards", productId: id, seq: obs.seq, detail: `read ${shown(obs.rank)} after op ${highest.seq} had read ${shown(highest.rank)}` });
+        found.push({
+          kind: "backwards",
+          productId: id,
+          seq: obs.seq,
+          detail: `read ${shown(obs.rank)} after op ${highest.seq} had read ${shown(highest.rank)}`,
+        });
       }
     }
   }
@@ -256,7 +302,20 @@ export interface OpCounts {
 }
 
 export function countOps(ops: readonly Op[]): OpCounts {
-  const counts: OpCounts = { ops: ops.length, reads: 0, okReads: 0, writes: 0, ackedWrites: 0, refused503: 0, refused503ByCode: {}, other5xx: 0, other5xxByStatus: {}, timeouts: 0, unreachable: 0, xCache: {} };
+  const counts: OpCounts = {
+    ops: ops.length,
+    reads: 0,
+    okReads: 0,
+    writes: 0,
+    ackedWrites: 0,
+    refused503: 0,
+    refused503ByCode: {},
+    other5xx: 0,
+    other5xxByStatus: {},
+    timeouts: 0,
+    unreachable: 0,
+    xCache: {},
+  };
   const bump = (record: Record<string, number>, key: string) => (record[key] = (record[key] ?? 0) + 1);
   for (const op of ops) {
     const isRead = op.kind === "get" || op.kind === "list";

@@ -56,10 +56,17 @@ function valueTicks(max, unit, integers) {
 }
 
 /** A clock time, with seconds when the chart spans less than ten minutes (samples are 5 s apart). */
-const clock = (time, withSeconds) => new Date(time).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: withSeconds ? "2-digit" : undefined, hourCycle: "h23" });
+const clock = (time, withSeconds) =>
+  new Date(time).toLocaleTimeString([], {
+    hour: "2-digit",
+    minute: "2-digit",
+    second: withSeconds ? "2-digit" : undefined,
+    hourCycle: "h23",
+  });
 
 /** The index of the time closest to `target`. */
-const nearest = (times, target) => times.reduce((best, time, i) => (Math.abs(time - target) < Math.abs(times[best] - target) ? i : best), 0);
+const nearest = (times, target) =>
+  times.reduce((best, time, i) => (Math.abs(time - target) < Math.abs(times[best] - target) ? i : best), 0);
 
 /**
  * A line over time: `points` ({ at, value }, oldest first) placed by their time, a y axis of
@@ -83,8 +90,19 @@ function line(svg, points, axis) {
   const span = times[times.length - 1] - times[0];
   const x = (time) => left + ((time - times[0]) / (span || 1)) * (right - left);
   // One sample: a level line across the chart.
-  const placed = points.length === 1 ? [[left, y(points[0].value)], [right, y(points[0].value)]] : points.map((point, i) => [x(times[i]), y(point.value)]);
-  draw(svg, "polyline", { points: placed.map(([px, py]) => `${px.toFixed(1)},${py.toFixed(1)}`).join(" "), fill: "none", stroke: "#2563eb", "stroke-width": 2 });
+  const placed =
+    points.length === 1
+      ? [
+          [left, y(points[0].value)],
+          [right, y(points[0].value)],
+        ]
+      : points.map((point, i) => [x(times[i]), y(point.value)]);
+  draw(svg, "polyline", {
+    points: placed.map(([px, py]) => `${px.toFixed(1)},${py.toFixed(1)}`).join(" "),
+    fill: "none",
+    stroke: "#2563eb",
+    "stroke-width": 2,
+  });
 
   const clocks = draw(svg, "g", { class: "x-axis" });
   const labelled = new Set([0, 1, 2, 3].map((quarter) => nearest(times, times[0] + (span * quarter) / 3)));
@@ -114,7 +132,8 @@ const KIB = 1024;
 const MIB = 1048576;
 const bytes = (n) => (n === null ? "n/a" : n >= MIB ? `${(n / MIB).toFixed(1)} MiB` : `${(n / KIB).toFixed(0)} KiB`);
 /** The samples' `value`s over time, leaving out those the sample does not have (null). */
-const series = (samples, value) => samples.map((sample) => ({ at: sample.at, value: value(sample) })).filter((point) => point.value !== null);
+const series = (samples, value) =>
+  samples.map((sample) => ({ at: sample.at, value: value(sample) })).filter((point) => point.value !== null);
 const highest = (points) => Math.max(1, ...points.map((point) => point.value));
 
 function signedOut(message) {
@@ -129,10 +148,18 @@ function signedOut(message) {
 }
 
 function drawHistory() {
-  line($("hit-rate-chart"), series(history, (s) => s.hitRate), { max: 1, format: (v) => `${Math.round(v * 100)}%` });
+  line(
+    $("hit-rate-chart"),
+    series(history, (s) => s.hitRate),
+    { max: 1, format: (v) => `${Math.round(v * 100)}%` },
+  );
   const memory = series(history, (s) => s.redisUsedMemoryBytes);
   const memoryUnit = highest(memory) >= MIB ? MIB : KIB;
-  line($("memory-chart"), memory, { max: highest(memory), unit: memoryUnit, format: (v) => Number((v / memoryUnit).toFixed(2)) + (memoryUnit === MIB ? " MiB" : " KiB") });
+  line($("memory-chart"), memory, {
+    max: highest(memory),
+    unit: memoryUnit,
+    format: (v) => Number((v / memoryUnit).toFixed(2)) + (memoryUnit === MIB ? " MiB" : " KiB"),
+  });
   const latency = series(history, (s) => s.redisLatencyMs);
   line($("latency-chart"), latency, { max: highest(latency), format: String });
   // Counters only grow, except after a restart of Redis: a negative step counts as zero.
@@ -163,7 +190,12 @@ async function refresh() {
   const cache = data.cache;
   show("hitRate", `${(cache.hitRate * 100).toFixed(1)}%`);
   for (const name of ["hits", "misses", "stale", "coalesced", "errors"]) show(name, String(cache[name]));
-  bars($("outcomes-chart"), [["hits", cache.hits], ["misses", cache.misses], ["stale", cache.stale], ["coalesced", cache.coalesced]]);
+  bars($("outcomes-chart"), [
+    ["hits", cache.hits],
+    ["misses", cache.misses],
+    ["stale", cache.stale],
+    ["coalesced", cache.coalesced],
+  ]);
 
   const redis = data.redis;
   show("redis", `${redis.adapter} · ${redis.status}`);
@@ -177,7 +209,12 @@ async function refresh() {
     ...data.rateLimit.policies.map((policy) => {
       const row = document.createElement("tr");
       row.dataset.policy = policy.name;
-      for (const text of [policy.name, String(policy.limit), `${policy.windowSeconds} s`, policy.failMode === "open" ? "admit" : "refuse (503)"]) {
+      for (const text of [
+        policy.name,
+        String(policy.limit),
+        `${policy.windowSeconds} s`,
+        policy.failMode === "open" ? "admit" : "refuse (503)",
+      ]) {
         const cell = document.createElement("td");
         cell.textContent = text;
         row.append(cell);
@@ -190,7 +227,10 @@ async function refresh() {
   show("lastScore", data.consistency.lastScore === null ? "–" : String(data.consistency.lastScore));
   show("lastRun", latest ? `${new Date(latest.finishedAt).toLocaleTimeString()} (${latest.trigger})` : "never");
   for (const name of ["scanned", "stale", "ahead", "orphaned", "repaired"]) showReport(name, latest ? String(latest[name]) : "–");
-  line($("score-chart"), reports.history.map((report) => ({ at: report.finishedAt, value: report.score })).reverse(), { max: 100, format: String });
+  line($("score-chart"), reports.history.map((report) => ({ at: report.finishedAt, value: report.score })).reverse(), {
+    max: 100,
+    format: String,
+  });
 
   drawHistory();
   $("updated").textContent = `Updated ${new Date().toLocaleTimeString()}`;
@@ -243,10 +283,20 @@ async function action(button, question, request, describe) {
 }
 
 $("flush").addEventListener("click", (event) =>
-  action(event.target, "Remove every cached product and list? Reads will load them from the database again.", () => api("/api/cache", { method: "DELETE" }), (data) => `Flushed ${data.deleted} cache entries`),
+  action(
+    event.target,
+    "Remove every cached product and list? Reads will load them from the database again.",
+    () => api("/api/cache", { method: "DELETE" }),
+    (data) => `Flushed ${data.deleted} cache entries`,
+  ),
 );
 $("run").addEventListener("click", (event) =>
-  action(event.target, "Run a consistency check now? It compares the cache with the database and repairs drift.", () => api("/api/cache/consistency/run", { method: "POST" }), (data) => `Run finished: score ${data.score}, ${data.repaired} repaired`),
+  action(
+    event.target,
+    "Run a consistency check now? It compares the cache with the database and repairs drift.",
+    () => api("/api/cache/consistency/run", { method: "POST" }),
+    (data) => `Run finished: score ${data.score}, ${data.repaired} repaired`,
+  ),
 );
 
 $("token-form").addEventListener("submit", async (event) => {

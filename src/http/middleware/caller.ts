@@ -34,7 +34,13 @@ async function lookUp(c: Context<AppEnv>, credentials: Credentials | null): Prom
   try {
     const session = await c.get("services").sessions.find(credentials.token);
     if (!session) return null;
-    return { kind: "user", user: { id: session.userId, email: session.email, roles: session.roles }, session, token: credentials.token, via: credentials.via };
+    return {
+      kind: "user",
+      user: { id: session.userId, email: session.email, roles: session.roles },
+      session,
+      token: credentials.token,
+      via: credentials.via,
+    };
   } catch (error) {
     c.get("logger")[redisFailureLevel(error)]("session lookup failed", { error });
     return undefined;
@@ -68,7 +74,8 @@ export function caller() {
     if (decision instanceof Error) rateLimitUnavailable(c, rateLimiter.policies.default, decision);
     else applyRateLimit(c, decision);
 
-    if (principal?.kind === "user" && sessions.isDueForTouch(principal.session)) c.get("background")("session touch", sessions.touch(principal.session));
+    if (principal?.kind === "user" && sessions.isDueForTouch(principal.session))
+      c.get("background")("session touch", sessions.touch(principal.session));
     await next();
   });
 }

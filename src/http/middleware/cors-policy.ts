@@ -36,7 +36,18 @@ export function corsPolicy(allowedOrigins: readonly string[]) {
     credentials: true,
     allowMethods,
     allowHeaders,
-    exposeHeaders: ["X-Request-Id", "X-Cache", "RateLimit", "RateLimit-Policy", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Retry-After", "Location", "X-Consistency-Token"],
+    exposeHeaders: [
+      "X-Request-Id",
+      "X-Cache",
+      "RateLimit",
+      "RateLimit-Policy",
+      "X-RateLimit-Limit",
+      "X-RateLimit-Remaining",
+      "X-RateLimit-Reset",
+      "Retry-After",
+      "Location",
+      "X-Consistency-Token",
+    ],
     maxAge: 600,
   });
   // Still answers a preflight (204, `Vary: Origin`), but with nothing a browser would accept.

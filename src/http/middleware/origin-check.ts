@@ -29,7 +29,9 @@ function trusted(configured: readonly string[]): ReadonlySet<string> {
  */
 function ownOrigin(c: Context<AppEnv>): string {
   const url = new URL(c.req.url);
-  const forwarded = c.get("services").config.TRUST_PROXY ? c.req.header("x-forwarded-proto")?.split(",")[0]?.trim().toLowerCase() : undefined;
+  const forwarded = c.get("services").config.TRUST_PROXY
+    ? c.req.header("x-forwarded-proto")?.split(",")[0]?.trim().toLowerCase()
+    : undefined;
   const scheme = forwarded === "http" || forwarded === "https" ? forwarded : url.protocol.slice(0, -1);
   try {
     return new URL(`${scheme}://${url.host}`).origin;

@@ -97,7 +97,16 @@ export function readYourWrites(positions: PositionContext, mac: Mac) {
     const token = await issue(moved, mac).catch(() => undefined);
     if (token === undefined) return;
     // Now rather than through the gathered headers: those hold one Set-Cookie (the session's).
-    appendCookie(c, generateCookie(CONSISTENCY_COOKIE, token, { httpOnly: true, sameSite: "Lax", path: "/", secure: isSecure(c), maxAge: TOKEN_LIFETIME_S }));
+    appendCookie(
+      c,
+      generateCookie(CONSISTENCY_COOKIE, token, {
+        httpOnly: true,
+        sameSite: "Lax",
+        path: "/",
+        secure: isSecure(c),
+        maxAge: TOKEN_LIFETIME_S,
+      }),
+    );
     c.res.headers.set(CONSISTENCY_HEADER, token);
   });
 }

@@ -57,7 +57,9 @@ function withConsistencyHeader(method: string, responses: RouteConfig["responses
   if (isSafeMethod(method)) return responses;
   return Object.fromEntries(
     Object.entries(responses).map(([status, response]) =>
-      status.startsWith("2") && !("$ref" in response) ? [status, { ...response, headers: { ...(response.headers as object | undefined), ...consistencyHeader } }] : [status, response],
+      status.startsWith("2") && !("$ref" in response)
+        ? [status, { ...response, headers: { ...(response.headers as object | undefined), ...consistencyHeader } }]
+        : [status, response],
     ),
   );
 }
@@ -74,7 +76,9 @@ const noStore = createMiddleware<AppEnv>(async (c, next) => {
 function withNoStoreHeader(responses: RouteConfig["responses"]): RouteConfig["responses"] {
   return Object.fromEntries(
     Object.entries(responses).map(([status, response]) =>
-      !("$ref" in response) ? [status, { ...response, headers: { ...(response.headers as object | undefined), ...noStoreHeader } }] : [status, response],
+      !("$ref" in response)
+        ? [status, { ...response, headers: { ...(response.headers as object | undefined), ...noStoreHeader } }]
+        : [status, response],
     ),
   );
 }
@@ -87,7 +91,9 @@ function withNoStoreHeader(responses: RouteConfig["responses"]): RouteConfig["re
  * `Cache-Control: no-store`: no cache, shared or private, keeps one caller's answer.
  * @example apiRoute({ access: "admin", method: "delete", path: "/api/cache", operationId: "flushCache", ... })
  */
-export function apiRoute<P extends string, R extends Omit<RouteConfig, "path"> & { path: P; access: Access; noStore?: boolean }>(config: R) {
+export function apiRoute<P extends string, R extends Omit<RouteConfig, "path"> & { path: P; access: Access; noStore?: boolean }>(
+  config: R,
+) {
   const { access, noStore: ownNoStore, ...route } = config;
   const storeless = ownNoStore ?? access !== "public";
   const ownMiddleware = route.middleware === undefined ? [] : Array.isArray(route.middleware) ? route.middleware : [route.middleware];

@@ -23,16 +23,21 @@ const CredentialsSchema = z
     email: z
       .email({ error: "must be an email address" })
       .max(254)
-      .openapi({ example: "ada@example.com", pattern: z.regexes.email.source, description: "An address matching `pattern` (dot-atom local part of letters, digits and . _ ' + -; a domain name with a top-level label of letters)" }),
+      .openapi({
+        example: "ada@example.com",
+        pattern: z.regexes.email.source,
+        description:
+          "An address matching `pattern` (dot-atom local part of letters, digits and . _ ' + -; a domain name with a top-level label of letters)",
+      }),
     password: z.string().min(8).max(128).openapi({ example: "correct horse battery" }),
   })
   .openapi("Credentials");
 
-const UserSchema = z
-  .object({ id: z.string(), email: z.string(), roles: z.array(z.enum(["user", "admin"])) })
-  .openapi("User");
+const UserSchema = z.object({ id: z.string(), email: z.string(), roles: z.array(z.enum(["user", "admin"])) }).openapi("User");
 
-const AuthResultSchema = success(z.object({ user: UserSchema, token: z.string().openapi({ description: "Session token; also sent as the sid cookie" }) }));
+const AuthResultSchema = success(
+  z.object({ user: UserSchema, token: z.string().openapi({ description: "Session token; also sent as the sid cookie" }) }),
+);
 
 const MeSchema = success(
   z.object({
@@ -59,7 +64,8 @@ const register = apiRoute({
   operationId: "register",
   tags: ["Auth"],
   summary: "Create an account and sign in",
-  description: "The new session's token comes back in the body and as the sid cookie. Counted by the auth rate limit as well as the default one.",
+  description:
+    "The new session's token comes back in the body and as the sid cookie. Counted by the auth rate limit as well as the default one.",
   middleware: [jsonBody()],
   request: { body: credentialsBody },
   responses: {
@@ -78,7 +84,8 @@ const login = apiRoute({
   operationId: "login",
   tags: ["Auth"],
   summary: "Sign in (a new session every time; the caller's previous session is ended)",
-  description: "One message for an unknown email and a wrong password, answered in the same time. Counted by the auth rate limit as well as the default one.",
+  description:
+    "One message for an unknown email and a wrong password, answered in the same time. Counted by the auth rate limit as well as the default one.",
   middleware: [jsonBody()],
   request: { body: credentialsBody },
   responses: {
@@ -163,7 +170,9 @@ export function authRoutes() {
     const created = await sessions.create(user).catch(sessionsUnavailable);
     // No fixation: the session this client held before is ended, not left usable.
     if (previous?.kind === "user") {
-      await sessions.revoke(previous.session).catch((error: unknown) => c.get("logger").warn("could not end the previous session", { error }));
+      await sessions
+        .revoke(previous.session)
+        .catch((error: unknown) => c.get("logger").warn("could not end the previous session", { error }));
     }
     setSessionCookie(c, created.token);
     await rememberSignIn(c, email);

@@ -38,7 +38,11 @@ export const CacheMetricsSchema = z
       status: z.enum(["up", "down"]),
       latencyMs: z.number().openapi({ description: "Round trip from this instance for these figures" }),
       keys: z.number().int().openapi({ description: "Keys in the Redis database (DBSIZE; everything sharing it)" }),
-      usedMemoryBytes: z.number().int().nullable().openapi({ description: "INFO memory used_memory; null where the server does not report it" }),
+      usedMemoryBytes: z
+        .number()
+        .int()
+        .nullable()
+        .openapi({ description: "INFO memory used_memory; null where the server does not report it" }),
       maxMemoryBytes: z.number().int().nullable().openapi({ description: "INFO memory maxmemory (0: no limit); null where not reported" }),
     }),
   })
@@ -75,11 +79,18 @@ export const ConsistencyReportSchema = z
     scanned: z.number().int(),
     consistent: z.number().int(),
     stale: z.number().int().openapi({ description: "Cached version or content differs from the database" }),
-    ahead: z.number().int().openapi({ description: "Cached version (entry, tombstone or floor) is higher than the primary database's: a lost write or drift" }),
+    ahead: z
+      .number()
+      .int()
+      .openapi({ description: "Cached version (entry, tombstone or floor) is higher than the primary database's: a lost write or drift" }),
     orphaned: z.number().int().openapi({ description: "Cached, but the row is gone and no tombstone says so" }),
     corrupt: z.number().int().openapi({ description: "Unreadable cache value" }),
     repaired: z.number().int(),
-    score: z.number().openapi({ description: "100 × consistent / scanned (100 when nothing was scanned); below 100 whenever an entry differed from the database" }),
+    score: z
+      .number()
+      .openapi({
+        description: "100 × consistent / scanned (100 when nothing was scanned); below 100 whenever an entry differed from the database",
+      }),
     errors: z.number().int(),
     complete: z.boolean().openapi({ description: "False when the run stopped at its budget; the next run continues where it stopped" }),
     listsChecked: z.number().int().openapi({ description: "Cached list pages compared with a fresh query (counted above too)" }),

@@ -27,7 +27,10 @@ const reportsRoute = apiRoute({
   operationId: "getConsistencyReports",
   summary: "The latest consistency report and the history (newest first, at most 100)",
   description: "Reports of the cron-triggered and manual runs that compare cached products and lists with the database and repair drift.",
-  responses: { 200: apiJson(success(z.object({ latest: ConsistencyReportSchema.nullable(), history: z.array(ConsistencyReportSchema) })), "Reports"), 503: errorResponse("Redis unavailable") },
+  responses: {
+    200: apiJson(success(z.object({ latest: ConsistencyReportSchema.nullable(), history: z.array(ConsistencyReportSchema) })), "Reports"),
+    503: errorResponse("Redis unavailable"),
+  },
 });
 
 const runRoute = apiRoute({
@@ -37,7 +40,11 @@ const runRoute = apiRoute({
   operationId: "runConsistencyCheck",
   summary: "Run a consistency check now and return its report",
   description: "One run at a time across all instances; the report is stored with the others.",
-  responses: { 200: apiJson(success(ConsistencyReportSchema), "The run's report"), 409: errorResponse("A run is already in progress"), 503: errorResponse("Redis unavailable") },
+  responses: {
+    200: apiJson(success(ConsistencyReportSchema), "The run's report"),
+    409: errorResponse("A run is already in progress"),
+    503: errorResponse("Redis unavailable"),
+  },
 });
 
 const flushRoute = apiRoute({
@@ -60,7 +67,11 @@ const redisUnavailable = (error: unknown): never => {
  */
 async function metricsSnapshot(c: Context<AppEnv>): Promise<CacheMetrics> {
   const { metrics, metricsHistory, redis, keys, rateLimiter } = c.get("services");
-  const [totals, { latest }, stats] = await Promise.all([metrics.totals(), readConsistencyReports(redis, keys), readRedisStats(redis)]).catch(redisUnavailable);
+  const [totals, { latest }, stats] = await Promise.all([
+    metrics.totals(),
+    readConsistencyReports(redis, keys),
+    readRedisStats(redis),
+  ]).catch(redisUnavailable);
   const lookups = totals.hits + totals.stale + totals.coalesced + totals.misses;
   const served = totals.hits + totals.stale + totals.coalesced;
   const snapshot: CacheMetrics = {
@@ -112,7 +123,10 @@ const historyRoute = apiRoute({
   description:
     "Every read of /api/cache/metrics or /metrics keeps a sample, at most one per 5 s over all instances, the newest 720 kept: " +
     "the dashboard's charts come from here, so they survive a reload and agree across instances.",
-  responses: { 200: apiJson(success(z.object({ samples: z.array(MetricsSampleSchema) })), "Samples"), 503: errorResponse("Redis unavailable") },
+  responses: {
+    200: apiJson(success(z.object({ samples: z.array(MetricsSampleSchema) })), "Samples"),
+    503: errorResponse("Redis unavailable"),
+  },
 });
 
 const prometheusRoute = apiRoute({
@@ -131,7 +145,8 @@ const metricsRoute = apiRoute({
   path: "/api/cache/metrics",
   operationId: "getCacheMetrics",
   summary: "Cache and rate-limit counters, summed over all instances (kept in Redis)",
-  description: "Hits, misses, stale serves, coalesced loads and errors, the rate limiter's decisions, the last consistency score, and Redis status.",
+  description:
+    "Hits, misses, stale serves, coalesced loads and errors, the rate limiter's decisions, the last consistency score, and Redis status.",
   responses: { 200: apiJson(success(CacheMetricsSchema), "Totals") },
 });
 
@@ -141,7 +156,9 @@ export function cacheAdminRoutes() {
 
   app.openapi(metricsRoute, async (c) => c.json({ status: "success" as const, data: await metricsSnapshot(c) }, 200));
 
-  app.openapi(historyRoute, async (c) => c.json({ status: "success" as const, data: { samples: await c.get("services").metricsHistory.read().catch(redisUnavailable) } }, 200));
+  app.openapi(historyRoute, async (c) =>
+    c.json({ status: "success" as const, data: { samples: await c.get("services").metricsHistory.read().catch(redisUnavailable) } }, 200),
+  );
 
   app.openapi(prometheusRoute, async (c) => c.text(prometheusText(await metricsSnapshot(c)), 200, { "Content-Type": PROMETHEUS_TYPE }));
 
@@ -151,7 +168,10 @@ export function cacheAdminRoutes() {
   });
 
   app.openapi(runRoute, async (c) => {
-    const report = await c.get("services").runConsistency("manual").catch((error: unknown) => (error instanceof AppError ? Promise.reject(error) : redisUnavailable(error)));
+    const report = await c
+      .get("services")
+      .runConsistency("manual")
+      .catch((error: unknown) => (error instanceof AppError ? Promise.reject(error) : redisUnavailable(error)));
     return c.json({ status: "success" as const, data: report }, 200);
   });
 

@@ -30,7 +30,8 @@ const REVALIDATE = "public, no-cache";
  * admin endpoints it fetches; its forms are sent by the script, so a form never navigates
  * (were the script to fail, a password would not end up in a URL).
  */
-const CONTENT_SECURITY_POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'";
+const CONTENT_SECURITY_POLICY =
+  "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'";
 
 /** The dashboard as served: the page, and the linked files by the name they are served under. */
 interface Dashboard {
@@ -57,14 +58,23 @@ async function makeDashboard(assets: DocsAssets): Promise<Dashboard> {
       return { file, name: hashedName(file, await contentHash(bytes)), body };
     }),
   );
-  const html = linked.reduce((page, { file, name }) => relink(page, file, `${ASSETS_BASE}/${name}`), new TextDecoder().decode(await assets.readDashboard("index.html")));
+  const html = linked.reduce(
+    (page, { file, name }) => relink(page, file, `${ASSETS_BASE}/${name}`),
+    new TextDecoder().decode(await assets.readDashboard("index.html")),
+  );
   return {
-    page: await makeStaticBody(new TextEncoder().encode(html), { contentType: CONTENT_TYPES["index.html"], cacheControl: REVALIDATE, compress }),
+    page: await makeStaticBody(new TextEncoder().encode(html), {
+      contentType: CONTENT_TYPES["index.html"],
+      cacheControl: REVALIDATE,
+      compress,
+    }),
     linked: new Map(linked.map(({ name, body }) => [name, body])),
   };
 }
 
-const ETAG_HEADER = { ETag: { description: "The page's representation: send it back as If-None-Match for a 304", schema: { type: "string" as const } } };
+const ETAG_HEADER = {
+  ETag: { description: "The page's representation: send it back as If-None-Match for a 304", schema: { type: "string" as const } },
+};
 
 const route = createRoute({
   method: "get",

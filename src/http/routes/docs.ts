@@ -46,10 +46,18 @@ export const encodesItself = (path: string): boolean => path === "/openapi.json"
 export function docsRoutes(assets: DocsAssets, openApiDocument: () => unknown) {
   const assetPrefix = `${ASSETS_BASE}/swagger-ui-dist@${assets.version}/`;
   const assetBody = memoize(DOCS_ASSET_FILES.length, async (file) =>
-    makeStaticBody(await assets.read(file as DocsAssetFile), { contentType: CONTENT_TYPES[file as DocsAssetFile], cacheControl: IMMUTABLE, compress: assets.compress }),
+    makeStaticBody(await assets.read(file as DocsAssetFile), {
+      contentType: CONTENT_TYPES[file as DocsAssetFile],
+      cacheControl: IMMUTABLE,
+      compress: assets.compress,
+    }),
   );
   const documentBody = memoize(1, async () =>
-    makeStaticBody(new TextEncoder().encode(JSON.stringify(openApiDocument())), { contentType: "application/json", cacheControl: REVALIDATE, compress: assets.compress }),
+    makeStaticBody(new TextEncoder().encode(JSON.stringify(openApiDocument())), {
+      contentType: "application/json",
+      cacheControl: REVALIDATE,
+      compress: assets.compress,
+    }),
   );
   return new Hono<AppEnv>()
     .use("/docs", secureHeaders())

@@ -28,7 +28,10 @@ const HealthSchema = z
           evictsKeys: z
             .boolean()
             .nullable()
-            .openapi({ description: "The Redis holding sessions and rate limits may evict keys (a maxmemory with a policy other than noeviction): set noeviction there, and put the cache on REDIS_CACHE_URL. Null where the server does not say" }),
+            .openapi({
+              description:
+                "The Redis holding sessions and rate limits may evict keys (a maxmemory with a policy other than noeviction): set noeviction there, and put the cache on REDIS_CACHE_URL. Null where the server does not say",
+            }),
           cache: z
             .object({ status: dependencyStatus, latencyMs: z.number() })
             .optional()
@@ -85,7 +88,9 @@ const LINKS = { docs: "/docs", openapi: "/openapi.json", dashboard: "/dashboard"
 /** GET / and GET /health, as a router to mount at `/`. */
 export function healthRoutes() {
   const app = new OpenAPIHono<AppEnv>();
-  app.openapi(indexRoute, (c) => c.json({ status: "success" as const, data: { name: "JollyJet Edge API", version: c.get("services").version, links: LINKS } }, 200));
+  app.openapi(indexRoute, (c) =>
+    c.json({ status: "success" as const, data: { name: "JollyJet Edge API", version: c.get("services").version, links: LINKS } }, 200),
+  );
   return app.openapi(route, async (c) => {
     const { db, redis, cacheRedis, runtime, version } = c.get("services");
     // INFO goes in PING's round trip (the port sends a tick's commands together).
@@ -102,7 +107,15 @@ export function healthRoutes() {
         status: up ? ("ok" as const) : ("degraded" as const),
         runtime,
         version,
-        services: { database, redis: { ...redisStatus, adapter: redis.adapter, evictsKeys: evictsKeys(await memory), ...(cacheStatus ? { cache: cacheStatus } : {}) } },
+        services: {
+          database,
+          redis: {
+            ...redisStatus,
+            adapter: redis.adapter,
+            evictsKeys: evictsKeys(await memory),
+            ...(cacheStatus ? { cache: cacheStatus } : {}),
+          },
+        },
       },
     };
     return database.status === "up" ? c.json(body, 200) : c.json(body, 503);

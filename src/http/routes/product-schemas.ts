@@ -40,7 +40,9 @@ const NO_CONTROL_BUT_LINES = /^[^\u0000-\u0008\u000B-\u001F\u007F-\u009F]*$/;
 const NO_CONTROL_MESSAGE = "must not contain control characters";
 
 const text = (min: number, max: number, trim: boolean, allowed = NO_CONTROL) => {
-  const raw = z.string().regex(allowed, allowed === NO_CONTROL ? NO_CONTROL_MESSAGE : "must not contain control characters other than line feed and tab");
+  const raw = z
+    .string()
+    .regex(allowed, allowed === NO_CONTROL ? NO_CONTROL_MESSAGE : "must not contain control characters other than line feed and tab");
   return (trim ? raw.trim() : raw)
     .min(min)
     .max(max)
@@ -124,9 +126,18 @@ export const ProductIdParams = z.object({
 
 /** A price bound: a number as for `price` (`null`, or an empty value, is not one: 400). */
 const priceFilter = z
-  .preprocess((value) => (typeof value === "string" && value.trim() === "" ? Number.NaN : value), z.coerce.number().min(0).max(MAX_AMOUNT).refine(hasAtMostTwoDecimals, "must have at most 2 decimal places"))
+  .preprocess(
+    (value) => (typeof value === "string" && value.trim() === "" ? Number.NaN : value),
+    z.coerce.number().min(0).max(MAX_AMOUNT).refine(hasAtMostTwoDecimals, "must have at most 2 decimal places"),
+  )
   // Stated: the generator would otherwise say `number | null`, without the two-decimal rule.
-  .openapi({ type: "number", minimum: 0, maximum: MAX_AMOUNT, multipleOf: 0.01, description: "At most 2 decimals, as for price; null or empty is 400" })
+  .openapi({
+    type: "number",
+    minimum: 0,
+    maximum: MAX_AMOUNT,
+    multipleOf: 0.01,
+    description: "At most 2 decimals, as for price; null or empty is 400",
+  })
   .optional();
 
 export const ProductListQuerySchema = z

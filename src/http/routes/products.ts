@@ -26,7 +26,17 @@ import {
   WishlistToggleSchema,
 } from "./product-schemas";
 import { apiRoute } from "./api-route";
-import { apiEmpty, apiJson, cacheHeader, errorResponse, ifMatchHeader, ifNoneMatchHeader, notModified, productWriteUnavailable, success } from "./schemas";
+import {
+  apiEmpty,
+  apiJson,
+  cacheHeader,
+  errorResponse,
+  ifMatchHeader,
+  ifNoneMatchHeader,
+  notModified,
+  productWriteUnavailable,
+  success,
+} from "./schemas";
 import { ifMatchVersion, setETag, validateRead } from "../conditional";
 
 const tags = ["Products"];
@@ -61,7 +71,7 @@ const getProduct = apiRoute({
   tags,
   summary: "One product",
   description:
-    "Cache-aside with stampede protection: concurrent misses share one database load. The ETag is the product's version and the cache schema (\"<version>.<schema>\"); " +
+    'Cache-aside with stampede protection: concurrent misses share one database load. The ETag is the product\'s version and the cache schema ("<version>.<schema>"); ' +
     "If-None-Match with it is a 304 answered from the cache.",
   request: { params: ProductIdParams, headers: ifNoneMatchHeader },
   responses: {
@@ -111,7 +121,8 @@ const replaceProduct = apiRoute({
   operationId: "replaceProduct",
   tags,
   summary: "Replace all writable fields (admin; every field required)",
-  description: "Every writable field is set from the body. With If-Match, the write happens only if the product is still at that version (else 412).",
+  description:
+    "Every writable field is set from the body. With If-Match, the write happens only if the product is still at that version (else 412).",
   middleware: [jsonBody()],
   request: { params: ProductIdParams, headers: ifMatchHeader, body: json(ReplaceProductSchema) },
   responses: {
@@ -177,7 +188,8 @@ const myWishlist = apiRoute({
 export function productReadAhead() {
   return createMiddleware<AppEnv>(async (c, next) => {
     const id = c.req.param("id");
-    if (c.req.method === "GET" && id !== undefined && PRODUCT_ID.test(id)) c.set("productReadAhead", c.get("services").catalogue.readAhead(id));
+    if (c.req.method === "GET" && id !== undefined && PRODUCT_ID.test(id))
+      c.set("productReadAhead", c.get("services").catalogue.readAhead(id));
     await next();
   });
 }
@@ -213,7 +225,8 @@ export function productRoutes() {
   app.openAPIRegistry.registerPath(getProduct);
   app.get("/api/products/:id", async (c) => {
     const id = c.req.param("id");
-    if (!PRODUCT_ID.test(id)) throw new AppError(400, "BAD_REQUEST", "Invalid param", [{ field: "param.id", message: "must be a product id" }]);
+    if (!PRODUCT_ID.test(id))
+      throw new AppError(400, "BAD_REQUEST", "Invalid param", [{ field: "param.id", message: "must be a product id" }]);
     const { data, cache, tag } = await c.get("services").catalogue.get(id, scope(c));
     setHeader(c, "X-Cache", cache);
     if (validateRead(c, tag)) return respond(c, null, 304);
@@ -230,7 +243,9 @@ export function productRoutes() {
   // PATCH and PUT differ only in which fields the body must carry (their schemas).
   const update: RouteHandler<typeof patchProduct, AppEnv> & RouteHandler<typeof replaceProduct, AppEnv> = async (c) => {
     const { id } = c.req.valid("param");
-    const product = await underIfMatch(c, id, (ifVersion) => c.get("services").catalogue.update(id, c.req.valid("json"), scope(c), ifVersion));
+    const product = await underIfMatch(c, id, (ifVersion) =>
+      c.get("services").catalogue.update(id, c.req.valid("json"), scope(c), ifVersion),
+    );
     setETag(c, c.get("services").catalogue.tagOf(product));
     return c.json({ status: "success" as const, data: product }, 200);
   };

@@ -40,20 +40,28 @@ export const cacheHeader = {
 
 /** On every response of an operation that answers for a particular caller or sets a cookie (src/http/routes/api-route.ts). */
 export const noStoreHeader = {
-  "Cache-Control": header("no-store: this answer is for this caller alone (it depends on the session, or sets or clears a cookie); no cache keeps it"),
+  "Cache-Control": header(
+    "no-store: this answer is for this caller alone (it depends on the session, or sets or clears a cookie); no cache keeps it",
+  ),
 };
 
 /** On a write's success with the Upstash adapter (src/http/middleware/read-your-writes.ts); also set as the `consistency` cookie. */
 export const consistencyHeader = {
-  "X-Consistency-Token": header("The client's position after this write (Upstash adapter): send it back as X-Consistency-Token, or keep the consistency cookie, to read your own writes from read replicas"),
+  "X-Consistency-Token": header(
+    "The client's position after this write (Upstash adapter): send it back as X-Consistency-Token, or keep the consistency cookie, to read your own writes from read replicas",
+  ),
 };
 
 /** 304 for a read whose If-None-Match names the current state: no body. */
 export const notModified = { description: "Not modified: the If-None-Match tag is current", headers: { ...apiHeaders, ...cacheHeader } };
 
 /** Request headers of conditional reads and writes. */
-export const ifNoneMatchHeader = z.object({ "if-none-match": z.string().optional().openapi({ description: "An ETag of an earlier read: 304 when still current" }) });
-export const ifMatchHeader = z.object({ "if-match": z.string().optional().openapi({ description: "An ETag of this product: 412 when its version has moved on since" }) });
+export const ifNoneMatchHeader = z.object({
+  "if-none-match": z.string().optional().openapi({ description: "An ETag of an earlier read: 304 when still current" }),
+});
+export const ifMatchHeader = z.object({
+  "if-match": z.string().optional().openapi({ description: "An ETag of this product: 412 when its version has moved on since" }),
+});
 
 /** A JSON response of an /api route, with the rate-limit headers (and any `extraHeaders`). */
 export const apiJson = <T extends z.ZodType>(schema: T, description: string, extraHeaders: Record<string, HeaderObject> = {}) => ({

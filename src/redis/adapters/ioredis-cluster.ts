@@ -37,7 +37,8 @@ function bySlot(keys: readonly string[]): Map<number, { keys: string[]; position
 
 /** `name:value` of INFO memory, summed over the masters (each holds part of the data). */
 function sumInfo(replies: unknown[]): string {
-  const total = (field: string) => replies.reduce<number>((sum, reply) => sum + Number(new RegExp(`^${field}:(\\d+)`, "m").exec(String(reply))?.[1] ?? 0), 0);
+  const total = (field: string) =>
+    replies.reduce<number>((sum, reply) => sum + Number(new RegExp(`^${field}:(\\d+)`, "m").exec(String(reply))?.[1] ?? 0), 0);
   return `# Memory\r\nused_memory:${total("used_memory")}\r\nmaxmemory:${total("maxmemory")}\r\n`;
 }
 
@@ -113,11 +114,13 @@ const address = (node: Redis) => `${node.options.host}:${node.options.port}`;
  * replica has nothing a failover could lose (no replica to promote): it needs no wait, and
  * the answer is the number asked for.
  */
-const waitMerge = (asked: number) => (replies: RawReply[]): RawReply => {
-  const error = failed(replies);
-  if (error) return error;
-  return { ok: true, value: replies.length === 0 ? asked : Math.min(...values(replies).map(Number)) };
-};
+const waitMerge =
+  (asked: number) =>
+  (replies: RawReply[]): RawReply => {
+    const error = failed(replies);
+    if (error) return error;
+    return { ok: true, value: replies.length === 0 ? asked : Math.min(...values(replies).map(Number)) };
+  };
 
 /**
  * The Redis Cluster adapter (`REDIS_CLUSTER_NODES`): ioredis's Cluster client, with a batch
@@ -128,28 +131,30 @@ const waitMerge = (asked: number) => (replies: RawReply[]): RawReply => {
  */
 export function createIoRedisClusterTransport(nodes: readonly string[]): RedisTransport {
   const connections = connectionsSplitByWait(() => {
-    const cluster = new Cluster(
-      nodes.map(hostAndPort),
-      {
-        redisOptions: { protocol: 2, connectTimeout: 2000, maxRetriesPerRequest: 1, autoResendUnfulfilledCommands: false },
-        enableOfflineQueue: false,
-        // Failover: re-read the slot map quickly, and follow MOVED/ASK a few times at most.
-        slotsRefreshTimeout: 1000,
-        // Also re-read it every 5 s (ioredis documents this default but does not set it), so the
-        // replicas WAIT counts on follow the cluster: one added, or one the cluster marked failed.
-        slotsRefreshInterval: 5000,
-        maxRedirections: 4,
-        retryDelayOnFailover: 100,
-        retryDelayOnClusterDown: 100,
-        clusterRetryStrategy: (attempt) => Math.min(attempt * 100, 500),
-      },
-    );
+    const cluster = new Cluster(nodes.map(hostAndPort), {
+      redisOptions: { protocol: 2, connectTimeout: 2000, maxRetriesPerRequest: 1, autoResendUnfulfilledCommands: false },
+      enableOfflineQueue: false,
+      // Failover: re-read the slot map quickly, and follow MOVED/ASK a few times at most.
+      slotsRefreshTimeout: 1000,
+      // Also re-read it every 5 s (ioredis documents this default but does not set it), so the
+      // replicas WAIT counts on follow the cluster: one added, or one the cluster marked failed.
+      slotsRefreshInterval: 5000,
+      maxRedirections: 4,
+      retryDelayOnFailover: 100,
+      retryDelayOnClusterDown: 100,
+      clusterRetryStrategy: (attempt) => Math.min(attempt * 100, 500),
+    });
     cluster.on("error", () => {});
     return cluster;
   });
 
   /** Runs one node's share of a batch as one pipeline; `reached` is false when the node could not be asked at all. */
-  async function runOn(cluster: Cluster, node: string, commands: RedisCommand[], viaSlot: boolean): Promise<{ reached: boolean; replies: RawReply[] }> {
+  async function runOn(
+    cluster: Cluster,
+    node: string,
+    commands: RedisCommand[],
+    viaSlot: boolean,
+  ): Promise<{ reached: boolean; replies: RawReply[] }> {
     try {
       const client = viaSlot ? cluster : cluster.nodes("master").find((master) => address(master) === node);
       if (!client) throw new Error(`Redis Cluster: no master ${node}`);
@@ -167,12 +172,17 @@ export function createIoRedisClusterTransport(nodes: readonly string[]): RedisTr
       await connected(deadline);
       refuseAfterDeadline(deadline);
       const masters = cluster.nodes("master").map(address).sort();
-      const plans = commands.map((command): Plan => (command.name === "wait" ? { parts: [], merge: waitMerge(command.replicas) } : plan(command, masters)));
+      const plans = commands.map(
+        (command): Plan => (command.name === "wait" ? { parts: [], merge: waitMerge(command.replicas) } : plan(command, masters)),
+      );
       // Group every part by the node that serves it: by slot through the cluster client (which
       // follows MOVED after a failover), keyless ones straight to the master they name.
       // `replicated`: the slot map lists a replica of that master (ioredis re-reads it every 5 s
       // and after a MOVED; a replica the cluster marked failed is not listed).
-      const groups = new Map<string, { viaSlot: boolean; replicated: boolean; commands: RedisCommand[]; slots: { plan: number; part: number }[] }>();
+      const groups = new Map<
+        string,
+        { viaSlot: boolean; replicated: boolean; commands: RedisCommand[]; slots: { plan: number; part: number }[] }
+      >();
       for (const [planIndex, planned] of plans.entries()) {
         for (const [partIndex, part] of planned.parts.entries()) {
           const viaSlot = "slot" in part.target;
@@ -202,7 +212,9 @@ export function createIoRedisClusterTransport(nodes: readonly string[]): RedisTr
       }
       const partReplies = plans.map((planned) => new Array<RawReply>(planned.parts.length));
       const sent = [...groups.entries()];
-      const answered = await Promise.all(sent.map(([key, group]) => runOn(cluster, key.slice(key.indexOf(":") + 1), group.commands, group.viaSlot)));
+      const answered = await Promise.all(
+        sent.map(([key, group]) => runOn(cluster, key.slice(key.indexOf(":") + 1), group.commands, group.viaSlot)),
+      );
       // No node reachable: a failed round trip (the port's breaker counts it), not error replies.
       const unreachable = answered.find((result) => !result.reached);
       if (unreachable && answered.every((result) => !result.reached)) throw (unreachable.replies[0] as { error: Error }).error;

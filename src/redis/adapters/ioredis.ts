@@ -38,7 +38,12 @@ function readyWaiter(client: { readonly status: string; once(event: "ready", lis
   };
 }
 
-type IoRedisClient = { readonly status: string; once(event: "ready", listener: () => void): unknown; quit(): Promise<unknown>; disconnect(): void };
+type IoRedisClient = {
+  readonly status: string;
+  once(event: "ready", listener: () => void): unknown;
+  quit(): Promise<unknown>;
+  disconnect(): void;
+};
 
 /**
  * An ioredis client (single or Cluster) for every batch, and a second one, made at the first
