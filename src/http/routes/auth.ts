@@ -20,15 +20,12 @@ const CredentialsSchema = z
     // The addresses accepted are a subset of what `format: email` allows (no quoted local
     // parts, no `|` or other rare specials, no address literals, no control characters):
     // the document states the exact pattern.
-    email: z
-      .email({ error: "must be an email address" })
-      .max(254)
-      .openapi({
-        example: "ada@example.com",
-        pattern: z.regexes.email.source,
-        description:
-          "An address matching `pattern` (dot-atom local part of letters, digits and . _ ' + -; a domain name with a top-level label of letters)",
-      }),
+    email: z.email({ error: "must be an email address" }).max(254).openapi({
+      example: "ada@example.com",
+      pattern: z.regexes.email.source,
+      description:
+        "An address matching `pattern` (dot-atom local part of letters, digits and . _ ' + -; a domain name with a top-level label of letters)",
+    }),
     password: z.string().min(8).max(128).openapi({ example: "correct horse battery" }),
   })
   .openapi("Credentials");

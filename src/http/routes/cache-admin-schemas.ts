@@ -86,11 +86,9 @@ export const ConsistencyReportSchema = z
     orphaned: z.number().int().openapi({ description: "Cached, but the row is gone and no tombstone says so" }),
     corrupt: z.number().int().openapi({ description: "Unreadable cache value" }),
     repaired: z.number().int(),
-    score: z
-      .number()
-      .openapi({
-        description: "100 × consistent / scanned (100 when nothing was scanned); below 100 whenever an entry differed from the database",
-      }),
+    score: z.number().openapi({
+      description: "100 × consistent / scanned (100 when nothing was scanned); below 100 whenever an entry differed from the database",
+    }),
     errors: z.number().int(),
     complete: z.boolean().openapi({ description: "False when the run stopped at its budget; the next run continues where it stopped" }),
     listsChecked: z.number().int().openapi({ description: "Cached list pages compared with a fresh query (counted above too)" }),

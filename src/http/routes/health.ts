@@ -25,13 +25,10 @@ const HealthSchema = z
           status: dependencyStatus,
           adapter: z.enum(["upstash", "ioredis", "embedded"]),
           latencyMs: z.number(),
-          evictsKeys: z
-            .boolean()
-            .nullable()
-            .openapi({
-              description:
-                "The Redis holding sessions and rate limits may evict keys (a maxmemory with a policy other than noeviction): set noeviction there, and put the cache on REDIS_CACHE_URL. Null where the server does not say",
-            }),
+          evictsKeys: z.boolean().nullable().openapi({
+            description:
+              "The Redis holding sessions and rate limits may evict keys (a maxmemory with a policy other than noeviction): set noeviction there, and put the cache on REDIS_CACHE_URL. Null where the server does not say",
+          }),
           cache: z
             .object({ status: dependencyStatus, latencyMs: z.number() })
             .optional()
