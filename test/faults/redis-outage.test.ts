@@ -18,6 +18,8 @@ import type { Product } from "../../src/catalogue/types";
 
 const ADMIN = { authorization: "Bearer faults-admin" };
 const PRODUCTS = 10;
+/** Retries of a setup write refused with 503 + Retry-After before the fault (never during it). */
+const SETUP_RETRIES = 5;
 const READERS = 6;
 const WRITERS = 2;
 const STOP_AT_MS = 2_000;
@@ -52,14 +54,22 @@ async function mixedTrafficThroughFault(
   const category = `outage-${crypto.randomUUID().slice(0, 8)}`;
   const ids: string[] = [];
   for (let i = 0; i < PRODUCTS; i += 1) {
-    const response = await app.request(
-      "/api/products",
-      json(
-        { name: `Outage Product ${i}`, description: "A product read and written while Redis dies.", price: 10 + i, stock: 0, category },
-        ADMIN,
-      ),
-    );
-    expect(response.status).toBe(201);
+    const create = () =>
+      app.request(
+        "/api/products",
+        json(
+          { name: `Outage Product ${i}`, description: "A product read and written while Redis dies.", price: 10 + i, stock: 0, category },
+          ADMIN,
+        ),
+      );
+    let response = await create();
+    // Before the fault, as a client does with 503 + Retry-After: just after start the connections
+    // a strict write needs (through the sentinels, and the one WAIT uses) may not be ready yet.
+    for (let attempt = 1; response.status === 503 && response.headers.has("retry-after") && attempt <= SETUP_RETRIES; attempt += 1) {
+      await sleep(Number(response.headers.get("retry-after")) * 1000);
+      response = await create();
+    }
+    expect(response.status, `creating product ${i}: ${await response.clone().text()}`).toBe(201);
     ids.push(((await response.json()) as { data: Product }).data.id);
   }
 
