@@ -22,17 +22,24 @@ export function setETag(c: Context<AppEnv>, tag: string): string {
   return etag;
 }
 
-/** Sets ETag and Cache-Control; true when the request's If-None-Match already names this state (answer 304). */
-export function validateRead(c: Context<AppEnv>, tag: string): boolean {
-  const etag = setETag(c, tag);
-  setHeader(c, "Cache-Control", READ_CACHE_CONTROL);
-  const noneMatch = c.req.header("if-none-match");
+/**
+ * Whether an If-None-Match field value names `etag`, or any (`*`): weak comparison, as for GET
+ * (a cache that recompressed a response may have weakened its tag).
+ */
+export function noneMatch(header: string | undefined, etag: string): boolean {
   return (
-    noneMatch?.split(",").some((candidate) => {
+    header?.split(",").some((candidate) => {
       const trimmed = candidate.trim();
       return trimmed === "*" || trimmed.replace(/^W\//, "") === etag;
     }) ?? false
   );
+}
+
+/** Sets ETag and Cache-Control; true when the request's If-None-Match already names this state (answer 304). */
+export function validateRead(c: Context<AppEnv>, tag: string): boolean {
+  const etag = setETag(c, tag);
+  setHeader(c, "Cache-Control", READ_CACHE_CONTROL);
+  return noneMatch(c.req.header("if-none-match"), etag);
 }
 
 /** An If-Match field value: "*" or a comma-separated list of entity tags (RFC 9110 §8.8.3, empty list elements allowed). */

@@ -6,6 +6,7 @@
  */
 import type { Context } from "hono";
 import { toBase64Url } from "../encoding";
+import { noneMatch } from "./conditional";
 import { CONTENT_CODINGS, type Compressor, type ContentCoding } from "./docs-assets";
 import type { AppEnv } from "./env";
 
@@ -90,16 +91,6 @@ function negotiate(acceptEncoding: string | undefined, body: StaticBody): Repres
     }
   }
   return best && bestWeight >= (weights.get("identity") ?? 0) ? best : body.identity;
-}
-
-/** If-None-Match names this tag, or any (`*`); weak comparison, as for GET (a cache that recompressed may have weakened it). */
-function noneMatch(header: string | undefined, etag: string): boolean {
-  return (
-    header?.split(",").some((candidate) => {
-      const trimmed = candidate.trim();
-      return trimmed === "*" || trimmed.replace(/^W\//, "") === etag;
-    }) ?? false
-  );
 }
 
 /**
