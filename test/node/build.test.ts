@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { importedPackages } from "../support/bundle-imports";
 import { parseDockerfile } from "../support/dockerfile";
 import { hostEnvironment, replayDockerfile, type StageResult } from "../support/dockerfile-replay";
-import { startCommand, stopCommand, type Started } from "../support/image-command";
+import { spawnServer, type SpawnedServer } from "../support/spawned-server";
 
 /**
  * The self-hosting files: `npm run build`, the Dockerfile and compose.yaml. There is no Docker
@@ -49,7 +49,7 @@ describe("Dockerfile, replayed without Docker", () => {
   const finalStage = dockerfile.stages.at(-1)!;
   let workspace: string;
   let runtime: StageResult;
-  let server: Started | undefined;
+  let server: SpawnedServer | undefined;
   const adminToken = `admin-${crypto.randomUUID()}`;
   const runtimeFolder = () => join(runtime.root, runtime.workdir);
 
@@ -58,7 +58,7 @@ describe("Dockerfile, replayed without Docker", () => {
     const results = await replayDockerfile(dockerfile, ROOT, workspace);
     runtime = results.get(finalStage)!;
     // Only what the container would have: the image's ENV, then compose's variables (NODE_ENV comes from the Dockerfile).
-    server = await startCommand(runtime.cmd ?? [], runtimeFolder(), {
+    server = await spawnServer(runtime.cmd ?? [], runtimeFolder(), {
       ...hostEnvironment(),
       ...runtime.env,
       PORT: "0",
@@ -71,7 +71,7 @@ describe("Dockerfile, replayed without Docker", () => {
   }, 600_000);
 
   afterAll(async () => {
-    if (server) await stopCommand(server.child);
+    await server?.stop();
     if (workspace) await rm(workspace, { recursive: true, force: true });
   }, 60_000);
 

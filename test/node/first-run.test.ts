@@ -13,7 +13,8 @@ const folders: string[] = [];
 afterAll(() => Promise.all(folders.map((folder) => rm(folder, { recursive: true, force: true }))));
 
 /** `npm start` as a new user runs it, in a folder of their own: resolves once it says where it listens. */
-const start = (cwd: string, environment: Record<string, string> = {}) => spawnServer(TSX, [NODE_ENTRY], cwd, environment);
+const start = (cwd: string, environment: Record<string, string> = {}) =>
+  spawnServer([TSX, NODE_ENTRY], cwd, { PATH: process.env.PATH ?? "", ...environment });
 
 describe("a first start with embedded defaults", () => {
   it("reads .env, says where everything is, and makes a development admin whose password it shows once", async () => {

@@ -24,7 +24,8 @@ describe.each([
   it("serves every kind of endpoint with the script's permissions, and stops cleanly on SIGTERM", async () => {
     const folder = await mkdtemp(join(tmpdir(), `jollyjet-${runtime}-`));
     folders.push(folder);
-    const server = await spawnServer("npm", ["run", "--silent", script], ROOT, {
+    const server = await spawnServer(["npm", "run", "--silent", script], ROOT, {
+      PATH: process.env.PATH ?? "",
       HOME: process.env.HOME ?? folder,
       PORT: "0",
       DATABASE_URL: `file:${join(folder, "catalogue.db")}`,
